@@ -1,0 +1,1 @@
+"""JSON Schemas of the input sheets and labels of the generated ones."""
