@@ -1,0 +1,110 @@
+"""Raw sheets -> typed sheets: which workbook sheet is which, where its header is.
+
+Pure: takes the RawBook the file or xlwings adapter read (frames of text), returns typed
+frames per input sheet with their layout, the settings, and the problems of unreadable values.
+A missing required sheet or column stops the run (LedgerError, exit 2): nothing can be computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..schema import input_sheets, norm_header, outputs, sheet
+from .errors import LedgerError
+from .model import Settings
+from .parse import SheetLayout, col_letter, locate_header, match_sheet_names, parse_sheet, problem
+from .settings import parse_settings
+
+
+@dataclass(frozen=True)
+class TypedSheet:
+    key: str                 # canonical sheet key (customers, invoices, ...)
+    name: str | None         # sheet name in the workbook (None when absent)
+    frame: pd.DataFrame      # canonical columns + _row
+    layout: SheetLayout | None
+    letters: dict            # field key -> column letter (mapped columns only)
+
+
+@dataclass(frozen=True)
+class LoadedBook:
+    sheets: dict             # key -> TypedSheet
+    settings: Settings
+    problems: list           # problem dicts from reading
+    sheet_names: tuple       # every sheet name in the workbook
+
+
+DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
+
+
+def generated_sheet_names() -> set[str]:
+    names = set()
+    for s in outputs()["sheets"].values():
+        names.update({s["zh"], s["en"]})
+    return names
+
+
+def assign_sheets(names) -> dict:
+    """spec key -> sheet name: by name first, then by header among the sheets left over."""
+    specs = input_sheets()
+    found = match_sheet_names(names, specs)
+    generated = {norm_header(n) for n in generated_sheet_names()}
+    return found, [n for n in names if n not in found.values() and norm_header(n) not in generated]
+
+
+def load(book, lang_hint: str = "zh") -> LoadedBook:
+    found, leftovers = assign_sheets(book.sheet_names)
+    settings_raw = book.sheets.get(found.get("settings"))
+    settings, problems = parse_settings(settings_raw, lang_hint)
+    lang = settings.language
+    if not any(len(s.frame) for s in book.sheets.values()):
+        raise LedgerError("workbook_empty")
+    typed = {}
+    for key in DATA_SHEETS:
+        spec = sheet(key)
+        name = found.get(key)
+        layout = None
+        if name is not None and name in book.sheets:
+            layout = locate_header(book.sheets[name].frame, spec, name)
+        if layout is None:  # not found by name: a left-over sheet whose header fits
+            for cand in leftovers:
+                raw = book.sheets.get(cand)
+                if raw is None:
+                    continue
+                lay = locate_header(raw.frame, spec, cand)
+                if lay and all(f.key in lay.headers for f in spec.fields if f.required):
+                    name, layout = cand, lay
+                    leftovers = [n for n in leftovers if n != cand]
+                    break
+        if layout is None:
+            if name is None and not spec.required:
+                typed[key] = _empty(key)
+                continue
+            if name is None:
+                raise LedgerError("sheet_missing", sheet=spec.name(lang),
+                                  names=" / ".join([spec.names["zh"], spec.names["en"]]))
+            missing = [f for f in spec.fields if f.required]
+            raise LedgerError("column_missing", sheet=name, column=missing[0].label(lang))
+        for f in spec.fields:
+            if f.required and f.key not in layout.headers:
+                raise LedgerError("column_missing", sheet=name, column=f.label(lang))
+        raw = book.sheets[name]
+        frame, probs = parse_sheet(raw, spec, layout, lang)
+        problems.extend(probs)
+        for pos, text in layout.duplicates:
+            r = raw.row0 + layout.header_index
+            cell = f"{col_letter(raw.col0 + pos)}{r}"
+            problems.append(problem(name, r, text, text, "header_duplicate", "warning", lang, cell=cell))
+        letters = {k: col_letter(raw.col0 + pos) for pos, k in layout.columns.items()}
+        typed[key] = TypedSheet(key, name, frame, layout, letters)
+    return LoadedBook(typed, settings, problems, tuple(book.sheet_names))
+
+
+def _empty(key: str) -> TypedSheet:
+    from .parse import empty_typed
+
+    spec = sheet(key)
+    frame = pd.DataFrame({f.key: empty_typed(f, 0, pd.RangeIndex(0)) for f in spec.fields})
+    frame["_row"] = pd.Series(dtype="int64")
+    return TypedSheet(key, None, frame, None, {})

@@ -1,0 +1,138 @@
+"""Reading the Settings 参数 sheet: key/value rows, every key with a default (schema/settings.json).
+
+A blank or missing key takes its default; an unknown key or an unreadable value is a warning
+(the default is used), never an error: settings must not stop the books from being computed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from ..schema import msg, norm_header, sheet
+from .model import Settings
+from .parse import BOOL_WORDS, col_letter, parse_date
+
+SPEC = sheet("settings")
+
+
+def _lookup() -> dict:
+    table = {}
+    for f in SPEC.fields:
+        for k in f.header_keys():
+            table.setdefault(k, f.key)
+    return table
+
+
+def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
+    """(header row index or -1, key column, value column)."""
+    meta = SPEC.schema["x-sheet"]
+    names = {}
+    for col, labels in meta["columns"].items():
+        names.update({norm_header(v): col for v in [col, *labels.values(), *meta["column_aliases"].get(col, [])]})
+    for i in range(min(len(frame), 10)):
+        found = {}
+        for pos, text in frame.iloc[i].items():
+            if isinstance(text, str) and norm_header(text) in names:
+                found.setdefault(names[norm_header(text)], pos)
+        if "key" in found and "value" in found:
+            return i, found["key"], found["value"]
+    return -1, 0, 1
+
+
+def convert(key: str, text: str):
+    """Typed value of one setting from its text; raises ValueError when unreadable."""
+    f = SPEC.field(key)
+    spec, kind = f.spec, f.kind
+    text = text.strip()
+    if kind == "bool":
+        v = BOOL_WORDS.get(norm_header(text))
+        if v is None:
+            raise ValueError(text)
+        return v
+    if kind == "date":
+        d, bad = parse_date(pd.Series([text], dtype=object))
+        if bad.iloc[0] or pd.isna(d.iloc[0]):
+            raise ValueError(text)
+        return d.iloc[0].date()
+    if kind in ("int_list", "float_list"):
+        parts = [p for p in re.split(r"[,，;；\s]+", text) if p]
+        vals = [int(float(p)) if kind == "int_list" else float(p) for p in parts]
+        if not vals or any(b <= a for a, b in zip(vals, vals[1:])) or any(v < 0 for v in vals):
+            raise ValueError(text)
+        if kind == "float_list" and (len(vals) != 2 or vals[-1] > 1):
+            raise ValueError(text)
+        return tuple(vals)
+    if spec.get("type") == "integer":
+        v = float(text)
+        if v != int(v):
+            raise ValueError(text)
+        v = int(v)
+        if v < spec.get("minimum", v) or v > spec.get("maximum", v):
+            raise ValueError(text)
+        return v
+    if "enum" in spec:
+        low = text.lower()
+        if low not in spec["enum"]:
+            raise ValueError(text)
+        return low
+    if "pattern" in spec and not re.fullmatch(spec["pattern"], text):
+        raise ValueError(text)
+    return text
+
+
+def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
+    """Settings from the raw sheet (or None); problems as warnings in the resulting language."""
+    if raw is None or raw.frame.empty:
+        return Settings(), []
+    frame = raw.frame
+    hdr, kpos, vpos = _column_positions(frame)
+    lookup = _lookup()
+    values, pending = {}, []
+    for i in range(hdr + 1, len(frame)):
+        key_text, val = frame.iat[i, kpos] if kpos < frame.shape[1] else None, None
+        if vpos < frame.shape[1]:
+            val = frame.iat[i, vpos]
+        if not isinstance(key_text, str) or not key_text.strip():
+            continue
+        key = lookup.get(norm_header(key_text))
+        row = raw.row0 + i
+        if key is None:
+            pending.append(("setting_unknown", row, col_letter(raw.col0 + kpos), key_text, None))
+            continue
+        if not isinstance(val, str) or not val.strip():
+            continue
+        try:
+            values[key] = convert(key, val)
+        except (ValueError, OverflowError):
+            pending.append(("setting_bad", row, col_letter(raw.col0 + vpos), val, key))
+    settings = Settings(**values)
+    lang = settings.language
+    problems = []
+    for code, row, letter, value, key in pending:
+        column = SPEC.field(key).label(lang) if key else ""
+        default = SPEC.field(key).spec.get("default", "") if key else ""
+        problems.append({"sheet": raw.name, "row": row, "column": column, "value": str(value),
+                         "problem": msg(code, lang, column=column, value=value, default=default),
+                         "severity": "warning", "cell": f"{letter}{row}", "field": key or "", "code": code})
+    return settings, problems
+
+
+def settings_rows(settings: Settings | None = None) -> list[tuple[str, str, str, str]]:
+    """(key, value text, zh description, en description) for the template's Settings sheet."""
+    rows = []
+    for f in SPEC.fields:
+        value = f.spec.get("default", "")
+        if settings is not None:
+            v = getattr(settings, f.key)
+            if isinstance(v, bool):
+                value = "yes" if v else "no"
+            elif isinstance(v, tuple):
+                value = ",".join(str(x) for x in v)
+            elif v is None:
+                value = ""
+            else:
+                value = str(v)
+        rows.append((f.key, str(value), f.descriptions.get("zh", ""), f.descriptions.get("en", "")))
+    return rows
