@@ -1,0 +1,476 @@
+"""Reading bank-statement exports (网银流水) into bank lines.
+
+Accepted: CSV / TSV / TXT in UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030
+(tried in that order: utf-8-sig, then gb18030), and XLSX / XLSM / XLS / ODS workbooks (read with
+python-calamine; the first sheet with a recognisable header is used). Title rows above the
+header are skipped: the header is the row among the first 30 that names the most known columns
+(it must name a date and an amount). Footer rows (合计, 总计, 小计, 共N笔, 本页…) and repeated
+header rows are ignored. Header aliases cover ICBC, CCB, ABC, BOC, BOCOM, CMB and generic
+exports (see ``ALIASES``).
+
+Amounts: either a credit column and a debit column (收入金额 / 支出金额, 贷方发生额 / 借方发生额…),
+or one signed amount column (交易金额, 发生额, 金额) with an optional direction column (借贷标志,
+收支方向: 借/贷, 收/支, C/D, 来账/往账, 转入/转出). Without a direction column a signed amount is a
+credit when positive. Amounts go through ``money.to_cents`` (integer cents, never floats).
+
+Output ``BankRead.lines`` columns: bank_ref (str, "" if none), date (datetime64[ns], midnight),
+payer, payer_account, memo (str), amount (int64 cents: > 0 for credits, < 0 for debits),
+direction ("credit" | "debit"), _row (1-based row in the file, or in the sheet).
+Nothing read is evaluated: text starting with = + - @ is kept as text (writers escape it).
+
+Problems are records (sheet, row, column, value, problem, severity), never exceptions: a file
+that cannot be read at all gives one error record and no lines; a row with an unreadable date
+or amount gives a warning and is left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from custledger.core.money import MoneyError, to_cents
+
+LINE_COLUMNS = ["bank_ref", "date", "payer", "payer_account", "amount", "direction", "memo", "_row"]
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_MAX_ROWS = 200_000
+HEADER_SCAN_ROWS = 30
+
+# Field -> header aliases (compared after _header_key: NFKC, lower case, no spaces/punctuation).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "date": ("交易日期", "记账日期", "入账日期", "日期", "交易日", "记账日", "会计日期", "transaction date",
+             "date", "posting date", "value date", "起息日"),
+    "datetime": ("交易时间", "记账时间", "交易日期时间", "time", "transaction time"),
+    "payer": ("对方户名", "对方账户名称", "对方名称", "收/付方名称", "收(付)方名称", "收付方名称",
+              "对方单位", "对方单位名称", "对方账户名", "对方户名称", "付款人名称", "付款方名称",
+              "付款人户名", "付款人", "付款方", "对手户名", "交易对手名称", "交易对手", "对方姓名",
+              "counterparty", "counterparty name", "payer", "payer name"),
+    "payer_account": ("对方账号", "对方账户", "收/付方账号", "收(付)方账号", "收付方账号", "对方账户账号",
+                      "对方卡号", "付款人账号", "付款方账号", "对手账号", "交易对手账号", "对方帐号",
+                      "counterparty account", "payer account"),
+    "credit": ("收入金额", "贷方发生额", "贷方金额", "收入", "存入金额", "存入", "贷方", "来账金额",
+               "收款金额", "credit", "credit amount", "deposit"),
+    "debit": ("支出金额", "借方发生额", "借方金额", "支出", "支取金额", "支取", "借方", "往账金额",
+              "付款金额", "debit", "debit amount", "withdrawal"),
+    "amount": ("交易金额", "发生额", "金额", "amount", "transaction amount"),
+    "direction": ("借贷标志", "收支方向", "借贷方向", "交易方向", "收付标志", "收支标志", "借贷", "收支",
+                  "方向", "dr/cr", "cr/dr", "direction"),
+    "balance": ("余额", "账户余额", "当前余额", "balance"),
+    "memo": ("摘要", "用途", "附言", "备注", "交易附言", "交易摘要", "交易备注", "交易用途", "摘要/附言",
+             "memo", "remark", "remarks", "description", "narrative", "purpose"),
+    "bank_ref": ("交易流水号", "流水号", "交易参考号", "凭证号", "业务流水号", "交易编号", "参考号",
+                 "柜员流水号", "银行流水号", "交易序号", "账户明细编号-交易流水号", "reference", "ref", "reference no",
+                 "transaction id", "bank ref"),
+}
+_DIRECTION_WORDS = {
+    "credit": ("贷", "收", "c", "cr", "credit", "收入", "贷方", "来账", "转入", "存入", "入", "+"),
+    "debit": ("借", "支", "d", "dr", "debit", "支出", "借方", "往账", "转出", "支取", "出", "-"),
+}
+_FOOTER_RE = re.compile(r"合计|总计|小计|累计|本页|共\s*\d+\s*笔|笔数|total", re.IGNORECASE)
+_KEY_DROP_RE = re.compile(r"[\s_\-:：*()（）\[\]【】/\\.·、]+")
+_TRAILING_UNIT_RE = re.compile(r"[(（][^()（）]*[)）]\s*$")
+_DATE_RE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}(?:\.\d+)?))?)?\s*$"
+)
+_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})[:：]?(\d{2})[:：]?(\d{2}))?$")
+_EXCEL_TEXT_RE = re.compile(r'^="(.*)"$')
+
+
+@dataclass(frozen=True)
+class BankRead:
+    """What a bank file gave: the lines, and the problems met reading it."""
+
+    lines: pd.DataFrame
+    problems: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p["severity"] == "error" for p in self.problems)
+
+
+def _header_key(text) -> str:
+    return _KEY_DROP_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
+
+
+_ALIAS_INDEX: dict[str, str] = {}
+for _field, _names in ALIASES.items():
+    for _name in _names:
+        _ALIAS_INDEX.setdefault(_header_key(_name), _field)
+
+
+def _field_of(cell) -> str | None:
+    """The field a header cell names, or None. A trailing unit in brackets is ignored:
+    收入金额(元), 贷方发生额（收入）."""
+    if cell is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(cell)).strip()
+    if not text:
+        return None
+    found = _ALIAS_INDEX.get(_header_key(text))
+    if found is None:
+        stripped = _TRAILING_UNIT_RE.sub("", text)
+        if stripped and stripped != text:
+            found = _ALIAS_INDEX.get(_header_key(stripped))
+    return found
+
+
+def _map_header(row: list) -> dict[str, int]:
+    """field -> column index for one candidate header row (first column naming a field wins)."""
+    mapping: dict[str, int] = {}
+    for i, cell in enumerate(row):
+        f = _field_of(cell)
+        if f is not None and f not in mapping:
+            mapping[f] = i
+    # 交易时间 holding the whole timestamp is the date when there is no date column
+    if "date" not in mapping and "datetime" in mapping:
+        mapping["date"] = mapping.pop("datetime")
+    return mapping
+
+
+def _usable(mapping: dict[str, int]) -> bool:
+    return "date" in mapping and ("amount" in mapping or "credit" in mapping or "debit" in mapping)
+
+
+def _find_header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
+    best: tuple[int, dict[str, int]] | None = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        mapping = _map_header(row)
+        if _usable(mapping) and (best is None or len(mapping) > len(best[1])):
+            best = (i, mapping)
+    return best
+
+
+# ---- values ------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    """A cell as trimmed text; integral floats (account numbers read as numbers) without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text
+
+
+def _ident(value) -> str:
+    """An account number or reference: also unwraps the ="0123" and '0123 / tab-prefixed
+    forms exports use to stop Excel from eating leading zeros (nothing is evaluated)."""
+    text = _text(value)
+    m = _EXCEL_TEXT_RE.match(text)
+    if m and re.fullmatch(r"[\w\-*/ ]*", m.group(1)):
+        text = m.group(1).strip()
+    if text.startswith("'") and re.fullmatch(r"'[\w\-*/ ]+", text):
+        text = text[1:]
+    return "" if text in ("--", "-", "—") else text
+
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _parse_date(value) -> pd.Timestamp | None:
+    """A date cell -> Timestamp at midnight, or None when it is not a date.
+
+    Accepts datetime objects, Excel serials (numbers 1..2958465 outside yyyymmdd), yyyymmdd
+    as number or text, 2026-10-05 / 2026/10/5 / 2026.10.5 / 2026年10月5日, each optionally
+    followed by a time, and ISO timestamps.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return pd.Timestamp(value).normalize()
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        if value != value:
+            return None
+        number = float(value)
+        if 19000101 <= number <= 21001231 and number.is_integer():
+            return _parse_date(str(int(number)))
+        if 1 <= number < 2958466:
+            return (_EXCEL_EPOCH + pd.Timedelta(days=int(number))).normalize()
+        return None
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if not text:
+        return None
+    m = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
+    if m:
+        try:
+            return pd.Timestamp(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):  # an Excel serial written as text
+        return _parse_date(float(text))
+    if re.match(r"^\d{4}-\d{2}-\d{2}T", text):
+        try:
+            return pd.Timestamp(text).tz_localize(None).normalize()
+        except (ValueError, TypeError):
+            return None
+    return None
+
+
+def _cents(value) -> int | None:
+    """Amount cell -> cents; None for blank or the '--' exports print for 'none'."""
+    if isinstance(value, str):
+        text = unicodedata.normalize("NFKC", value).strip()
+        if text in ("", "-", "--", "—", "——", "/"):
+            return None
+        value = text
+    return to_cents(value)
+
+
+def _direction(value) -> str | None:
+    text = _header_key(_text(value))
+    if not text:
+        return None
+    for kind, words in _DIRECTION_WORDS.items():
+        if text in words:
+            return kind
+    # 贷方(收入) / 收入(贷) and the like: the first direction character decides
+    for ch in text:
+        if ch in "贷收入":
+            return "credit"
+        if ch in "借支出":
+            return "debit"
+    return None
+
+
+# ---- file formats -----------------------------------------------------------------------
+
+def _problem(sheet, row, column, value, problem, severity="error") -> dict:
+    return {"sheet": sheet, "row": row, "column": column, "value": value, "problem": problem,
+            "severity": severity}
+
+
+def _decode(data: bytes) -> str | None:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # control characters other than tab/newline mean this was not text in that encoding
+        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):
+            continue
+        return text
+    return None
+
+
+def _text_rows(text: str) -> list[list]:
+    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS + 5])
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    if sample.count(",") == 0 and sample.count("\t") == 0 and sample.count(";") > 0:
+        delimiter = ";"
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _workbook_sheets(path: Path) -> list[tuple[str, list[list]]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        sheets = []
+        for i, name in enumerate(book.sheet_names):
+            sheets.append((name, book.get_sheet_by_index(i).to_python(skip_empty_area=False)))
+        return sheets
+    finally:
+        close = getattr(book, "close", None)
+        if close:
+            close()
+
+
+def _empty_lines() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in LINE_COLUMNS})
+    frame["date"] = pd.Series(dtype="datetime64[ns]")
+    frame["amount"] = pd.Series(dtype="int64")
+    frame["_row"] = pd.Series(dtype="int64")
+    return frame
+
+
+def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                   max_rows: int = DEFAULT_MAX_ROWS) -> BankRead:
+    """Read a bank-statement export (rules in the module docstring). Never raises for a bad
+    file: what went wrong is in ``problems`` (severity error → no lines). Files larger than
+    ``max_bytes`` or with more than ``max_rows`` rows below the header are refused."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
+                                                  f"cannot open bank file: {exc.strerror or exc}")])
+    if size > max_bytes:
+        return BankRead(_empty_lines(), [_problem(
+            name, None, None, size,
+            f"bank file is {size:,} bytes, more than the limit of {max_bytes:,}; split it")])
+    if size == 0:
+        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty")])
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
+                                                  f"cannot read bank file: {exc.strerror or exc}")])
+
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        try:
+            sheets = _workbook_sheets(path)
+        except Exception as exc:  # calamine raises several types for corrupt/encrypted files
+            return BankRead(_empty_lines(), [_problem(
+                name, None, None, "", f"cannot read the workbook ({type(exc).__name__}: {exc}); "
+                "save it again as .xlsx or .csv")])
+        candidates = [(f"{name}:{sheet}", rows) for sheet, rows in sheets]
+    else:
+        sniff = data[:512].lstrip().lower()
+        if sniff.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
+            return BankRead(_empty_lines(), [_problem(
+                name, None, None, "", "this 'Excel' file is really a web page (HTML/XML export); "
+                "open it in Excel and save it as .xlsx or .csv")])
+        text = _decode(data)
+        if text is None:
+            return BankRead(_empty_lines(), [_problem(
+                name, None, None, "", "cannot decode the bank file as UTF-8 or GBK/GB18030 text, "
+                "and it is not an Excel workbook")])
+        candidates = [(name, _text_rows(text))]
+
+    for sheet, rows in candidates:
+        found = _find_header(rows)
+        if found is not None:
+            return _lines_from_rows(sheet, rows, found[0], found[1], max_rows)
+    if all(not any(_text(c) for c in row) for _, rows in candidates for row in rows):
+        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty")])
+    return BankRead(_empty_lines(), [_problem(
+        name, None, None, "",
+        f"no header row found in the first {HEADER_SCAN_ROWS} rows: need a date column "
+        "(交易日期/记账日期/日期) and an amount column (收入金额/贷方发生额/交易金额/金额…)")])
+
+
+def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict[str, int],
+                     max_rows: int) -> BankRead:
+    problems: list[dict] = []
+    header = rows[header_at]
+    body = rows[header_at + 1:]
+    if len(body) > max_rows:
+        return BankRead(_empty_lines(), [_problem(
+            sheet, None, None, len(body),
+            f"bank file has {len(body):,} rows, more than the limit of {max_rows:,}; split it")])
+    # every memo-like column (摘要 and 用途 and 附言…) goes into the memo, in sheet order
+    memo_cols = [i for i, c in enumerate(header) if _field_of(c) == "memo"]
+    label = {f: _text(header[i]) for f, i in mapping.items()}
+
+    def cell(row, f):
+        i = mapping.get(f)
+        return row[i] if i is not None and i < len(row) else None
+
+    # Unique values are parsed once: statements repeat dates and amounts a lot.
+    date_cache: dict = {}
+    cents_cache: dict = {}
+
+    def cents_of(value, f, rowno):
+        key = (type(value), value)
+        if key not in cents_cache:
+            try:
+                cents_cache[key] = (_cents(value), None)
+            except MoneyError:
+                cents_cache[key] = (None, "bad")
+        cents, bad = cents_cache[key]
+        if bad:
+            problems.append(_problem(sheet, rowno, label[f], _text(value),
+                                     "not an amount; line left out", "warning"))
+            raise MoneyError
+        return cents
+
+    out = {c: [] for c in LINE_COLUMNS}
+    header_keys = [_header_key(_text(c)) for c in header]
+    for offset, row in enumerate(body):
+        rowno = header_at + 2 + offset
+        texts = [_text(c) for c in row]
+        if not any(texts):
+            continue
+        if [_header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
+            continue  # the header repeated on every printed page
+        raw_date = cell(row, "date")
+        hashable = raw_date if not isinstance(raw_date, list) else str(raw_date)
+        if hashable not in date_cache:
+            date_cache[hashable] = _parse_date(raw_date)
+        date = date_cache[hashable]
+        if date is None:
+            if any(_FOOTER_RE.search(t) for t in texts) or len([t for t in texts if t]) <= 1:
+                continue  # footer (合计 / 共N笔) or a note line
+            problems.append(_problem(sheet, rowno, label["date"], _text(raw_date),
+                                     "not a date; line left out", "warning"))
+            continue
+        try:
+            if "credit" in mapping or "debit" in mapping:
+                credit = cents_of(cell(row, "credit"), "credit", rowno) if "credit" in mapping else None
+                debit = cents_of(cell(row, "debit"), "debit", rowno) if "debit" in mapping else None
+                credit, debit = credit or 0, debit or 0
+                if credit and debit:
+                    problems.append(_problem(sheet, rowno, label.get("credit"), _text(cell(row, "credit")),
+                                             "both a credit and a debit amount on one line; left out",
+                                             "warning"))
+                    continue
+                if not credit and not debit and "amount" in mapping:
+                    credit = cents_of(cell(row, "amount"), "amount", rowno) or 0
+                    if credit < 0:
+                        credit, debit = 0, -credit
+                if credit:
+                    amount, direction = abs(credit), "credit"
+                    if credit < 0:  # a negative credit is a reversal: money out
+                        direction = "debit"
+                elif debit:
+                    amount, direction = abs(debit), "debit"
+                    if debit < 0:
+                        direction = "credit"
+                else:
+                    continue  # zero line (interest 0.00, fee waived)
+            else:
+                signed = cents_of(cell(row, "amount"), "amount", rowno)
+                if not signed:
+                    continue
+                flag = _direction(cell(row, "direction")) if "direction" in mapping else None
+                if "direction" in mapping and flag is None:
+                    problems.append(_problem(sheet, rowno, label["direction"],
+                                             _text(cell(row, "direction")),
+                                             "direction is neither credit (贷/收/C) nor debit "
+                                             "(借/支/D); line left out", "warning"))
+                    continue
+                if flag is None:
+                    direction = "credit" if signed > 0 else "debit"
+                else:
+                    direction = flag
+                amount = abs(signed)
+        except MoneyError:
+            continue
+        out["bank_ref"].append(_ident(cell(row, "bank_ref")))
+        out["date"].append(date)
+        out["payer"].append(_text(cell(row, "payer")))
+        out["payer_account"].append(_ident(cell(row, "payer_account")))
+        out["amount"].append(amount if direction == "credit" else -amount)
+        out["direction"].append(direction)
+        memo_parts = [texts[i] for i in memo_cols if i < len(texts) and texts[i]]
+        out["memo"].append(" / ".join(dict.fromkeys(memo_parts)))
+        out["_row"].append(rowno)
+
+    lines = pd.DataFrame({c: pd.Series(out[c], dtype="object") for c in LINE_COLUMNS})
+    lines["date"] = pd.to_datetime(pd.Series(out["date"], dtype="object"), errors="coerce").astype(
+        "datetime64[ns]")
+    lines["amount"] = pd.Series(out["amount"], dtype="int64")
+    lines["_row"] = pd.Series(out["_row"], dtype="int64")
+    return BankRead(lines, problems)
