@@ -225,7 +225,8 @@ def test_midrank_scores():
 
 def test_rfm_scores_recency_reversed_and_unscored_na():
     inv = invoices(
-        ("a1", "2024-06-30", "A", 100), ("a2", "2024-06-20", "A", 100), ("a3", "2024-06-10", "A", 100),
+        ("a1", "2024-06-30", "A", 100), ("a2", "2024-06-20", "A", 100),
+        ("a3", "2024-06-10", "A", 100),
         ("b1", "2024-05-01", "B", 900),
         ("c1", "2024-01-01", "C", 50), ("c2", "2024-02-01", "C", 50),
         ("d1", "2023-01-01", "D", 50),  # outside window: unscored
@@ -286,8 +287,9 @@ def test_settled_invoices_days_late():
         ("I4", "2024-03-01", "C1", 200, "invoice", "2024-03-31"),   # early
     )
     al = allocations(
-        ("I1", "C1", 400, "2024-01-20"), ("I1", "C1", 600, "2024-02-10"),  # completed 02-10: 10 late
-        ("I2", "C1", 1000, "2024-03-01", "credit_note"), ("I2", "C1", 2000, "2024-04-01"),  # 30 late
+        # I1 completed 02-10: 10 days late; I2 (partly by a credit note) 04-01: 30 days late
+        ("I1", "C1", 400, "2024-01-20"), ("I1", "C1", 600, "2024-02-10"),
+        ("I2", "C1", 1000, "2024-03-01", "credit_note"), ("I2", "C1", 2000, "2024-04-01"),
         ("I3", "C1", 499, "2024-04-01"),
         ("I4", "C1", 200, "2024-03-05"),
         ("I3", "C1", 1, "2024-07-05"),   # after as_of: not seen, I3 stays unsettled
