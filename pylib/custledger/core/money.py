@@ -16,8 +16,11 @@ import numpy as np
 import pandas as pd
 
 _CENT = Decimal("0.01")
-# Characters people put around amounts: currency signs, thousands separators, spaces.
-_NOISE = re.compile(r"[\s,¥￥$元圆RMBCNY]", re.IGNORECASE)
+# What people put around amounts: a currency sign or code before, 元 or a code after, and
+# thousands separators and spaces inside. Anything else (12元5) is not an amount.
+_PREFIX = re.compile(r"^(?:[¥$]|rmb|cny)\s*", re.IGNORECASE)
+_SUFFIX = re.compile(r"\s*(?:元|圆|rmb|cny)$", re.IGNORECASE)
+_INNER = re.compile(r"[\s,]")
 
 
 class MoneyError(ValueError):
@@ -49,7 +52,7 @@ def to_decimal(value) -> Decimal | None:
     negative = False
     if text.startswith("(") and text.endswith(")"):  # accounting negative (1,234.00)
         negative, text = True, text[1:-1]
-    text = _NOISE.sub("", text)
+    text = _INNER.sub("", _SUFFIX.sub("", _PREFIX.sub("", text)))
     if text.endswith("-"):  # some exports print 1,234.00-
         negative, text = not negative, text[:-1]
     try:

@@ -244,8 +244,9 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
           "due_before_date", "error", date=df["date"])
     # a credit note's ref_doc: invoices of the same customer; credit not above the invoice
     refs = df["ref_doc"].fillna("").astype(str)
-    owner = dict(zip(df.loc[~is_credit, "doc_no"], df.loc[~is_credit, "customer_id"]))
-    amt = dict(zip(df.loc[~is_credit, "doc_no"], amount[~is_credit]))
+    first = ~df["doc_no"].duplicated(keep="first") & ~is_credit   # a repeated number is an error row
+    owner = dict(zip(df.loc[first, "doc_no"], df.loc[first, "customer_id"]))
+    amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
         bad_ref, over, limit, ref_one = {}, {}, {}, {}
@@ -352,7 +353,8 @@ def validate(loaded: LoadedBook) -> Validation:
     allp = pd.concat([reading, problems[PROBLEM_COLUMNS]], ignore_index=True) if len(reading) else problems[PROBLEM_COLUMNS]
     # a value that could not be read is not also reported as missing
     unread = set(zip(reading["sheet"], reading["cell"]))
-    allp = allp[~((allp["code"] == "required") & pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index).isin(unread))]
+    at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
+    allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
     order = {name: i for i, name in enumerate(loaded.sheet_names)}
     allp = allp.assign(_o=allp["sheet"].map(order).fillna(99)).sort_values(["_o", "row", "cell"], kind="stable")
     allp = allp.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)

@@ -1,0 +1,160 @@
+"""The `custledger` command line: a thin way in over ops.run.
+
+Exit codes (DESIGN.md): 0 done, 1 done but the ledger has errors, 2 could not run. Every
+failure is one clear line; set CUSTLEDGER_DEBUG=1 to see a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .core.errors import LedgerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="custledger: customer ledger bookkeeping on an Excel workbook (客户台账).")
+
+AsOf = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD); overrides Settings.")
+Out = typer.Option(None, "--out", help="Write results to this copy instead of in place.")
+Json = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
+Force = typer.Option(False, "--force", help="Write even if Excel holds the file (lock file present).")
+
+
+def _lang() -> str:
+    return os.environ.get("CUSTLEDGER_LANG", "zh")
+
+
+def _date(text: Optional[str]) -> Optional[dt.date]:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise LedgerError("bad_option", option="--as-of", value=text) from None
+
+
+def _fail(exc: BaseException) -> None:
+    if isinstance(exc, LedgerError):
+        typer.echo(exc.message(_lang()), err=True)
+    else:
+        if os.environ.get("CUSTLEDGER_DEBUG"):
+            traceback.print_exc()
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        typer.echo(f"custledger: {type(exc).__name__}: {first}", err=True)
+    raise typer.Exit(2)
+
+
+def _print_report(report, as_json: bool, lang: str = "zh") -> None:
+    if as_json:
+        typer.echo(json.dumps({"exit_code": report.exit_code, "summary": report.summary, "notes": report.notes,
+                               "files": [str(f) for f in report.files], "target": report.target,
+                               "backup": report.backup}, ensure_ascii=False, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(show_header=False, box=None)
+    for k, v in report.summary.items():
+        table.add_row(str(k), str(v))
+    console.print(table)
+    for n in report.notes:
+        console.print(n)
+    if report.target:
+        console.print(f"→ {report.target}")
+
+
+def _run(path: Path, steps, as_of, out, force, as_json, **options) -> None:
+    from . import ops
+    from .io.filebook import FileBook
+
+    try:
+        book = FileBook(path, out=out, force=force)
+        with _progress(as_json) as tick:
+            report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
+        _fail(exc)
+        return
+    _print_report(report, as_json)
+    raise typer.Exit(report.exit_code)
+
+
+class _progress:
+    """A rich spinner naming the current step (silent with --json or when not a terminal)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.status = None
+
+    def __enter__(self):
+        if self.quiet:
+            return lambda name: None
+        from rich.console import Console
+
+        self.status = Console(stderr=True).status("custledger…")
+        self.status.__enter__()
+        return lambda name: self.status.update(f"custledger: {name}…")
+
+    def __exit__(self, *exc):
+        if self.status is not None:
+            self.status.__exit__(*exc)
+        return False
+
+
+@app.command()
+def new(path: Path, lang: str = typer.Option("zh", "--lang", help="zh or en"), force: bool = Force) -> None:
+    """Write an empty ledger workbook (客户台账模板)."""
+    from .io.template import build_ledger
+
+    try:
+        if lang not in ("zh", "en"):
+            raise LedgerError("bad_option", option="--lang", value=lang)
+        if path.exists() and not force:
+            raise LedgerError("file_exists", path=str(path))
+        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+            raise LedgerError("file_not_xlsx", path=str(path))
+        build_ledger(path, lang)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+    typer.echo(str(path))
+
+
+@app.command()
+def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the demo ledger"),
+         lang: str = typer.Option("zh", "--lang"), as_json: bool = Json) -> None:
+    """Build a realistic demo ledger and run the monthly close on it."""
+    from .demo import write_demo
+
+    try:
+        ledger, bank, month = write_demo(directory, lang)
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    from . import ops
+
+    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS]
+    _run(ledger, steps, None, None, False, as_json, month=month, bank=bank)
+
+
+@app.command("validate")
+def validate_cmd(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+                 force: bool = Force) -> None:
+    """Check every entry; write the Problems sheet and mark the cells at fault."""
+    _run(path, ["validate"], as_of, out, force, as_json)
+
+
+def main() -> None:  # console script entry point
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The file adapter: a ledger workbook on disk, read with fastexcel, written by xlsxpatch.
+
+Same interface as the xlwings adapter (io/xlbook.py): ``read()`` returns the RawBook of the
+input sheets (and the Bank sheet, where people confirm suggested matches); ``write()`` takes
+the generated sheets (SheetOut), the validation marks and the input sheets whose old marks are
+to be cleared, and saves once: backup, atomic rename, nothing else in the package touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import LedgerError
+from ..core.load import generated_sheet_names
+from ..render.sheets import SheetOut
+from ..schema import norm_header, output_sheet_name
+from . import safe
+from .reader import RawBook, check_ledger_file, read_book
+from .xlsxsheets import Formats, write_sheet_out
+
+BIG_SHEET_ROWS = 50_000   # above this, xlsxwriter's constant_memory mode (no Excel table)
+
+
+@dataclass(frozen=True)
+class WriteInfo:
+    target: Path
+    backup: Path | None
+    sheets: tuple
+    marks: int
+
+
+class FileBook:
+    def __init__(self, path: Path, out: Path | None = None, force: bool = False):
+        self.path = Path(path)
+        self.out = Path(out) if out else None
+        self.force = force
+
+    @property
+    def target(self) -> Path:
+        return self.out or self.path
+
+    def read(self) -> RawBook:
+        keep_generated = {norm_header(output_sheet_name("bank", lang)) for lang in ("zh", "en")}
+        generated = {norm_header(n) for n in generated_sheet_names()} - keep_generated
+        return read_book(self.path, want=lambda name: norm_header(name) not in generated)
+
+    def check_writable(self) -> None:
+        check_ledger_file(self.path)
+        safe.check_can_write(self.path, self.force, self.target)
+
+    def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
+              protect: bool = True) -> WriteInfo:
+        from .xlsxpatch import patch_workbook
+
+        self.check_writable()
+        target = self.target
+        tmp = safe.temp_path(target)
+        big = any(len(o.data) > BIG_SHEET_ROWS for o in outs)
+
+        def build(wb):
+            fmts = Formats(wb)
+            for o in outs:
+                write_sheet_out(wb, o, fmts, protect=protect, constant_memory=big)
+
+        try:
+            patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
+                           clear_marks_on=list(clear_marks_on), constant_memory=big)
+            backup = safe.commit(tmp, target, self.path, keep)
+        except LedgerError:
+            _remove(tmp)
+            raise
+        except Exception as exc:  # the original is untouched: say why in one line
+            _remove(tmp)
+            raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+        return WriteInfo(target=target, backup=backup, sheets=tuple(o.name for o in outs), marks=len(marks))
+
+
+def _remove(p: Path) -> None:
+    try:
+        p.unlink()
+    except OSError:
+        pass

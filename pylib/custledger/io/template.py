@@ -1,0 +1,205 @@
+"""The ledger workbook: `custledger new` and the demo ledger, built from the schema.
+
+Every input sheet is an Excel table with a styled, frozen header, widths and number formats by
+column kind, dropdowns for enums and for customer_id (from the Customers table), and an input
+message per column from the schema's description. Settings is filled with every default and a
+sentence on each; Home 首页 explains the monthly workflow and leaves room for the buttons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from ..core.parse import col_letter, enum_lookup
+from ..core.settings import settings_rows
+from ..schema import norm_header, sheet
+from .xlsxsheets import WORKBOOK_OPTIONS
+
+DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
+MIN_ROWS = 2000          # validations and formats reach at least this far below the header
+HOME = {"zh": "首页", "en": "Home"}
+KIND_FORMAT = {"money": "#,##0.00", "price": "#,##0.00##", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
+
+WORKFLOW = {
+    "zh": [
+        ("客户台账 · 每月工作流程", "title"),
+        ("1. 在「客户档案」「销售单据」「回款记录」「跟进记录」中录入或粘贴数据(表头可用中文、英文或字段名,列顺序不限)。", ""),
+        ("2. 点击「校验」:问题列在「校验结果」表,出错的单元格标红并附批注;改正后再次校验,标记自动消失。", ""),
+        ("3. 导入银行流水并「核销」:收款按 指定单据 → 红字 → 摘要单号 → 金额相等 → 组合 → 先进先出 规则冲抵销售单,结果见「核销明细」「对账余额」。", ""),
+        ("4. 「账龄」:生成「账龄分析」「逾期清单」和催款函。", ""),
+        ("5. 「分级」「提醒」「客户卡」:ABC/RFM 分级、信用评级、到期/合同/生日/回访提醒。", ""),
+        ("6. 「月结」:一次完成以上全部步骤,并为每位客户生成对账单。", ""),
+        ("生成的表(校验结果、核销明细、对账余额、账龄分析……)每次运行都会重写,请不要在其中录入数据。", "note"),
+        ("基准日、账期、账龄区间等参数在「参数」表中设置。", "note"),
+        ("命令行:custledger close 台账.xlsx --month 2026-10", "note"),
+    ],
+    "en": [
+        ("Customer ledger · monthly workflow", "title"),
+        ("1. Enter or paste data in Customers, Invoices, Receipts and Interactions (headers in Chinese, English or keys, any column order).", ""),
+        ("2. Validate: problems are listed in Problems, and the cells at fault are highlighted with a comment; fix them and validate again.", ""),
+        ("3. Import the bank statement and Reconcile: receipts are applied by explicit target → credit note → memo → exact amount → unique subset → FIFO; see Allocations and Balances.", ""),
+        ("4. Aging: the Aging and Overdue sheets and dunning letters.", ""),
+        ("5. Tiers, Reminders, Card: ABC/RFM tiers, credit grades, due/contract/birthday/follow-up reminders.", ""),
+        ("6. Close: all of the above in one go, plus a statement for every customer.", ""),
+        ("Generated sheets (Problems, Allocations, Balances, Aging, ...) are rewritten on every run: do not enter data there.", "note"),
+        ("As-of date, payment terms, aging buckets and other parameters live in Settings.", "note"),
+        ("Command line: custledger close ledger.xlsx --month 2026-10", "note"),
+    ],
+}
+
+
+def _enum_text(value, field, lang):
+    """An enum cell as a person of that language would type it (label), whatever was given."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    key = enum_lookup(field).get(norm_header(value))
+    return field.enum_label(key, lang) if key else str(value)
+
+
+def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, settings: dict | None = None) -> Path:
+    """Write a ledger workbook at ``path`` (overwrites). ``data``: sheet key -> DataFrame with
+    canonical-key columns holding values as typed by a person; ``settings``: key -> text."""
+    data = data or {}
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
+                       "comments": "Built by custledger from its schema"})
+    fmt = {
+        "header": wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
+                                 "valign": "vcenter", "text_wrap": True}),
+        "required": wb.add_format({"bold": True, "bg_color": "#C00000", "font_color": "#FFFFFF", "border": 1,
+                                   "valign": "vcenter", "text_wrap": True}),
+        "title": wb.add_format({"bold": True, "font_size": 18, "font_color": "#1F4E78"}),
+        "note": wb.add_format({"italic": True, "font_color": "#595959"}),
+        "text": wb.add_format({"text_wrap": False}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+    }
+    kind_fmt = {k: wb.add_format({"num_format": v}) for k, v in KIND_FORMAT.items()}
+    _home(wb, lang, fmt)
+    for key in DATA_SHEETS:
+        _data_sheet(wb, key, lang, data.get(key), fmt, kind_fmt)
+    _settings_sheet(wb, lang, settings or {}, fmt)
+    cust = sheet("customers")
+    n = max(MIN_ROWS, len(data.get("customers", ())) + 500)
+    wb.define_name("CustomerIDs", f"='{cust.name(lang)}'!$A$2:$A${n + 1}")
+    wb.close()
+    return path
+
+
+def _home(wb, lang, fmt):
+    ws = wb.add_worksheet(HOME[lang])
+    ws.hide_gridlines(2)
+    ws.set_column(0, 0, 3)
+    ws.set_column(1, 1, 110)
+    r = 1
+    for text, style in WORKFLOW[lang]:
+        ws.write_string(r, 1, text, fmt.get(style) or fmt["wrap"])
+        r += 2 if style == "title" else 1
+    ws.write_string(r + 1, 1, "按钮区 / Buttons:" if lang == "zh" else "Buttons:", fmt["note"])
+    ws.set_row(0, 20)
+    ws.activate()
+
+
+def _data_sheet(wb, key, lang, frame, fmt, kind_fmt):
+    spec = sheet(key)
+    ws = wb.add_worksheet(spec.name(lang))
+    fields = spec.fields
+    rows = 0 if frame is None else len(frame)
+    last = max(rows, 1)
+    reach = max(MIN_ROWS, rows + 500)
+    ws.add_table(0, 0, last, len(fields) - 1, {
+        "name": spec.table, "style": "Table Style Medium 2",
+        "columns": [{"header": f.label(lang), "header_format": fmt["required" if f.required else "header"]}
+                    for f in fields]})
+    ws.freeze_panes(1, 1 if key in ("customers",) else 0)
+    ws.set_row(0, 32)
+    for j, f in enumerate(fields):
+        ws.set_column(j, j, f.width, kind_fmt.get(f.kind))
+        _validation(ws, j, f, lang, reach, key)
+    if frame is not None and rows:
+        _write_rows(ws, frame, fields, lang, kind_fmt)
+
+
+def _validation(ws, j, f, lang, reach, sheet_key):
+    title = f.label(lang)[:32]
+    message = (f.descriptions.get(lang) or "")[:250]
+    opts = {"input_title": title, "input_message": message, "error_type": "warning"}
+    if f.kind == "enum":
+        labels = [f.enum_label(v, lang) for v in f.enum]
+        opts.update({"validate": "list", "source": labels, "error_title": title[:32],
+                     "error_message": ("请从下拉列表中选择:" if lang == "zh" else "Choose from the list: ") + "/".join(labels)})
+    elif f.kind == "ref" and f.spec.get("x-ref") == "customers.customer_id":
+        opts.update({"validate": "list", "source": "=CustomerIDs", "error_title": title[:32],
+                     "error_message": "客户编号须在客户档案中存在" if lang == "zh" else "The customer ID must exist in Customers"})
+    elif f.kind == "date":
+        opts.update({"validate": "date", "criteria": "between", "minimum": dt.date(1990, 1, 1),
+                     "maximum": dt.date(2100, 12, 31),
+                     "error_message": "请输入日期,如 2026-11-05" if lang == "zh" else "Enter a date, e.g. 2026-11-05"})
+    else:
+        opts["validate"] = "any"
+    ws.data_validation(1, j, reach, j, opts)
+
+
+def _write_rows(ws, frame: pd.DataFrame, fields, lang, kind_fmt):
+    for j, f in enumerate(fields):
+        if f.key not in frame.columns:
+            continue
+        values = frame[f.key].tolist()
+        cf = kind_fmt.get(f.kind)
+        for i, v in enumerate(values):
+            r = i + 1
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+                continue
+            if f.kind == "enum":
+                v = _enum_text(v, f, lang)
+                if v is None:
+                    continue
+            if isinstance(v, pd.Timestamp):
+                v = v.to_pydatetime()
+            if isinstance(v, (dt.date, dt.datetime)):
+                ws.write_datetime(r, j, v, kind_fmt["date"])
+            elif isinstance(v, bool):
+                ws.write_string(r, j, str(v))
+            elif isinstance(v, (int, float)) and f.kind in ("money", "price", "int", "number"):
+                ws.write_number(r, j, float(v), cf)
+            else:
+                text = str(v)
+                if f.kind in ("money", "price", "int", "number"):
+                    ws.write_string(r, j, text)
+                else:
+                    ws.write_string(r, j, text)
+
+
+def _settings_sheet(wb, lang, values: dict, fmt):
+    spec = sheet("settings")
+    meta = spec.schema["x-sheet"]["columns"]
+    ws = wb.add_worksheet(spec.name(lang))
+    rows = settings_rows()
+    label_head = "名称" if lang == "zh" else "Name"
+    headers = [meta["key"][lang], label_head, meta["value"][lang], meta["description"][lang]]
+    ws.add_table(0, 0, len(rows), 3, {"name": spec.table, "style": "Table Style Medium 2",
+                                      "columns": [{"header": h, "header_format": fmt["header"]} for h in headers]})
+    ws.set_column(0, 0, 24)
+    ws.set_column(1, 1, 18)
+    ws.set_column(2, 2, 18)
+    ws.set_column(3, 3, 80)
+    ws.freeze_panes(1, 0)
+    for i, (key, default, zh, en) in enumerate(rows, start=1):
+        f = spec.field(key)
+        value = values.get(key, default)
+        if key == "language":
+            value = values.get(key, lang)
+        ws.write_string(i, 0, key)
+        ws.write_string(i, 1, f.label(lang))
+        ws.write_string(i, 2, str(value))
+        ws.write_string(i, 3, zh if lang == "zh" else en)
+        if "enum" in f.spec:
+            ws.data_validation(i, 2, i, 2, {"validate": "list", "source": list(f.spec["enum"]),
+                                            "input_title": f.label(lang)[:32], "input_message": (zh if lang == "zh" else en)[:250]})
+        else:
+            ws.data_validation(i, 2, i, 2, {"validate": "any", "input_title": f.label(lang)[:32],
+                                            "input_message": (zh if lang == "zh" else en)[:250]})

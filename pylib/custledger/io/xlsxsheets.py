@@ -1,0 +1,86 @@
+"""Writing SheetOut blocks with xlsxwriter (new workbooks and sheets transplanted by xlsxpatch).
+
+Text is always written with write_string, so text from outside that starts with = + - @ stays
+text, never a formula. Header in row 1, frozen, an Excel table (or an autofilter in
+constant_memory mode, where xlsxwriter cannot make tables), formats by column kind, internal
+links for 'link' columns (Excel allows 65,530 links a sheet: later rows get plain text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from ..render.sheets import FORMATS, SheetOut
+
+MAX_LINKS = 65000
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "nan_inf_to_errors": True}
+
+
+class Formats:
+    """One xlsxwriter format per kind, made once per workbook."""
+
+    def __init__(self, wb):
+        self.wb = wb
+        self.cache = {}
+
+    def get(self, kind: str):
+        if kind not in self.cache:
+            props = {}
+            if kind in FORMATS:
+                props["num_format"] = FORMATS[kind]
+            if kind == "header":
+                props = {"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "text_wrap": True,
+                         "valign": "vcenter", "border": 1}
+            if kind == "link":
+                props = {"font_color": "#0563C1", "underline": 1}
+            self.cache[kind] = self.wb.add_format(props) if props else None
+        return self.cache[kind]
+
+
+def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, constant_memory: bool = False):
+    ws = wb.add_worksheet(out.name)
+    ncols, nrows = len(out.headers), len(out.data)
+    header_fmt = fmts.get("header")
+    for j, w in enumerate(out.widths or [12] * ncols):
+        ws.set_column(j, j, w, fmts.get(out.formats[j]) if out.formats[j] in FORMATS else None)
+    use_table = not constant_memory and bool(out.table) and ncols > 0
+    if use_table:
+        ws.add_table(0, 0, max(nrows, 1), ncols - 1, {
+            "name": out.table, "style": "Table Style Light 9", "autofilter": True,
+            "columns": [{"header": h, "header_format": header_fmt} for h in out.headers]})
+    for j, h in enumerate(out.headers):
+        ws.write_string(0, j, str(h), header_fmt)
+    ws.set_row(0, 30)
+    ws.freeze_panes(1, 0)
+    if out.note:
+        ws.write_comment(0, 0, out.note, {"x_scale": 3, "y_scale": 1.5})
+    col_fmts = [fmts.get(k) if k in FORMATS else None for k in out.formats]
+    link_fmt = fmts.get("link")
+    columns = [out.data[j].tolist() for j in range(ncols)]
+    links = {j: out.links.get(j) for j in range(ncols) if out.links.get(j) is not None}
+    for i in range(nrows):
+        r = i + 1
+        for j in range(ncols):
+            v = columns[j][i]
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            target = links[j][i] if j in links and i < MAX_LINKS else None
+            if target:
+                ws.write_url(r, j, target, link_fmt, string=str(v))
+            elif isinstance(v, str):
+                ws.write_string(r, j, v)
+            elif isinstance(v, bool):
+                ws.write_boolean(r, j, v)
+            elif isinstance(v, (int, float)):
+                ws.write_number(r, j, v, col_fmts[j])
+            elif isinstance(v, (dt.datetime, dt.date)):
+                ws.write_datetime(r, j, v, col_fmts[j] or fmts.get("date"))
+            else:
+                ws.write_string(r, j, str(v))
+    if not use_table and ncols:
+        ws.autofilter(0, 0, max(nrows, 1), ncols - 1)
+    if protect:
+        ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_cells": True})
+    return ws

@@ -1,0 +1,135 @@
+"""The operations: read -> core -> write, one function per button or command.
+
+The command line (cli.py), the RunPython buttons (xl.py) and xlwings Lite (lite/) all call
+``run`` with a book adapter (io/filebook.FileBook or io/xlbook.XlBook); nothing here knows which
+one it has. Every run reads once, validates, runs the requested steps over the clean ledger and
+writes every generated sheet in one save.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from .core.load import load
+from .core.validate import Validation, validate
+from .render.sheets import SheetOut, run_note, sheet_out
+
+STEP_ORDER = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+
+
+@dataclass
+class Run:
+    """What a run has computed so far (frames) and will write (sheets)."""
+
+    validation: Validation
+    options: dict
+    frames: dict = field(default_factory=dict)
+    outs: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    @property
+    def ledger(self):
+        return self.validation.ledger
+
+    @property
+    def settings(self):
+        return self.validation.ledger.settings
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.settings.as_of_ts()
+
+    def note(self) -> str:
+        return run_note(self.lang, self.settings.as_of_date())
+
+    def add(self, out: SheetOut) -> None:
+        self.outs = [o for o in self.outs if o.key != out.key] + [out]
+
+
+@dataclass(frozen=True)
+class Report:
+    exit_code: int
+    summary: dict
+    notes: list
+    files: list
+    target: str = ""
+    backup: str = ""
+
+
+STEPS: dict[str, Callable[[Run], None]] = {}
+
+
+def step(name: str):
+    def register(fn):
+        STEPS[name] = fn
+        return fn
+    return register
+
+
+def _marks(problems: pd.DataFrame):
+    from .io.xlsxpatch import CellMark
+
+    marks = []
+    for s, cell, text, sev in zip(problems["sheet"], problems["cell"], problems["problem"], problems["severity"]):
+        if cell:
+            marks.append(CellMark(sheet=s, cell=cell, message=text, severity=sev))
+    return marks
+
+
+@step("validate")
+def _validate(run: Run) -> None:
+    p = run.validation.problems
+    links = [f"internal:'{s}'!{c}" if c else None for s, c in zip(p["sheet"], p["cell"])]
+    frame = p.assign(link=p["cell"])
+    run.add(sheet_out("problems", frame, run.lang, links={"link": links}, note=run.note()))
+    run.summary.update(errors=run.validation.errors, warnings=run.validation.warnings,
+                       customers=len(run.ledger.customers), invoices=len(run.ledger.invoices),
+                       receipts=len(run.ledger.receipts))
+
+
+def prepare(book, as_of: dt.date | None = None) -> Validation:
+    loaded = load(book.read())
+    if as_of is not None:
+        loaded = dataclasses.replace(loaded, settings=loaded.settings.with_as_of(as_of))
+    return validate(loaded)
+
+
+def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=None, write: bool = True,
+        **options) -> Report:
+    """Read the book once, run ``steps`` (validate always first), write once."""
+    wanted = ["validate", *[s for s in STEP_ORDER if s in steps and s != "validate"]]
+    tick = progress or (lambda name: None)
+    tick("read")
+    if write and hasattr(book, "check_writable"):
+        book.check_writable()  # refuse early (Excel lock, read-only) before any work
+    validation = prepare(book, as_of)
+    r = Run(validation=validation, options=options)
+    for name in wanted:
+        fn = STEPS.get(name)
+        if fn is None:
+            raise NotImplementedError(name)
+        tick(name)
+        fn(r)
+    target = backup = ""
+    if write:
+        tick("write")
+        sheets = validation.loaded.sheets
+        clear = [ts.name for ts in sheets.values() if ts.name]
+        info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep)
+        target = str(getattr(info, "target", "") or "")
+        backup = str(getattr(info, "backup", "") or "")
+    errors = validation.errors
+    blocked = bool(r.summary.get("blocked"))
+    code = 1 if errors or blocked else 0
+    return Report(exit_code=code, summary=r.summary, notes=r.notes, files=r.files, target=target, backup=backup)
