@@ -1,4 +1,4 @@
-"""The operations: read -> core -> write, one function per button or command.
+"""The run machinery: read -> core -> write, shared by every operation.
 
 The command line (cli.py), the RunPython buttons (xl.py) and xlwings Lite (lite/) all call
 ``run`` with a book adapter (io/filebook.FileBook or io/xlbook.XlBook); nothing here knows which
@@ -15,9 +15,9 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-from .core.load import load
-from .core.validate import Validation, validate
-from .render.sheets import SheetOut, run_note, sheet_out
+from ..core.load import load
+from ..core.validate import Validation, validate
+from ..render.sheets import SheetOut, run_note
 
 STEP_ORDER = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
 
@@ -78,24 +78,10 @@ def step(name: str):
 
 
 def _marks(problems: pd.DataFrame):
-    from .io.xlsxpatch import CellMark
+    from ..io.xlsxpatch import CellMark
 
-    marks = []
-    for s, cell, text, sev in zip(problems["sheet"], problems["cell"], problems["problem"], problems["severity"]):
-        if cell:
-            marks.append(CellMark(sheet=s, cell=cell, message=text, severity=sev))
-    return marks
-
-
-@step("validate")
-def _validate(run: Run) -> None:
-    p = run.validation.problems
-    links = [f"internal:'{s}'!{c}" if c else None for s, c in zip(p["sheet"], p["cell"])]
-    frame = p.assign(link=p["cell"])
-    run.add(sheet_out("problems", frame, run.lang, links={"link": links}, note=run.note()))
-    run.summary.update(errors=run.validation.errors, warnings=run.validation.warnings,
-                       customers=len(run.ledger.customers), invoices=len(run.ledger.invoices),
-                       receipts=len(run.ledger.receipts))
+    return [CellMark(sheet=s, cell=c, message=t, severity=v)
+            for s, c, t, v in zip(problems["sheet"], problems["cell"], problems["problem"], problems["severity"]) if c]
 
 
 def prepare(book, as_of: dt.date | None = None) -> Validation:

@@ -1,0 +1,12 @@
+"""The operations: read -> core -> write, one step per button or command.
+
+``run(book, steps)`` (pipeline.py) reads the book once, validates, runs the steps in their
+fixed order over the clean ledger and writes every generated sheet in one save. Each step lives
+in its own module here and registers itself with ``@step(name)``; the command line, the
+RunPython buttons and xlwings Lite all go through ``run`` with a book adapter.
+"""
+
+from . import validate  # noqa: F401  (registers the step)
+from .pipeline import STEP_ORDER, STEPS, Report, Run, run, step
+
+__all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER"]
