@@ -1,0 +1,151 @@
+"""Streaming rewrites of worksheet XML for the xlsx patcher.
+
+- Generated sheets (xlsxwriter output) are remapped while streaming, row block by row block:
+  cell and row style indexes (``s="N"``), column styles, conditional-format dxf ids, shared
+  strings turned into inline strings (so the target's sharedStrings part is never touched),
+  and ``tabSelected`` dropped (the target workbook keeps its own selected tab; two selected
+  tabs would open Excel with the sheets grouped).
+- Input sheets are never parsed: the bytes up to ``</sheetData>`` are passed through, only the
+  tail after it is returned for editing.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from custledger.io.xlsxpatch_errors import XlsxPatchError
+
+_SHEETDATA_END = re.compile(rb"</(?:[\w.\-]+:)?sheetData\s*>|<(?:[\w.\-]+:)?sheetData\s*/>")
+_CELL_OR_ROW_S = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}" s="|<row [^>]*? s=")([0-9]+)"')
+_COL_STYLE = re.compile(rb'(<col [^>]*? style=")([0-9]+)"')
+_CF_DXF = re.compile(rb'(<cfRule [^>]*?dxfId=")([0-9]+)"')
+_SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>([0-9]+)</v></c>')
+_SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
+
+
+def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
+    """(length of the head ending with ``</sheetData>``, the bytes after it) of a sheet."""
+    offset, carry, found, tail = 0, b"", -1, []
+    for chunk in chunks:
+        if found >= 0:
+            tail.append(chunk)
+            continue
+        data = carry + chunk
+        m = _SHEETDATA_END.search(data)
+        if m:
+            found = offset - len(carry) + m.end()
+            tail.append(data[m.end():])
+        else:
+            carry = data[-64:]
+        offset += len(chunk)
+    if found < 0:
+        raise XlsxPatchError("worksheet without <sheetData>")
+    return found, b"".join(tail)
+
+
+def head_then_tail(chunks: Iterator[bytes], head_len: int, tail: bytes) -> Iterator[bytes]:
+    """The first *head_len* bytes of *chunks*, then *tail*."""
+    left = head_len
+    for chunk in chunks:
+        if len(chunk) >= left:
+            yield chunk[:left]
+            left = 0
+            break
+        yield chunk
+        left -= len(chunk)
+    if left:
+        raise XlsxPatchError("worksheet shorter than on the first read")
+    yield tail
+
+
+def shared_strings(data: bytes | None) -> list[bytes]:
+    """Inner XML of each ``<si>`` of an xlsxwriter sharedStrings part (valid CT_Rst for ``<is>``)."""
+    if not data:
+        return []
+    return [m.group(1) or b"" for m in _SI.finditer(data)]
+
+
+class GeneratedSheetRewriter:
+    """Rewrite one xlsxwriter worksheet for the target workbook, streaming."""
+
+    def __init__(self, xf_map: list[int], dxf_map: list[int], sst: list[bytes]) -> None:
+        self.xf = {str(i).encode(): str(j).encode() for i, j in enumerate(xf_map)}
+        self.xf_identity = all(i == j for i, j in enumerate(xf_map))
+        self.dxf = {str(i).encode(): str(j).encode() for i, j in enumerate(dxf_map)}
+        self.sst = sst
+        self.has_formulas = False
+
+    def _xf(self, m: re.Match[bytes]) -> bytes:
+        try:
+            return m.group(1) + self.xf[m.group(2)] + b'"'
+        except KeyError:
+            raise XlsxPatchError(f"generated sheet uses unknown style {m.group(2).decode()}") from None
+
+    def _dxf(self, m: re.Match[bytes]) -> bytes:
+        return m.group(1) + self.dxf.get(m.group(2), m.group(2)) + b'"'
+
+    def _inline(self, m: re.Match[bytes]) -> bytes:
+        return b'<c r="%s"%s t="inlineStr"><is>%s</is></c>' % (
+            m.group(1), m.group(2) or b"", self.sst[int(m.group(3))])
+
+    def head(self, data: bytes) -> bytes:
+        data = data.replace(b' tabSelected="1"', b"")
+        return _COL_STYLE.sub(self._xf, data)
+
+    def body(self, data: bytes) -> bytes:
+        if not self.has_formulas and (b"<f>" in data or b"<f " in data):
+            self.has_formulas = True
+        if b' t="s">' in data:
+            expected = data.count(b' t="s">')
+            data, n = _SST_CELL.subn(self._inline, data)
+            if n != expected:
+                raise XlsxPatchError("generated sheet: unexpected shared-string cell layout")
+        if not self.xf_identity:
+            data = _CELL_OR_ROW_S.sub(self._xf, data)
+        return data
+
+    def tail(self, data: bytes) -> bytes:
+        return _CF_DXF.sub(self._dxf, data)
+
+    def rewrite(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        buf = b""
+        state = "head"
+        for chunk in chunks:
+            buf += chunk
+            if state == "head":
+                i = buf.find(b"<sheetData")
+                if i < 0:
+                    continue
+                yield self.head(buf[:i])
+                buf, state = buf[i:], "body"
+            if state == "body":
+                m = _SHEETDATA_END.search(buf)
+                if m:
+                    yield self.body(buf[: m.end()])
+                    buf, state = buf[m.end():], "tail"
+                else:
+                    k = buf.rfind(b"</row>")
+                    if k >= 0:
+                        yield self.body(buf[: k + 6])
+                        buf = buf[k + 6:]
+        if state != "tail":
+            raise XlsxPatchError("generated sheet without <sheetData>")
+        yield self.tail(buf)
+
+
+_IDMAP = re.compile(rb'(<o:idmap\b[^>]*?\bdata=")([0-9,]+)"')
+_SHAPE_ID = re.compile(rb"_x0000_s([0-9]+)")
+
+
+def renumber_vml(data: bytes, block: int) -> bytes:
+    """Move a VML drawing's shapes to shape-id block *block* (ids block*1024 + n)."""
+    data = _IDMAP.sub(lambda m: m.group(1) + str(block).encode() + b'"', data, count=1)
+    return _SHAPE_ID.sub(lambda m: b"_x0000_s%d" % (block * 1024 + int(m.group(1)) % 1024), data)
+
+
+def vml_blocks(data: bytes) -> set[int]:
+    """Shape-id blocks a VML drawing claims (its o:idmap data)."""
+    out: set[int] = set()
+    for m in _IDMAP.finditer(data):
+        out |= {int(x) for x in m.group(2).split(b",") if x.strip()}
+    return out
