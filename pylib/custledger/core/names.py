@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Legal-form suffixes, Chinese. Longest first so 股份有限公司 is not cut as 有限公司 + 股份.
 _ZH_SUFFIXES = (
@@ -107,7 +108,11 @@ def normalize_name(name) -> str:
     >>> normalize_name("恒昌（杭州）机电股份有限公司")
     '恒昌杭州机电'
     """
-    text = _nfkc(name).strip()
+    return _normalize(_nfkc(name).strip())
+
+
+@lru_cache(maxsize=1 << 16)  # payer and customer names repeat: each is worked out once
+def _normalize(text: str) -> str:
     if not text:
         return ""
     parent, branch = split_branch(text)

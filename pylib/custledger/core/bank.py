@@ -1,0 +1,519 @@
+"""Bank matching: which customer paid each incoming bank line, and which lines are new receipts.
+
+Rules (DESIGN.md "Bank matching"; precision first — an ``auto`` match must not be wrong):
+
+Only credit lines (money in, amount > 0) are matched; debit lines are dropped.
+
+1. **duplicate** — the line is already recorded: its bank_ref is in Receipts.bank_ref; or a
+   receipt has the same date, the same amount and the same payer (the receipt's payer, or its
+   customer's name, compared as normalized names) where the line or that receipt has no
+   bank_ref (two different refs are two payments). Counted one to one: two equal lines and one
+   equal receipt give one duplicate and one new line. A bank_ref seen earlier in the same file is
+   a duplicate too. receipt_no = the existing receipt's number, customer_id its customer.
+2. The customer is looked for level by level, and the first level with any candidate decides:
+   ``bank_account`` (the payer account, digits only, ≥ 8 digits and not masked with */x,
+   against Customers.bank_account, which may hold several accounts separated by ; , 、 / or
+   new lines) → ``name`` / ``alias`` (exact: NFKC, case and spaces ignored; aliases are the
+   ``;``-separated Customers.aliases) → ``normalized`` (names.normalize_name: legal-form
+   suffixes and punctuation dropped) → ``branch`` (payer "XX有限公司杭州分公司" whose parent
+   "XX有限公司" is a customer) → ``fuzzy`` (score ≥ threshold, see :func:`name_scores`) →
+   ``memo`` (a customer's normalized name, 4+ characters, written in the memo; Odoo's "partner
+   name in the communication").
+3. **auto** only when all of these hold: the level is bank_account, name, alias or normalized;
+   exactly one customer qualifies there; the name levels (name, alias and normalized together)
+   name no other customer (an account match may be confirmed by them, never contradicted); a
+   match by name alone is not to a person (customer type individual/个人: many people share a
+   name); and the line is not a duplicate. A line a person confirmed (``confirmed`` maps its
+   :func:`bank_key` to a customer_id that exists) is auto too, match_by ``confirmed``.
+4. **suggested** — a best candidate exists but one of the conditions fails (ambiguity, branch,
+   fuzzy, memo, a person's name, account and name disagree). The best candidate is the one whose
+   name scores highest against the payer, ties by customer_id; ``note`` says why it is not auto.
+5. **unmatched** — no candidate.
+
+score: 100 for bank_account / name / alias / normalized / confirmed / duplicate, 95 for branch,
+the fuzzy score for fuzzy, 90 for memo, 0 for unmatched.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from custledger.core.model import RECEIPT_COLUMNS
+from custledger.core.money import to_cents
+from custledger.core.names import name_key, normalize_name, split_branch
+
+BANK_COLUMNS = [
+    "bank_ref", "date", "payer", "payer_account", "amount", "memo", "customer_id", "status",
+    "score", "receipt_no", "candidate_name", "match_by", "confirm_id", "note",
+]
+_INDIVIDUAL = {"individual", "个人", "person"}
+_ACCOUNT_SPLIT = re.compile(r"[;,，；、/\n]+")  # not spaces: 6222 0000 1111 2222 is one account
+_REF_SAFE = re.compile(r"[^0-9A-Za-z_\-]")
+_MIN_ACCOUNT_DIGITS = 8
+_MIN_PARTIAL_LEN = 4  # containment only counts for names of 4+ characters (华为 ⊂ 华为终端 does not)
+_PARTIAL_WEIGHT = 0.95
+_BRANCH_SCORE = 95
+_MEMO_SCORE = 90
+
+
+# ---- keys ------------------------------------------------------------------------------
+
+def _str(series: pd.Series) -> pd.Series:
+    """Trimmed text, "" for blanks (vectorised: Receipts may have a million rows)."""
+    if not isinstance(series.dtype, pd.StringDtype):
+        series = series.astype(object)
+        series = series.where(series.notna(), "")
+    return series.fillna("").astype(str).str.strip()
+
+
+def _used_numbers(receipts: pd.DataFrame | None, prefix: str) -> set[str]:
+    """Receipt numbers already taken that a generated number (prefix…) could collide with."""
+    if receipts is None or "receipt_no" not in receipts or receipts.empty:
+        return set()
+    numbers = _str(receipts["receipt_no"])
+    return set(numbers[numbers.str.startswith(prefix)])
+
+
+def _account_digits(text: str) -> str:
+    """Digits of an account number; "" when masked (6222****1234) or too short to identify."""
+    if not text or re.search(r"[*xX×]", text):
+        return ""
+    digits = re.sub(r"\D", "", text)
+    return digits if len(digits) >= _MIN_ACCOUNT_DIGITS else ""
+
+
+def bank_key(frame: pd.DataFrame) -> pd.Series:
+    """Identity of a bank line across runs: its bank_ref (a number read back from a sheet as
+    123.0 is "123"), or "YYYY-MM-DD|cents|normalized payer" when it has none. ``amount`` is integer cents; a float column is taken as yuan (as read
+    back from the Bank sheet) and converted exactly."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype="object")
+    ref = _str(frame["bank_ref"]) if "bank_ref" in frame else pd.Series("", index=frame.index)
+    ref = ref.str.replace(r"^(\d+)\.0$", r"\1", regex=True)  # a numeric ref read back as 123.0
+    amount = frame["amount"]
+    if pd.api.types.is_float_dtype(amount) or amount.dtype == object:
+        amount = amount.map(lambda v: to_cents(v) if v is not None and v == v else None)
+    dates = pd.to_datetime(frame["date"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
+    payer = _str(frame["payer"]).map(normalize_name)
+    fallback = dates + "|" + amount.map(lambda v: "" if v is None else str(int(v))) + "|" + payer
+    return ref.where(ref != "", fallback).astype("object")
+
+
+def collect_confirmations(bank_prev: pd.DataFrame) -> dict[str, str]:
+    """{bank_key: customer_id} for the lines of a previous Bank sheet where a person typed a
+    customer_id into ``confirm_id``. Existence of the id is checked by :func:`match_bank`."""
+    if bank_prev is None or bank_prev.empty or "confirm_id" not in bank_prev:
+        return {}
+    typed = _str(bank_prev["confirm_id"])
+    typed = typed.where(~typed.str.fullmatch(r"\d+\.0"), typed.str[:-2])  # 1001.0 → 1001
+    rows = bank_prev[typed != ""]
+    return dict(zip(bank_key(rows), typed[typed != ""]))
+
+
+# ---- customer index ----------------------------------------------------------------------
+
+def _group_ids(keys: pd.Series, ids: pd.Series) -> dict[str, tuple[str, ...]]:
+    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.to_numpy()})
+    frame = frame[frame["k"] != ""].drop_duplicates()
+    return {k: tuple(sorted(g)) for k, g in frame.groupby("k", sort=False)["id"]}
+
+
+class _Customers:
+    """Look-up tables over Customers, built once per run (vectorised over customers)."""
+
+    def __init__(self, customers: pd.DataFrame):
+        c = customers.reset_index(drop=True)
+        get = lambda col: _str(c[col]) if col in c else pd.Series("", index=c.index, dtype=object)
+        self.ids = get("customer_id")
+        keep = self.ids != ""
+        c, self.ids = c[keep], self.ids[keep]
+        names = get("name")[keep]
+        self.name_of = dict(zip(self.ids, names))
+        ctype = get("type")[keep].str.casefold()
+        self.individual = set(self.ids[ctype.isin(_INDIVIDUAL)])
+
+        accounts = get("bank_account")[keep].str.split(_ACCOUNT_SPLIT).explode()
+        acc_digits = accounts.fillna("").map(_account_digits)
+        self.by_account = _group_ids(acc_digits, self.ids.reindex(acc_digits.index))
+        self.accounts_of = {k: set(g) for k, g in
+                            pd.DataFrame({"id": self.ids.reindex(acc_digits.index), "a": acc_digits})
+                            .query("a != ''").groupby("id")["a"]}
+
+        aliases = get("aliases")[keep].str.split(r"[;；]").explode().fillna("").str.strip()
+        alias_ids = self.ids.reindex(aliases.index)
+        all_text = pd.concat([names, aliases], ignore_index=True)
+        all_ids = pd.concat([self.ids, alias_ids], ignore_index=True)
+        is_name = pd.Series([True] * len(names) + [False] * len(aliases))
+        exact = all_text.map(name_key)
+        self.by_exact = _group_ids(exact, all_ids)
+        self.exact_is_name = set(exact[is_name.to_numpy()])
+        norm = all_text.map(normalize_name)
+        self.by_norm = _group_ids(norm, all_ids)
+        self.norm_of = dict(zip(self.ids, names.map(normalize_name)))
+        # fuzzy choices: every distinct normalized name/alias and the customers it names
+        self.choice_keys = list(self.by_norm.keys())
+        self.choice_ids = [self.by_norm[k] for k in self.choice_keys]
+
+
+# ---- fuzzy -------------------------------------------------------------------------------
+
+def name_scores(queries: list[str], choices: list[str]) -> np.ndarray:
+    """Similarity 0–100 of normalized names, queries × choices.
+
+    score = max(ratio, 0.95 × partial_ratio when both names have 4+ characters).
+
+    Why not WRatio/token_set: Chinese names have no spaces, so token scorers degrade to ratio,
+    and WRatio only tries the partial score when one name is 1.5× longer than the other —
+    "杭州恒昌机电设备" vs "杭州恒昌机电" would score 86. Bank payer names differ from the
+    ledger's mostly by a city prefix, an industry word or truncation, i.e. one name contains
+    the other: partial_ratio gives that 100, weighted to 95 so it stays below an exact match.
+    ratio covers typos in names of equal length. Fuzzy results are only ever *suggested*.
+    """
+    if not queries or not choices:
+        return np.zeros((len(queries), len(choices)), dtype=np.int16)
+    out = np.empty((len(queries), len(choices)), dtype=np.int16)
+    qlen = np.fromiter((len(q) for q in queries), dtype=np.int32, count=len(queries))
+    clen = np.fromiter((len(c) for c in choices), dtype=np.int32, count=len(choices))
+    step = max(1, 2_000_000 // max(1, len(choices)))  # keep each block to ~2M cells
+    for start in range(0, len(queries), step):
+        q = queries[start:start + step]
+        ratio = process.cdist(q, choices, scorer=fuzz.ratio, dtype=np.float32, workers=1)
+        partial = process.cdist(q, choices, scorer=fuzz.partial_ratio, dtype=np.float32, workers=1)
+        long_enough = (qlen[start:start + step, None] >= _MIN_PARTIAL_LEN) & (
+            clen[None, :] >= _MIN_PARTIAL_LEN)
+        best = np.maximum(ratio, np.where(long_enough, partial * _PARTIAL_WEIGHT, 0))
+        out[start:start + step] = np.rint(best).astype(np.int16)
+    return out
+
+
+def _rank(payer_norm: str, ids: tuple[str, ...], cust: _Customers) -> list[str]:
+    """Candidates best first: by name score against the payer, then customer_id."""
+    if len(ids) <= 1:
+        return list(ids)
+    scores = name_scores([payer_norm], [cust.norm_of.get(i, "") for i in ids])[0]
+    order = sorted(range(len(ids)), key=lambda j: (-int(scores[j]), ids[j]))
+    return [ids[j] for j in order]
+
+
+# ---- duplicates --------------------------------------------------------------------------
+
+def _duplicates(df: pd.DataFrame, receipts: pd.DataFrame, cust: _Customers):
+    """(is_dup, receipt_no, customer_id) per line, as arrays aligned with df (rule 1)."""
+    n = len(df)
+    is_dup = np.zeros(n, dtype=bool)
+    rno = np.full(n, "", dtype=object)
+    rcid = np.full(n, "", dtype=object)
+    ref = df["bank_ref"]
+    # repeated bank_ref inside the file
+    seen_before = (ref != "") & ref.duplicated(keep="first")
+    is_dup |= seen_before.to_numpy()
+    if receipts is None or receipts.empty:
+        return is_dup, rno, rcid
+    r = receipts.reset_index(drop=True)
+    blank = pd.Series("", index=r.index, dtype=object)
+    col = lambda frame, name: _str(frame[name]) if name in frame else blank.reindex(frame.index)
+    r_ref = col(r, "bank_ref")
+    wanted = r_ref.isin(set(ref[ref != ""]))
+    by_ref = pd.DataFrame({"ref": r_ref[wanted], "no": col(r[wanted], "receipt_no"),
+                           "cid": col(r[wanted], "customer_id")})
+    by_ref = by_ref[by_ref["ref"] != ""].drop_duplicates("ref")
+    hit = ref.map(dict(zip(by_ref["ref"], zip(by_ref["no"], by_ref["cid"]))))
+    found = (ref != "") & hit.notna()
+    for i in np.flatnonzero(found.to_numpy()):
+        is_dup[i] = True
+        rno[i], rcid[i] = hit.iat[i]
+
+    # same date, amount and payer; one receipt answers for one line. Only receipts on a
+    # (date, amount) of some line are looked at: Receipts may be a long history.
+    r_date = pd.to_datetime(r["date"], errors="coerce").dt.normalize()
+    r_amount = pd.to_numeric(r["amount"], errors="coerce")
+    near = pd.MultiIndex.from_arrays([r_date, r_amount]).isin(
+        pd.MultiIndex.from_arrays([df["date"].dt.normalize(), df["amount"]]))
+    r, r_date, r_amount, r_ref = r[near], r_date[near], r_amount[near], r_ref[near]
+    r_no, r_cid = col(r, "receipt_no"), col(r, "customer_id")
+    payer_key = col(r, "payer").map(normalize_name)
+    cust_key = r_cid.map(lambda c: cust.norm_of.get(c, ""))
+    keys = pd.DataFrame({
+        "date": pd.concat([r_date, r_date]), "amount": pd.concat([r_amount, r_amount]),
+        "p": pd.concat([payer_key, cust_key]), "no": pd.concat([r_no, r_no]),
+        "cid": pd.concat([r_cid, r_cid]), "has_ref": pd.concat([r_ref != "", r_ref != ""]),
+    })
+    keys = keys[(keys["p"] != "") & keys["date"].notna() & keys["amount"].notna()]
+    keys = keys.drop_duplicates(["no", "date", "amount", "p"])
+    todo = df.index[~is_dup]
+    if keys.empty or len(todo) == 0:
+        return is_dup, rno, rcid
+    lines = pd.DataFrame({
+        "pos": np.arange(n), "date": df["date"].dt.normalize(), "amount": df["amount"],
+        "p": df["payer"].map(normalize_name), "has_ref": df["bank_ref"] != "",
+    }).loc[todo]
+    lines = lines[lines["p"] != ""]
+    # lines with a ref may only match receipts without one; lines without a ref match any
+    # (lines without a ref first; a receipt used by one line is not used again)
+    consumed: set[str] = set()
+    for line_has_ref in (False, True):
+        pool = keys if not line_has_ref else keys[~keys["has_ref"]]
+        pool = pool[~pool["no"].isin(consumed)]
+        part = lines[lines["has_ref"] == line_has_ref].copy()
+        if part.empty or pool.empty:
+            continue
+        part["k"] = part.groupby(["date", "amount", "p"]).cumcount()
+        pool = pool.sort_values("no").copy()
+        pool["k"] = pool.groupby(["date", "amount", "p"]).cumcount()
+        merged = part.merge(pool[["date", "amount", "p", "k", "no", "cid"]],
+                            on=["date", "amount", "p", "k"], how="inner")
+        merged = merged.drop_duplicates("no")  # a receipt reached by payer and by name counts once
+        merged = merged.drop_duplicates("pos")
+        consumed.update(merged["no"])
+        pos = merged["pos"].to_numpy()
+        is_dup[pos] = True
+        rno[pos] = merged["no"].to_numpy()
+        rcid[pos] = merged["cid"].to_numpy()
+    return is_dup, rno, rcid
+
+
+# ---- receipt numbers ---------------------------------------------------------------------
+
+def _assign_receipt_nos(df: pd.DataFrame, used: set[str], prefix: str) -> pd.Series:
+    """New receipt numbers for the lines of df, in order: prefix + bank_ref, or
+    prefix-YYYYMMDD-NNN (NNN counting that day's lines without a ref); a number already used
+    (in Receipts or earlier in this run) gets the next free suffix / sequence number."""
+    used = set(used)
+    out = pd.Series("", index=df.index, dtype=object)
+    ref = df["bank_ref"].map(lambda r: _REF_SAFE.sub("", r))
+    with_ref = ref != ""
+    base = prefix + ref[with_ref]
+    clash = base.isin(used) | base.duplicated(keep="first")
+    out[base.index[~clash]] = base[~clash]
+    used.update(base[~clash])
+    for idx in base.index[clash]:
+        k = 2
+        while f"{base[idx]}-{k}" in used:
+            k += 1
+        out[idx] = f"{base[idx]}-{k}"
+        used.add(out[idx])
+    no_ref = df[~with_ref]
+    if not no_ref.empty:
+        day = no_ref["date"].dt.strftime("%Y%m%d").fillna("00000000")
+        seq = no_ref.groupby(day).cumcount() + 1
+        numbers = prefix + "-" + day + "-" + seq.map("{:03d}".format)
+        free = ~numbers.isin(used) & ~numbers.duplicated()
+        if free.all():
+            out[numbers.index] = numbers
+            used.update(numbers)
+        else:  # walk that day's sequence past the numbers already taken
+            next_n: dict[str, int] = {}
+            for idx in no_ref.index:
+                d = day[idx]
+                k = next_n.get(d, 1)
+                while f"{prefix}-{d}-{k:03d}" in used:
+                    k += 1
+                out[idx] = f"{prefix}-{d}-{k:03d}"
+                used.add(out[idx])
+                next_n[d] = k + 1
+    return out
+
+
+# ---- matching ----------------------------------------------------------------------------
+
+def _credit_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    df = lines.copy()
+    for col in ("bank_ref", "payer", "payer_account", "memo"):
+        df[col] = _str(df[col]) if col in df else ""
+    df["date"] = pd.to_datetime(df["date"], errors="coerce").dt.normalize().astype("datetime64[ns]")
+    amount = pd.to_numeric(df["amount"], errors="coerce")
+    credit = amount > 0
+    if "direction" in df:
+        credit &= _str(df["direction"]) != "debit"
+    df = df[credit.fillna(False).astype(bool)].copy()
+    df["amount"] = df["amount"].astype("int64")
+    return df.reset_index(drop=True)
+
+
+def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFrame,
+               threshold: int = 90, *, confirmed: dict[str, str] | None = None,
+               prefix: str = "BK") -> pd.DataFrame:
+    """The Bank frame (columns ``BANK_COLUMNS``) for the credit lines of a bank file, by the
+    rules of the module docstring. ``confirmed`` = :func:`collect_confirmations` of the
+    previous Bank sheet; ``prefix`` starts the receipt numbers given to auto lines."""
+    threshold = int(min(100, max(0, threshold)))
+    df = _credit_lines(lines)
+    n = len(df)
+    cust = _Customers(customers)
+
+    status = np.full(n, "unmatched", dtype=object)
+    cid = np.full(n, "", dtype=object)
+    score = np.zeros(n, dtype=np.int64)
+    match_by = np.full(n, "", dtype=object)
+    note = np.full(n, "", dtype=object)
+    confirm = np.full(n, "", dtype=object)
+
+    payer_norm = df["payer"].map(normalize_name)
+    acct = df["payer_account"].map(_account_digits)
+    acc_c = acct.map(cust.by_account)
+    ex_key = df["payer"].map(name_key)
+    ex_c = ex_key.map(cust.by_exact)
+    nm_c = payer_norm.map(cust.by_norm)
+    has_acc, has_ex, has_nm = acc_c.notna(), ex_c.notna(), nm_c.notna()
+
+    # all customers the name levels point at (exact ∪ normalized) for the agreement check
+    def union(a, b):
+        s = set(a) if isinstance(a, tuple) else set()
+        if isinstance(b, tuple):
+            s |= set(b)
+        return tuple(sorted(s))
+    name_c = pd.Series([union(a, b) for a, b in zip(ex_c, nm_c)], index=df.index, dtype=object)
+
+    level = np.select([has_acc, has_ex, has_nm], ["bank_account", "exact", "normalized"], "")
+    cands = acc_c.where(has_acc, ex_c.where(has_ex, nm_c))
+    n_cands = cands.map(lambda t: len(t) if isinstance(t, tuple) else 0).to_numpy()
+    n_name = name_c.map(len).to_numpy()
+
+    # account level: auto if one customer and the names do not point elsewhere
+    single = n_cands == 1
+    first = cands.map(lambda t: t[0] if isinstance(t, tuple) and t else "").to_numpy()
+    acc_ok = (level == "bank_account") & single & np.array(
+        [k == 0 or c in names for c, names, k in zip(first, name_c, n_name)], dtype=bool)
+    # name levels: one customer across exact and normalized, and not a person
+    name_lvl = np.isin(level, ["exact", "normalized"])
+    is_person = np.array([c in cust.individual for c in first], dtype=bool)
+    name_ok = name_lvl & single & (n_name == 1) & ~is_person
+    auto = acc_ok | name_ok
+
+    by_of_exact = np.where(ex_key.isin(cust.exact_is_name), "name", "alias")
+    match_by[:] = np.where(level == "exact", by_of_exact, level)
+    score[level != ""] = 100
+    cid[auto] = first[auto]
+    status[auto] = "auto"
+
+    # suggested at the exact levels: ambiguity, a person, account vs name disagreement
+    for i in np.flatnonzero((level != "") & ~auto):
+        pool = cands.iat[i]
+        if level[i] != "bank_account" and n_name[i] > len(pool):
+            pool = name_c.iat[i]
+        ranked = _rank(payer_norm.iat[i], pool, cust)
+        cid[i], status[i] = ranked[0], "suggested"
+        if level[i] == "bank_account" and len(pool) == 1:
+            others = ", ".join(name_c.iat[i])
+            note[i] = f"account is {ranked[0]}'s but the name is {others}'s"
+        elif len(ranked) > 1:
+            note[i] = f"{len(ranked)} customers qualify: " + ", ".join(ranked[:5])
+        elif ranked[0] in cust.individual:
+            held = cust.accounts_of.get(ranked[0], set())
+            note[i] = ("a person's name alone is not proof; the account differs from the one on file"
+                       if acct.iat[i] and held else "a person's name alone is not proof")
+
+    # branch of a customer: suggested
+    left = np.flatnonzero(level == "")
+    for i in left:
+        parent, branch = split_branch(df["payer"].iat[i])
+        if not branch:
+            continue
+        pool = cust.by_exact.get(name_key(parent)) or cust.by_norm.get(normalize_name(parent))
+        if pool:
+            ranked = _rank(normalize_name(parent), pool, cust)
+            cid[i], status[i], score[i], match_by[i] = ranked[0], "suggested", _BRANCH_SCORE, "branch"
+            note[i] = f"payer is a branch ({branch}) of {cust.name_of.get(ranked[0], ranked[0])}"
+
+    # fuzzy on what is left: suggested only
+    left = np.flatnonzero((status == "unmatched") & (payer_norm != "").to_numpy())
+    if len(left) and cust.choice_keys:
+        queries = sorted(set(payer_norm.iloc[left]))
+        scores = name_scores(queries, cust.choice_keys)
+        row_of = {q: j for j, q in enumerate(queries)}
+        for i in left:
+            row = scores[row_of[payer_norm.iat[i]]]
+            best = int(row.max())
+            if best < threshold:
+                continue
+            tied = np.flatnonzero(row == best)
+            ids = sorted({c for j in tied for c in cust.choice_ids[j]})
+            above = sorted({c for j in np.flatnonzero(row >= threshold) for c in cust.choice_ids[j]})
+            cid[i], status[i], score[i], match_by[i] = ids[0], "suggested", best, "fuzzy"
+            note[i] = ("similar name" if len(above) == 1 else
+                       f"{len(above)} similar names: " + ", ".join(above[:5]))
+
+    # a customer's name in the memo: suggested
+    left = np.flatnonzero((status == "unmatched") & (df["memo"] != "").to_numpy())
+    if len(left):
+        names = sorted({k for k in cust.by_norm if len(k) >= _MIN_PARTIAL_LEN}, key=len, reverse=True)
+        if names:
+            pattern = re.compile("|".join(map(re.escape, names)))
+            for i in left:
+                m = pattern.search(normalize_name(df["memo"].iat[i]))
+                if m:
+                    ids = cust.by_norm[m.group(0)]
+                    cid[i], status[i], score[i], match_by[i] = ids[0], "suggested", _MEMO_SCORE, "memo"
+                    note[i] = "customer named in the memo"
+
+    # confirmations typed by a person on the previous run
+    if confirmed:
+        keys = bank_key(df)
+        for i in np.flatnonzero(keys.isin(confirmed.keys()).to_numpy()):
+            typed = str(confirmed[keys.iat[i]]).strip()
+            if typed in cust.name_of:
+                cid[i], status[i], score[i], match_by[i] = typed, "auto", 100, "confirmed"
+                note[i] = "confirmed by a person"
+            else:
+                confirm[i] = typed
+                note[i] = f"confirm_id {typed!r} is not a customer_id"
+
+    # duplicates override everything: already recorded
+    is_dup, rno, rcid = _duplicates(df, receipts, cust)
+    status[is_dup] = "duplicate"
+    score[is_dup] = 100
+    cid[is_dup] = np.where(rcid[is_dup] != "", rcid[is_dup], cid[is_dup])
+    note[is_dup] = np.where(rno[is_dup] != "", "already in Receipts", "bank_ref repeated in the file")
+    match_by[is_dup] = np.where(rno[is_dup] != "", match_by[is_dup], "")
+    receipt_no = np.where(is_dup, rno, "").astype(object)
+
+    unmatched = status == "unmatched"
+    score[unmatched], match_by[unmatched], cid[unmatched] = 0, "", ""
+
+    out = pd.DataFrame({
+        "bank_ref": df["bank_ref"], "date": df["date"], "payer": df["payer"],
+        "payer_account": df["payer_account"], "amount": df["amount"].astype("int64"),
+        "memo": df["memo"], "customer_id": cid, "status": status, "score": score,
+        "receipt_no": receipt_no, "candidate_name": [cust.name_of.get(c, "") for c in cid],
+        "match_by": match_by, "confirm_id": confirm, "note": note,
+    })
+    is_auto = out["status"] == "auto"
+    if is_auto.any():
+        out.loc[is_auto, "receipt_no"] = _assign_receipt_nos(
+            out[is_auto], _used_numbers(receipts, prefix), prefix)
+    for col in ("bank_ref", "payer", "payer_account", "memo", "customer_id", "status",
+                "receipt_no", "candidate_name", "match_by", "confirm_id", "note"):
+        out[col] = out[col].astype("object")
+    return out[BANK_COLUMNS]
+
+
+def new_receipts(bank_df: pd.DataFrame, receipts: pd.DataFrame, prefix: str = "BK") -> pd.DataFrame:
+    """Receipts (RECEIPT_COLUMNS) for the auto lines of a Bank frame: method transfer,
+    applied_to "", memo and bank_ref from the line. Their receipt_no is the one match_bank gave,
+    unless it is blank or now collides with Receipts, then a fresh one (same scheme)."""
+    auto = bank_df[(bank_df["status"] == "auto") & (_str(bank_df["customer_id"]) != "")].copy()
+    used = _used_numbers(receipts, prefix)
+    if auto.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in RECEIPT_COLUMNS})
+        frame["date"] = pd.Series(dtype="datetime64[ns]")
+        frame["amount"] = pd.Series(dtype="int64")
+        return frame
+    auto["bank_ref"] = _str(auto["bank_ref"])
+    given = _str(auto["receipt_no"]) if "receipt_no" in auto else pd.Series("", index=auto.index)
+    taken = _str(receipts["receipt_no"]) if receipts is not None and "receipt_no" in receipts else []
+    redo = (given == "") | given.isin(taken) | given.duplicated(keep="first")
+    if redo.any():
+        given[redo] = _assign_receipt_nos(auto[redo], used | set(given[~redo]), prefix)
+    out = pd.DataFrame({
+        "receipt_no": given, "date": auto["date"].astype("datetime64[ns]"),
+        "customer_id": _str(auto["customer_id"]), "payer": _str(auto["payer"]),
+        "amount": auto["amount"].astype("int64"), "method": "transfer",
+        "memo": _str(auto["memo"]), "applied_to": "", "bank_ref": auto["bank_ref"],
+    }).reset_index(drop=True)
+    for col in ("receipt_no", "customer_id", "payer", "method", "memo", "applied_to", "bank_ref"):
+        out[col] = out[col].astype("object")
+    return out[RECEIPT_COLUMNS]
