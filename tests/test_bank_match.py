@@ -402,6 +402,11 @@ def test_confirmation_turns_a_suggested_line_into_a_receipt():
     assert second.loc[2, "confirm_id"] == "C999" and "not a customer_id" in second.loc[2, "note"]
     new = new_receipts(second, _receipts())
     assert new["customer_id"].tolist() == ["C018", "C002"]
+    # a typed id that is no customer on an auto line takes the line out of auto
+    auto_line = _lines([("宝钢", "", "", "C004")])
+    key = bank_key(auto_line).iat[0]
+    vetoed = match_bank(auto_line, _customers(), _receipts(), confirmed={key: "nobody"})
+    assert vetoed.loc[0, "status"] == "suggested" and vetoed.loc[0, "receipt_no"] == ""
     # once recorded, the confirmed line is a duplicate on the following run
     third = match_bank(lines, _customers(), new, confirmed=confirmed)
     assert third["status"].tolist()[:2] == ["duplicate", "duplicate"]

@@ -24,7 +24,8 @@ Only credit lines (money in, amount > 0) are matched; debit lines are dropped.
    name no other customer (an account match may be confirmed by them, never contradicted); a
    match by name alone is not to a person (customer type individual/个人: many people share a
    name); and the line is not a duplicate. A line a person confirmed (``confirmed`` maps its
-   :func:`bank_key` to a customer_id that exists) is auto too, match_by ``confirmed``.
+   :func:`bank_key` to a customer_id that exists) is auto too, match_by ``confirmed``; a
+   typed id that is no customer_id is kept in confirm_id, noted, and the line is not auto.
 4. **suggested** — a best candidate exists but one of the conditions fails (ambiguity, branch,
    fuzzy, memo, a person's name, account and name disagree). The best candidate is the one whose
    name scores highest against the payer, ties by customer_id; ``note`` says why it is not auto.
@@ -458,9 +459,11 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
             if typed in cust.name_of:
                 cid[i], status[i], score[i], match_by[i] = typed, "auto", 100, "confirmed"
                 note[i] = "confirmed by a person"
-            else:
+            else:  # a person disagreed but typed no valid id: nothing is certain any more
                 confirm[i] = typed
                 note[i] = f"confirm_id {typed!r} is not a customer_id"
+                if status[i] == "auto":
+                    status[i] = "suggested"
 
     # duplicates override everything: already recorded
     is_dup, rno, rcid = _duplicates(df, receipts, cust)

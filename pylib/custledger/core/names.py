@@ -29,13 +29,11 @@ import unicodedata
 from functools import lru_cache
 
 # Legal-form suffixes, Chinese. Longest first so 股份有限公司 is not cut as 有限公司 + 股份.
-_ZH_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "集团股份有限公司", "有限公司", "股份公司", "有限合伙",
-    "合伙企业", "公司",
+_ZH_SUFFIXES = tuple(sorted((
+    "股份有限公司", "有限责任公司", "有限公司", "股份公司", "有限合伙", "合伙企业", "公司",
     # truncated by a bank's fixed-width payer field
     "股份有限公", "有限责任公", "有限责任", "股份有限", "有限公",
-)
-_ZH_SUFFIXES = tuple(sorted(set(_ZH_SUFFIXES) - {"集团股份有限公司"}, key=len, reverse=True))
+), key=len, reverse=True))
 
 # Legal-form words, English (whole words at the end of the name, after punctuation is gone).
 _EN_SUFFIX_WORDS = {
