@@ -41,6 +41,11 @@ class Formats:
 
 def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, constant_memory: bool = False):
     ws = wb.add_worksheet(out.name)
+    if out.draw is not None:  # a laid-out sheet draws itself (render/card.py, render/dashboard.py)
+        out.draw(wb, ws, fmts)
+        if protect:
+            ws.protect("", {"format_columns": True, "format_cells": True})
+        return ws
     ncols, nrows = len(out.headers), len(out.data)
     header_fmt = fmts.get("header")
     for j, w in enumerate(out.widths or [12] * ncols):

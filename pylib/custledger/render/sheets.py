@@ -36,6 +36,11 @@ class SheetOut:
     table: str = ""               # Excel table name
     widths: list = field(default_factory=list)
     note: str = ""                # title/timestamp: goes in a cell comment on A1, not above the header
+    # A laid-out sheet (Card, Dashboard): the file writer calls draw(wb, ws, formats) on the new
+    # xlsxwriter worksheet instead of writing the table; headers/data stay the tabular fallback
+    # (row 1 header) for writers that cannot draw. Cells must be written in row order
+    # (xlsxwriter's constant_memory mode drops writes to earlier rows).
+    draw: object = None
 
 
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
