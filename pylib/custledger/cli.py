@@ -152,6 +152,90 @@ def validate_cmd(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = 
     _run(path, ["validate"], as_of, out, force, as_json)
 
 
+Month = typer.Option(None, "--month", help="Statement month, YYYY-MM.")
+Bank = typer.Option(None, "--bank", help="Bank statement export to import (CSV or XLSX).")
+Pdf = typer.Option(False, "--pdf", help="Also convert statements to PDF (LibreOffice headless).")
+
+
+def _month(text: Optional[str], required: bool = True) -> Optional[str]:
+    if text is None:
+        if required:
+            raise LedgerError("bad_option", option="--month", value="")
+        return None
+    try:
+        dt.date.fromisoformat(text + "-01")
+    except ValueError:
+        raise LedgerError("bad_option", option="--month", value=text) from None
+    return text
+
+
+def _guard(fn):
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+
+
+@app.command()
+def reconcile(path: Path, bank: Optional[Path] = Bank, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+              as_json: bool = Json, force: bool = Force) -> None:
+    """Apply receipts and credit notes to invoices (核销); Allocations and Balances sheets."""
+    _run(path, ["reconcile"], as_of, out, force, as_json, bank=bank)
+
+
+@app.command()
+def aging(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+          force: bool = Force) -> None:
+    """Aging and Overdue sheets, dunning letters (账龄、逾期、催款函)."""
+    _run(path, ["reconcile", "aging"], as_of, out, force, as_json)
+
+
+@app.command()
+def tiers(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+          force: bool = Force) -> None:
+    """ABC, RFM, credit grades, core customers, lifecycle (客户分级)."""
+    _run(path, ["reconcile", "tiers"], as_of, out, force, as_json)
+
+
+@app.command()
+def reminders(path: Path, ics: Optional[Path] = typer.Option(None, "--ics", help="Also write an iCalendar file."),
+              as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+              force: bool = Force) -> None:
+    """Due payments, contracts, birthdays, follow-ups (提醒事项)."""
+    _run(path, ["reconcile", "reminders"], as_of, out, force, as_json, ics=ics)
+
+
+@app.command()
+def card(path: Path, customer_id: str, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+         as_json: bool = Json, force: bool = Force) -> None:
+    """The one-page customer card (客户卡) of CUSTOMER_ID."""
+    _run(path, ["reconcile", "card"], as_of, out, force, as_json, customer_id=customer_id)
+
+
+@app.command()
+def statements(path: Path, month: Optional[str] = Month, pdf: bool = Pdf,
+               directory: Optional[Path] = typer.Option(None, "--dir", help="Folder for the statement files."),
+               as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+               force: bool = Force) -> None:
+    """One statement (对账单) per customer for the month."""
+    m = _guard(lambda: _month(month))
+    _run(path, ["reconcile", "statements"], as_of, out, force, as_json, month=m, pdf=pdf, dir=directory)
+
+
+@app.command()
+def close(path: Path, month: Optional[str] = Month, bank: Optional[Path] = Bank, pdf: bool = Pdf,
+          directory: Optional[Path] = typer.Option(None, "--dir", help="Folder for the statement files."),
+          allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
+          as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+    """The monthly close (月结): validate, reconcile, aging, tiers, reminders, statements, dashboard."""
+    from . import ops
+
+    m = _guard(lambda: _month(month))
+    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS and s != "card"]
+    _run(path, steps, as_of, out, force, as_json, month=m, bank=bank, pdf=pdf, dir=directory,
+         allow_errors=allow_errors)
+
+
 def main() -> None:  # console script entry point
     app()
 

@@ -4,7 +4,9 @@ Problems are records (sheet, row, column, value, problem, severity), never excep
 an error is left out of every computation (DESIGN.md, As of); warnings only inform. Checks:
 
 per field (from the schema)   required, maxLength, minimum/maximum/exclusiveMinimum, enums and
-                              types (parse.py), implausible dates (before 1990 or > 5 years ahead)
+                              types (parse.py), implausible dates (warning: before 1990 or more
+                              than 5 years after as_of; a field may set its own x-plausible range,
+                              e.g. birthdays 1900 .. as_of)
 Customers                     unique customer_id (later repeats are errors), phone numbers
                               (phonenumbers, region CN), unified social credit code (check digit,
                               python-stdnum; an individual may give a resident ID number),
@@ -108,6 +110,8 @@ def _show(v) -> str:
         return ""
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
     return str(v)
 
 
@@ -142,8 +146,10 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
                 c.add(ts, col <= p["exclusiveMinimum"] * scale, f.key, "not_positive", "error",
                       values=_money_text(col) if f.kind == "money" else None)
         if f.kind == "date":
-            far = as_of + pd.DateOffset(years=5)
-            c.add(ts, (col < pd.Timestamp("1990-01-01")) | (col > far), f.key, "implausible_date", "warning")
+            lo, hi = p.get("x-plausible", ["1990-01-01", "+5y"])
+            low = pd.Timestamp(lo)
+            high = as_of if hi == "as_of" else as_of + pd.DateOffset(years=5)
+            c.add(ts, (col < low) | (col > high), f.key, "implausible_date", "warning")
 
 
 def _duplicates(c: _Collector, ts: TypedSheet, key: str) -> None:

@@ -67,7 +67,8 @@ def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, setting
     data = data or {}
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
-                       "comments": "Built by custledger from its schema"})
+                       "comments": "Built by custledger from its schema",
+                       "created": dt.datetime(2026, 1, 1)})  # fixed: the shipped files are reproducible
     fmt = {
         "header": wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
                                  "valign": "vcenter", "text_wrap": True}),
