@@ -1,0 +1,180 @@
+"""Monthly customer statements (对账单): the figures of each customer's statement for a month.
+
+Rules (DESIGN.md "Statements"), all money in int64 cents, per customer, for the month
+[start, end] (first and last day):
+
+* opening  = balance of everything dated up to the day before the month: invoices − credit
+  notes − receipts dated < start;
+* lines    = every invoice, credit note and receipt dated in the month, in date order (same
+  day: invoices, then credit notes, then receipts, then by number as text by code point), each
+  with the running balance after it (opening + the signed amounts so far); an invoice is a
+  ``debit``, a credit note or a receipt a ``credit`` (credit notes count by their absolute
+  amount, as everywhere);
+* invoiced / credited / received = the month's invoice / credit note / receipt amounts;
+* closing  = balance of everything dated up to the month's last day
+  = opening + invoiced − credited − received = the last line's running balance (the opening
+  when there are no lines) = Balances.balance as of ``end``;
+* aging and unapplied credit at month end come from the allocation run as of ``end`` (not the
+  run's as_of): ``allocate(..., as_of=end)`` → ``open_items`` → ``aging``;
+* a statement is made for every customer with a line in the month, a non-zero opening or
+  closing balance, something open or unapplied at month end, sorted by customer_id.
+
+Pure: frames in, frames out. The core does not know templates, languages or files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .aging import DEFAULT_BUCKETS, aging, bucket_labels
+from .allocate import _cents, _ids, _text, allocate, open_items, unapplied_credits
+
+LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]
+SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "credited", "received",
+                   "closing", "outstanding", "unapplied", "lines"]
+KIND_ORDER = ("invoice", "credit_note", "receipt")
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """'2026-10' (or a date in the month) -> (2026-10-01, 2026-10-31) as midnight Timestamps."""
+    if isinstance(month, (dt.date, pd.Timestamp)):
+        year, mon = month.year, month.month
+    else:
+        m = _MONTH.match(str(month))
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise ValueError(f"month must be YYYY-MM, not {month!r}")
+        year, mon = int(m.group(1)), int(m.group(2))
+    start = pd.Timestamp(year=year, month=mon, day=1)
+    return start, start + pd.offsets.MonthEnd(0)
+
+
+@dataclass(frozen=True)
+class MonthStatements:
+    """The statements of one month.
+
+    summary   one row per statement: SUMMARY_COLUMNS, then the aging columns at month end
+              (not_due, one per bucket label, total, overdue), sorted by customer_id;
+    lines     LINE_COLUMNS, the month's documents per customer in statement order, with the
+              running ``balance``;
+    buckets   the bucket labels of the aging columns.
+    """
+
+    month: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    summary: pd.DataFrame
+    lines: pd.DataFrame
+    buckets: tuple
+
+    def lines_of(self, customer_id: str) -> pd.DataFrame:
+        return self.lines[self.lines["customer_id"].to_numpy(object) == customer_id]
+
+
+def _documents(invoices: pd.DataFrame, receipts: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """Every invoice, credit note and receipt dated on or before end, one frame, signed amount."""
+    inv = invoices[pd.to_datetime(invoices["date"]) <= end] if len(invoices) else invoices
+    rec = receipts[pd.to_datetime(receipts["date"]) <= end] if len(receipts) else receipts
+    is_cn = (_text(inv, "kind") == "credit_note").to_numpy()
+    inv_amt, rec_amt = _cents(inv), _cents(rec)
+    inv_memo = np.where(is_cn, _text(inv, "ref_doc").to_numpy(object), _text(inv, "product").to_numpy(object))
+    frame = pd.DataFrame({
+        "customer_id": np.concatenate([_ids(inv, "customer_id").to_numpy(object),
+                                       _ids(rec, "customer_id").to_numpy(object)]),
+        "date": np.concatenate([pd.to_datetime(inv["date"]).to_numpy("datetime64[ns]"),
+                                pd.to_datetime(rec["date"]).to_numpy("datetime64[ns]")]),
+        "kind": np.concatenate([np.where(is_cn, "credit_note", "invoice").astype(object),
+                                np.full(len(rec), "receipt", dtype=object)]),
+        "doc_no": np.concatenate([_ids(inv, "doc_no").to_numpy(object), _ids(rec, "receipt_no").to_numpy(object)]),
+        "due_date": np.concatenate([
+            np.where(is_cn, np.datetime64("NaT"),
+                     pd.to_datetime(inv["due_date"]).to_numpy("datetime64[ns]") if "due_date" in inv.columns
+                     else np.full(len(inv), np.datetime64("NaT"))).astype("datetime64[ns]"),
+            np.full(len(rec), np.datetime64("NaT"), dtype="datetime64[ns]")]),
+        "debit": np.concatenate([np.where(is_cn, 0, inv_amt), np.zeros(len(rec), dtype="int64")]).astype("int64"),
+        "credit": np.concatenate([np.where(is_cn, inv_amt, 0), rec_amt]).astype("int64"),
+        "memo": np.concatenate([inv_memo.astype(object), _text(rec, "memo").to_numpy(object)]),
+    })
+    for col in ("customer_id", "kind", "doc_no", "memo"):
+        frame[col] = pd.Series(frame[col].to_numpy(object), dtype=object)
+    return frame
+
+
+def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    if len(keys) == 0:
+        return pd.Series(dtype="int64")
+    return pd.Series(values, dtype="int64").groupby(keys).sum()
+
+
+def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame, month,
+                     buckets=DEFAULT_BUCKETS, basis: str = "due_date", auto_fifo: bool = True,
+                     allocations: pd.DataFrame | None = None) -> MonthStatements:
+    """The statements of ``month`` (YYYY-MM) from the clean ledger frames.
+
+    ``allocations``: the Allocations of the ledger as of the month's last day, if already
+    computed; otherwise the allocation is run here as of that day.
+    """
+    start, end = month_bounds(month)
+    labels = tuple(bucket_labels(buckets))
+    docs = _documents(invoices, receipts, end)
+    cust = docs["customer_id"].to_numpy(object)
+    dates = docs["date"].to_numpy("datetime64[ns]")
+    signed = docs["debit"].to_numpy() - docs["credit"].to_numpy()
+    before = dates < start.to_datetime64()
+
+    opening = _sum_by(cust[before], signed[before])
+    closing = _sum_by(cust, signed)
+
+    lines = docs[~before]
+    order = np.lexsort((
+        lines["doc_no"].astype("str").rank(method="dense").to_numpy() if len(lines) else np.zeros(0),
+        lines["kind"].map({k: i for i, k in enumerate(KIND_ORDER)}).to_numpy(dtype="int64"),
+        lines["date"].to_numpy("datetime64[ns]").view("int64"),
+        lines["customer_id"].astype("str").rank(method="dense").to_numpy() if len(lines) else np.zeros(0),
+    ))
+    lines = lines.iloc[order].reset_index(drop=True)
+    lc = lines["customer_id"].to_numpy(object)
+    step = lines["debit"].to_numpy() - lines["credit"].to_numpy()
+    run = pd.Series(step, dtype="int64").groupby(lc, sort=False).cumsum().to_numpy(dtype="int64")
+    lines["balance"] = run + opening.reindex(lc).fillna(0).to_numpy(dtype="int64")
+    lines = lines[LINE_COLUMNS]
+
+    if allocations is None:
+        allocations = allocate(invoices, receipts, as_of=end, auto_fifo=auto_fifo)
+    oi = open_items(invoices, allocations, as_of=end)
+    un = unapplied_credits(invoices, receipts, allocations, as_of=end)
+    ag = aging(oi, un, customers, end, buckets=buckets, basis=basis).set_index("customer_id")
+
+    by_kind = {k: _sum_by(lc[lines["kind"].to_numpy(object) == k],
+                          (lines["debit"] + lines["credit"]).to_numpy()[lines["kind"].to_numpy(object) == k])
+               for k in KIND_ORDER}
+    count = pd.Series(lc).value_counts() if len(lc) else pd.Series(dtype="int64")
+    ids = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
+    ids |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
+    ids = sorted(str(i) for i in ids)
+
+    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+    names = customers.assign(customer_id=_ids(customers, "customer_id").to_numpy(object)) \
+        .drop_duplicates("customer_id").set_index("customer_id")
+    name = names["name"].reindex(ids) if "name" in names.columns else pd.Series([""] * len(ids))
+    out["name"] = pd.Series(name.to_numpy(object), dtype=object).where(lambda s: s.notna(), "")
+    out["period"] = f"{start:%Y-%m}"
+    out["opening"] = opening.reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["invoiced"] = by_kind["invoice"].reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["credited"] = by_kind["credit_note"].reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["received"] = by_kind["receipt"].reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["closing"] = closing.reindex(ids).fillna(0).to_numpy(dtype="int64")
+    aged = ag.reindex(ids)
+    out["outstanding"] = aged["total"].fillna(0).to_numpy(dtype="int64")
+    out["unapplied"] = aged["unapplied"].fillna(0).to_numpy(dtype="int64")
+    out["lines"] = count.reindex(ids).fillna(0).to_numpy(dtype="int64")
+    for col in ("not_due", *labels, "total", "overdue"):
+        out[col] = aged[col].fillna(0).to_numpy(dtype="int64")
+    keep = np.isin(lines["customer_id"].to_numpy(object), np.asarray(ids, dtype=object))
+    return MonthStatements(month=f"{start:%Y-%m}", start=start, end=end, summary=out,
+                           lines=lines[keep].reset_index(drop=True), buckets=labels)
