@@ -181,7 +181,7 @@ def patch_workbook(
     *,
     constant_memory: bool = False,
     limits: ZipLimits = ZipLimits(),
-    compresslevel: int = 6,
+    compresslevel: int = 3,
     tmp_dir: Path | None = None,
 ) -> PatchReport:
     """Write *src* plus the sheets *build* draws (named *sheet_names*, in order) and *marks* to *dst*.
@@ -517,10 +517,10 @@ class _Patcher:
         by_sheet: dict[str, list[tuple[str, str, str]]] = {}
         for mk in self.marks:
             sheet = self.sheet_by_name(mk.sheet)
+            if mk.sheet.lower() in gen_names:
+                raise XlsxPatchError(f"mark on {mk.sheet}!{mk.cell}: {mk.sheet!r} is a generated sheet")
             if sheet is None or sheet.part is None:
                 raise XlsxPatchError(f"mark on {mk.sheet}!{mk.cell}: no such worksheet in the workbook")
-            if sheet.name.lower() in gen_names:
-                raise XlsxPatchError(f"mark on {mk.sheet}!{mk.cell}: {mk.sheet!r} is a generated sheet")
             by_sheet.setdefault(sheet.name, []).append((mk.cell, mk.severity, mk.message))
         notes = {}
         for name, triples in by_sheet.items():

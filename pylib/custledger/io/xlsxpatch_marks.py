@@ -45,7 +45,6 @@ from custledger.io.xlsxpatch_opc import (
     relative_target,
     resolve_target,
     root_start,
-    set_attr,
     split_children,
     tag_prefix,
     unescape,
@@ -261,6 +260,10 @@ def _build_comments(old: _Comments | None, theirs: list[tuple[tuple[int, int], i
     if ours and AUTHOR not in authors:
         authors.append(AUTHOR)
         authors_raw.append(f"<{p}author>{AUTHOR}</{p}author>")
+    elif not ours and authors and authors[-1] == AUTHOR:
+        # no marks left: drop our author too (only when last, so no authorId shifts)
+        authors.pop()
+        authors_raw.pop()
     our_id = authors.index(AUTHOR) if AUTHOR in authors else -1
     entries = [(cell, raw) for cell, _, raw in theirs]
     entries += [(cell, _comment_xml(p, cell, our_id, note.message)) for cell, note in ours.items()]
@@ -283,54 +286,95 @@ def _build_comments(old: _Comments | None, theirs: list[tuple[tuple[int, int], i
 
 
 # -- VML -------------------------------------------------------------------------------------
-_SHAPE = re.compile(r"<v:shape\b(?:[^>]*/>|.*?</v:shape\s*>)", re.S)
+# VML is matched as text (Excel's VML is not always well-formed XML), with the prefixes the
+# document itself binds: Excel and xlsxwriter write v:/o:/x:, openpyxl writes ns0:/ns1:/ns2:.
+VML_NS = {"v": "urn:schemas-microsoft-com:vml", "o": "urn:schemas-microsoft-com:office:office",
+          "x": "urn:schemas-microsoft-com:office:excel"}
+_VML_ROOT = re.compile(r"<xml\b[^>]*>")
 _SHAPETYPE_202 = (
-    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
-    'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
-    '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+    '<{v}:shapetype id="_x0000_t202" coordsize="21600,21600" {o}:spt="202" '
+    'path="m,l,21600r21600,l21600,xe"><{v}:stroke joinstyle="miter"/>'
+    '<{v}:path gradientshapeok="t" {o}:connecttype="rect"/></{v}:shapetype>'
+)
+_NOTE = (
+    '<{v}:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;'
+    'margin-left:{left}pt;margin-top:{top}pt;width:144pt;height:60pt;z-index:{z};visibility:hidden" '
+    'fillcolor="#ffffe1" {o}:insetmode="auto"><{v}:fill color2="#ffffe1"/>'
+    '<{v}:shadow on="t" color="black" obscured="t"/><{v}:path {o}:connecttype="none"/>'
+    '<{v}:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></{v}:textbox>'
+    '<{x}:ClientData ObjectType="Note"><{x}:MoveWithCells/><{x}:SizeWithCells/>'
+    "<{x}:Anchor>{anchor}</{x}:Anchor><{x}:AutoFill>False</{x}:AutoFill><{x}:Row>{row}</{x}:Row>"
+    "<{x}:Column>{col}</{x}:Column></{x}:ClientData></{v}:shape>"
 )
 
 
-def _note_cell(shape: str) -> tuple[int, int] | None:
-    if not re.search(r"ObjectType\s*=\s*\"Note\"", shape):
+def _vml_prefixes(text: str) -> tuple[dict[str, str], str]:
+    """Prefixes the document binds to the VML namespaces, and its root tag (with any missing
+    declarations added)."""
+    m = _VML_ROOT.search(text)
+    root = m.group(0) if m else "<xml>"
+    decls = dict(re.findall(r"xmlns:([\w.\-]+)\s*=\s*[\"']([^\"']*)[\"']", root))
+    by_uri = {uri: pfx for pfx, uri in decls.items()}
+    out: dict[str, str] = {}
+    for key, uri in VML_NS.items():
+        if uri in by_uri:
+            out[key] = by_uri[uri]
+            continue
+        pfx = key
+        while pfx in decls:
+            pfx += "1"
+        decls[pfx] = uri
+        out[key] = pfx
+        root = root[:-1].rstrip("/") + f' xmlns:{pfx}="{uri}"' + (">" if not root.endswith("/>") else "/>")
+    return out, root
+
+
+def _shape_re(p: dict[str, str]) -> re.Pattern[str]:
+    v = re.escape(p["v"])
+    return re.compile(rf"<{v}:shape\b(?:[^>]*/>|.*?</{v}:shape\s*>)", re.S)
+
+
+def _note_cell(shape: str, p: dict[str, str]) -> tuple[int, int] | None:
+    if not re.search(r"ObjectType\s*=\s*[\"']Note[\"']", shape):
         return None
-    r = re.search(r"<x:Row>\s*(\d+)\s*</x:Row>", shape)
-    c = re.search(r"<x:Column>\s*(\d+)\s*</x:Column>", shape)
+    x = re.escape(p["x"])
+    r = re.search(rf"<{x}:Row>\s*(\d+)\s*</{x}:Row>", shape)
+    c = re.search(rf"<{x}:Column>\s*(\d+)\s*</{x}:Column>", shape)
     return (int(r.group(1)), int(c.group(1))) if r and c else None
 
 
-def _note_shape(shape_id: int, cell: tuple[int, int], z: int) -> str:
+def _note_shape(shape_id: int, cell: tuple[int, int], z: int, p: dict[str, str]) -> str:
     row, col = cell
     top = max(row - 1, 0)
     anchor = f"{col + 1}, 15, {top}, {10 if row else 2}, {col + 3}, 15, {top + 4}, 16"
-    return (
-        f'<v:shape id="_x0000_s{shape_id}" type="#_x0000_t202" style="position:absolute;'
-        f"margin-left:{(col + 1) * 48 + 11.25:g}pt;margin-top:{top * 15 + 1.5:g}pt;width:144pt;"
-        f'height:60pt;z-index:{z};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-        '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/>'
-        '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
-        '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note">'
-        f"<x:MoveWithCells/><x:SizeWithCells/><x:Anchor>{anchor}</x:Anchor>"
-        f"<x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row><x:Column>{col}</x:Column>"
-        "</x:ClientData></v:shape>"
-    )
+    return _NOTE.format(sid=shape_id, left=f"{(col + 1) * 48 + 11.25:g}", top=f"{top * 15 + 1.5:g}",
+                        z=z, anchor=anchor, row=row, col=col, **p)
+
+
+def noted_cells(data: bytes) -> set[tuple[int, int]]:
+    """Cells that have a note (comment) shape in a VML drawing."""
+    text = data.decode("latin-1")
+    p, _ = _vml_prefixes(text)
+    return {c for m in _shape_re(p).finditer(text) if (c := _note_cell(m.group(0), p))}
 
 
 def new_vml(idmap: int, cells: list[tuple[int, int]]) -> bytes:
-    shapes = "".join(_note_shape(idmap * 1024 + 1 + i, c, i + 1) for i, c in enumerate(cells))
+    p = {k: k for k in VML_NS}
+    shapes = "".join(_note_shape(idmap * 1024 + 1 + i, c, i + 1, p) for i, c in enumerate(cells))
     return (
         '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
         'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit">'
-        f'<o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>{_SHAPETYPE_202}{shapes}</xml>'
+        f'<o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>{_SHAPETYPE_202.format(**p)}{shapes}</xml>'
     ).encode("ascii")
 
 
 def edit_vml(data: bytes, keep_notes: set[tuple[int, int]], add: list[tuple[int, int]]) -> tuple[bytes, int]:
     """Drop note shapes of cells not in *keep_notes*, add notes for *add*; returns (vml, shapes left)."""
     text = data.decode("latin-1")  # byte-preserving; VML may be any ASCII-compatible encoding
+    p, root = _vml_prefixes(text)
     out, pos, left = [], 0, 0
-    for m in _SHAPE.finditer(text):
-        cell = _note_cell(m.group(0))
+    for m in _shape_re(p).finditer(text):
+        cell = _note_cell(m.group(0), p)
         out.append(text[pos:m.start()])
         pos = m.end()
         if cell is not None and cell not in keep_notes:
@@ -341,15 +385,16 @@ def edit_vml(data: bytes, keep_notes: set[tuple[int, int]], add: list[tuple[int,
     text = "".join(out)
     if add:
         ids = [int(x) for x in re.findall(r"_x0000_s(\d+)", text)]
-        idmap = re.search(r"<o:idmap\b[^>]*\bdata\s*=\s*\"(\d+)", text)
+        idmap = re.search(r"<[\w.\-]+:idmap\b[^>]*\bdata\s*=\s*[\"'](\d+)", text)
         first = max(ids, default=(int(idmap.group(1)) if idmap else 1) * 1024) + 1
-        new = "".join(_note_shape(first + i, c, left + i + 1) for i, c in enumerate(add))
+        new = "".join(_note_shape(first + i, c, left + i + 1, p) for i, c in enumerate(add))
         if "_x0000_t202" not in text:
-            new = _SHAPETYPE_202 + new
+            new = _SHAPETYPE_202.format(**p) + new
         end = text.rfind("</xml")
-        if end < 0:
-            raise XlsxPatchError("VML drawing without </xml>")
-        text = text[:end] + new + text[end:]
+        m = _VML_ROOT.search(text)
+        if end < 0 or m is None:
+            raise XlsxPatchError("VML drawing without <xml> root")
+        text = text[: m.start()] + root + text[m.end():end] + new + text[end:]
         left += len(add)
     return text.encode("latin-1"), left
 
@@ -457,7 +502,7 @@ def plan_sheet(
     vml_part = resolve_target(sheet_part, vml_rel.target) if vml_rel and not vml_rel.external else None
     if vml_part is not None:
         old_vml = read_part(vml_part)
-        noted = {c for m in _SHAPE.finditer(old_vml.decode("latin-1")) if (c := _note_cell(m.group(0)))}
+        noted = noted_cells(old_vml)
         keep = noted & their_cells
         add = sorted(final_cells - keep)
         vml, left = edit_vml(old_vml, keep, add)
@@ -487,4 +532,4 @@ def plan_sheet(
 
 
 __all__ = ["AUTHOR", "MARK_FORMULA", "CellNote", "MarkPlan", "combine", "mark_dxf", "parse_ref",
-           "plan_sheet", "set_attr"]
+           "plan_sheet"]

@@ -23,6 +23,18 @@ _SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>(
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
 
+def _search_sheetdata_end(data: bytes, start: int = 0) -> re.Match[bytes] | None:
+    """The end of <sheetData> in *data*: a memchr-speed find, then the regex on a small window."""
+    i = data.find(b"sheetData", start)
+    while i >= 0:
+        lo = max(data.rfind(b"<", 0, i), 0)
+        m = _SHEETDATA_END.match(data, lo, i + 64)
+        if m:
+            return m
+        i = data.find(b"sheetData", i + 9)
+    return None
+
+
 def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
     """(length of the head ending with ``</sheetData>``, the bytes after it) of a sheet."""
     offset, carry, found, tail = 0, b"", -1, []
@@ -31,7 +43,7 @@ def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
             tail.append(chunk)
             continue
         data = carry + chunk
-        m = _SHEETDATA_END.search(data)
+        m = _search_sheetdata_end(data)
         if m:
             found = offset - len(carry) + m.end()
             tail.append(data[m.end():])
@@ -119,7 +131,7 @@ class GeneratedSheetRewriter:
                 yield self.head(buf[:i])
                 buf, state = buf[i:], "body"
             if state == "body":
-                m = _SHEETDATA_END.search(buf)
+                m = _search_sheetdata_end(buf)
                 if m:
                     yield self.body(buf[: m.end()])
                     buf, state = buf[m.end():], "tail"
@@ -133,7 +145,7 @@ class GeneratedSheetRewriter:
         yield self.tail(buf)
 
 
-_IDMAP = re.compile(rb'(<o:idmap\b[^>]*?\bdata=")([0-9,]+)"')
+_IDMAP = re.compile(rb'(<[\w.\-]+:idmap\b[^>]*?\bdata\s*=\s*")([0-9,]+)"')
 _SHAPE_ID = re.compile(rb"_x0000_s([0-9]+)")
 
 
