@@ -1,0 +1,21 @@
+"""Dashboard 看板: KPIs, data blocks and native Excel charts on one sheet (option ``month``)."""
+
+from __future__ import annotations
+
+from ..core.aging import bucket_labels
+from ..core.dashboard import dashboard
+from ..render.dashboard import dashboard_sheet
+from .needs import need
+from .pipeline import Run, step
+
+
+@step("dashboard")
+def dashboard_step(run: Run) -> None:
+    d = dashboard(run.ledger, need(run, "balances"), need(run, "aging"), need(run, "tiers"), run.as_of,
+                  run.options.get("month"), run.settings.aging_buckets)
+    run.frames["dashboard"] = d
+    run.add(dashboard_sheet(d, run.lang, bucket_labels(run.settings.aging_buckets), note=run.note()))
+    kpi = dict(zip(d.kpis["metric"], d.kpis["value"]))
+    run.summary.update(receivable=round(int(kpi["total_receivable"]) / 100, 2),
+                       overdue_share=None if kpi["overdue_share"] != kpi["overdue_share"]
+                       else round(float(kpi["overdue_share"]), 4))
