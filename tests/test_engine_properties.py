@@ -152,7 +152,7 @@ def reference(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of, auto_fifo: 
 
 # --------------------------------------------------------------------------- properties
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS

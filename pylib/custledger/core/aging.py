@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import _ids, as_of_ts, upto
+from custledger.core.allocate import _ids, as_of_ts, first_position, upto
+from custledger.core.balances import column_of, sorted_ids
 
 BASES = ("due_date", "invoice_date")
 DEFAULT_BUCKETS = (30, 60, 90, 180)
@@ -68,44 +69,31 @@ def bucket_index(days: np.ndarray, bounds=DEFAULT_BUCKETS) -> np.ndarray:
     return np.where(days <= 0, -1, idx)
 
 
-def _info(customers: pd.DataFrame, ids, column: str) -> np.ndarray:
-    if column not in customers.columns:
-        return np.full(len(ids), "", dtype=object)
-    s = customers[column].set_axis(_ids(customers, "customer_id").to_numpy(object))
-    s = s[~s.index.duplicated()].reindex(ids)
-    return s.astype(object).where(s.notna(), "").to_numpy(object)
-
-
-def _open(open_items_df: pd.DataFrame, as_of) -> pd.DataFrame:
-    items = upto(open_items_df, as_of)
-    return items[items["open"].to_numpy() > 0]
-
-
 def aging(open_items_df: pd.DataFrame, unapplied_df: pd.DataFrame, customers: pd.DataFrame,
           as_of, buckets=DEFAULT_BUCKETS, basis: str = "due_date") -> pd.DataFrame:
     """Aging per customer: customer_id, name, not_due, the bucket columns, total, overdue,
     unapplied (int64 cents). See the module docstring for the rules."""
     as_of = as_of_ts(as_of) if as_of is not None else pd.Timestamp.today().normalize()
-    labels = bucket_labels(buckets)
+    columns = ["not_due"] + bucket_labels(buckets)
     items = upto(open_items_df, as_of)
     creds = upto(unapplied_df, as_of)
-    ids = sorted(set(_ids(items, "customer_id").tolist()) | set(_ids(creds, "customer_id").tolist()))
+    ids = sorted_ids(_ids(items, "customer_id"), _ids(creds, "customer_id"))
 
-    columns = ["not_due"] + labels
-    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
-                        "name": pd.Series(_info(customers, ids, "name"), dtype=object)})
     opened = items[items["open"].to_numpy() > 0]
-    idx = bucket_index(_days(opened, as_of, basis), buckets) + 1  # 0 = not_due
-    table = pd.Series(opened["open"].to_numpy(dtype="int64")).groupby(
-        [_ids(opened, "customer_id").to_numpy(object), idx]).sum()
-    for k, col in enumerate(columns):
-        part = table.xs(k, level=1) if len(table) and k in table.index.get_level_values(1) else pd.Series(dtype="int64")
-        out[col] = part.reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["total"] = out[columns].sum(axis=1).astype("int64")
+    col = bucket_index(_days(opened, as_of, basis), buckets) + 1  # 0 = not_due
+    table = np.zeros((len(ids), len(columns)), dtype="int64")
+    np.add.at(table, (first_position(ids, _ids(opened, "customer_id")), col),
+              opened["open"].to_numpy(dtype="int64"))
+    unapplied = np.zeros(len(ids), dtype="int64")
+    np.add.at(unapplied, first_position(ids, _ids(creds, "customer_id")), creds["unapplied"].to_numpy(dtype="int64"))
+
+    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
+                        "name": pd.Series(column_of(customers, "name", ids), dtype=object)})
+    for k, name in enumerate(columns):
+        out[name] = table[:, k]
+    out["total"] = table.sum(axis=1)
     out["overdue"] = out["total"] - out["not_due"]
-    unapplied = pd.Series(creds["unapplied"].to_numpy(dtype="int64")).groupby(
-        _ids(creds, "customer_id").to_numpy(object)).sum() if len(creds) else pd.Series(dtype="int64")
-    out["unapplied"] = unapplied.reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["unapplied"] = unapplied
     return out
 
 
@@ -120,14 +108,15 @@ def overdue(open_items_df: pd.DataFrame, customers: pd.DataFrame, as_of, buckets
     """The Overdue list: open invoices with days_overdue ≥ 1, most urgent first."""
     as_of = as_of_ts(as_of) if as_of is not None else pd.Timestamp.today().normalize()
     labels = np.array(bucket_labels(buckets), dtype=object)
-    items = _open(open_items_df, as_of)
+    items = upto(open_items_df, as_of)
+    items = items[items["open"].to_numpy() > 0]
     days = _days(items, as_of, basis)
     items, days = items[days >= 1], days[days >= 1]
     ids = _ids(items, "customer_id").to_numpy(object)
     out = pd.DataFrame({
         "doc_no": pd.Series(_ids(items, "doc_no").to_numpy(object), dtype=object),
         "customer_id": pd.Series(ids, dtype=object),
-        "name": pd.Series(_info(customers, ids, "name"), dtype=object),
+        "name": pd.Series(column_of(customers, "name", ids), dtype=object),
         "date": pd.to_datetime(items["date"]).to_numpy("datetime64[ns]"),
         "due_date": pd.to_datetime(items["due_date"]).to_numpy("datetime64[ns]"),
         "amount": items["amount"].to_numpy(dtype="int64"),
@@ -135,9 +124,9 @@ def overdue(open_items_df: pd.DataFrame, customers: pd.DataFrame, as_of, buckets
         "days_overdue": days.astype("int64"),
         "bucket": pd.Series(labels[bucket_index(days, buckets)], dtype=object),
         "dunning_level": dunning_level(days, dunning_levels),
-        "contact": pd.Series(_info(customers, ids, "contact"), dtype=object),
-        "phone": pd.Series(_info(customers, ids, "phone"), dtype=object),
-        "owner": pd.Series(_info(customers, ids, "owner"), dtype=object),
+        "contact": pd.Series(column_of(customers, "contact", ids), dtype=object),
+        "phone": pd.Series(column_of(customers, "phone", ids), dtype=object),
+        "owner": pd.Series(column_of(customers, "owner", ids), dtype=object),
     }, columns=OVERDUE_COLUMNS)
     order = np.lexsort((out["doc_no"].astype("str").rank(method="dense").to_numpy() if len(out) else np.zeros(0),
                         -out["outstanding"].to_numpy(), -out["days_overdue"].to_numpy()))

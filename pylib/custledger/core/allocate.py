@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from heapq import heappop, heappush
 
 import numpy as np
 import pandas as pd
@@ -120,6 +121,33 @@ def _codes(values: pd.Series) -> np.ndarray:
     if values.dtype != "str":
         values = values.astype("str")
     return values.rank(method="dense").to_numpy(dtype="int64")
+
+
+def _factorize_pair(target, source) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer codes of two key arrays over one shared set of values (hash-based, fast)."""
+    keys = pd.concat([pd.Series(np.asarray(target, dtype=object), dtype="str"),
+                      pd.Series(np.asarray(source, dtype=object), dtype="str")], ignore_index=True)
+    codes, uniques = pd.factorize(keys)
+    return codes[: len(target)], codes[len(target):], len(uniques)
+
+
+def sum_into(target, source, amounts) -> np.ndarray:
+    """For each target key, the int64 sum of ``amounts`` whose source key equals it (0 if none).
+
+    Integer sums (money is never summed as floats); keys are compared as exact text.
+    """
+    tc, sc, n = _factorize_pair(target, source)
+    sums = np.zeros(n, dtype="int64")
+    np.add.at(sums, sc, np.asarray(amounts, dtype="int64"))
+    return sums[tc]
+
+
+def first_position(target, source) -> np.ndarray:
+    """For each source key, the position of its first occurrence in target, or -1."""
+    tc, sc, n = _factorize_pair(target, source)
+    first = np.full(n, -1, dtype="int64")
+    first[tc[::-1]] = np.arange(len(tc) - 1, -1, -1)  # later writes win: the first occurrence
+    return first[sc]
 
 
 def invoice_rows(invoices: pd.DataFrame, as_of=None) -> pd.DataFrame:
@@ -232,17 +260,33 @@ def _walk(ranges, c_amt, c_date, c_is_cn, c_targets, c_memo, i_doc, i_date, i_am
           auto_fifo, out):
     """The per-customer walk over plain lists; appends (credit, invoice, amount, rule) to out.
 
-    Invoice indices are global and in FIFO order, so sorting indices sorts by the FIFO key.
-    ``elig`` holds the customer's open invoices dated on or before the current credit; credits
-    come in date order, so it only grows by date and shrinks as invoices close.
+    Invoice indices are global and in FIFO order, so the smallest index is the first by FIFO.
+    Per customer, the open invoices dated on or before the current credit (credits come in
+    date order, so this set grows by date and shrinks as invoices close) are kept three ways,
+    so that no step rescans them all: ``elig`` (a set, for its size and the subset step),
+    ``heap`` (FIFO order) and ``by_open`` (open amount -> invoices, for the exact step). Heap
+    and by_open are lazy: entries whose invoice closed or changed are dropped when met.
     """
     put_c, put_g, put_a, put_r = (lst.append for lst in out)
     open_ = list(i_amt)
     for c0, c1, i0, i1 in ranges:
         elig: dict[int, None] = {}
+        heap: list[int] = []
+        by_open: dict[int, list[int]] = {}
         ap = i0              # next invoice by age not yet eligible
         index = None         # the customer's invoice numbers, built when first needed
         left: list[tuple[int, int]] = []
+
+        def take(c, g, a, rule):
+            put_c(c), put_g(g), put_a(a), put_r(rule)
+            o = open_[g] - a
+            open_[g] = o
+            if g in elig:
+                if o:
+                    by_open.setdefault(o, []).append(g)
+                else:
+                    del elig[g]
+
         for c in range(c0, c1):
             rem = c_amt[c]
             if rem <= 0:
@@ -252,8 +296,11 @@ def _walk(ranges, c_amt, c_date, c_is_cn, c_targets, c_memo, i_doc, i_date, i_am
                 g = by_age[ap]
                 if i_date[g] > cd:
                     break
-                if open_[g]:
+                o = open_[g]
+                if o:
                     elig[g] = None
+                    heappush(heap, g)
+                    by_open.setdefault(o, []).append(g)
                 ap += 1
 
             # Steps 1 (explicit targets) and 2 (numbers in the memo; credit notes have none).
@@ -268,51 +315,46 @@ def _walk(ranges, c_amt, c_date, c_is_cn, c_targets, c_memo, i_doc, i_date, i_am
                     named += [(g, _MEMO) for g in index.memo_hits(memo)]
                 for g, rule in named:
                     o = open_[g]
-                    if not o:
-                        continue
-                    a = rem if rem < o else o
-                    put_c(c), put_g(g), put_a(a), put_r(rule)
-                    open_[g] = o - a
-                    if o == a:
-                        elig.pop(g, None)
-                    rem -= a
-                    if not rem:
-                        break
-
-            if rem and elig:
-                # 3. exact amount: the oldest eligible open invoice whose open amount is rem.
-                best = -1
-                for g in elig:
-                    if open_[g] == rem and (best < 0 or age[g] < age[best]):
-                        best = g
-                if best >= 0:
-                    put_c(c), put_g(best), put_a(rem), put_r(_EXACT)
-                    open_[best] = 0
-                    del elig[best]
-                    rem = 0
-                else:
-                    cands = sorted(elig)
-                    if 2 <= len(cands) <= SUBSET_MAX_CANDIDATES:
-                        # 4. the one set of 2 or 3 eligible open invoices summing to rem.
-                        chosen = unique_subset([open_[g] for g in cands], rem)
-                        if chosen is not None:
-                            for k in chosen:
-                                g = cands[k]
-                                put_c(c), put_g(g), put_a(open_[g]), put_r(_SUBSET)
-                                open_[g] = 0
-                                del elig[g]
-                            rem = 0
-                    # 5. FIFO over the eligible open invoices.
-                    for g in cands if rem else ():
-                        o = open_[g]
+                    if o:
                         a = rem if rem < o else o
-                        put_c(c), put_g(g), put_a(a), put_r(_FIFO)
-                        open_[g] = o - a
-                        if o == a:
-                            del elig[g]
+                        take(c, g, a, rule)
                         rem -= a
                         if not rem:
                             break
+            if not rem or not elig:
+                if rem:
+                    left.append((c, rem))
+                continue
+
+            # 3. exact amount: the oldest eligible open invoice whose open amount is rem.
+            same = by_open.get(rem)
+            if same:
+                same = [g for g in same if open_[g] == rem and g in elig]
+                if same:
+                    by_open[rem] = same
+                    g = min(same, key=age.__getitem__)
+                    take(c, g, rem, _EXACT)
+                    continue
+                del by_open[rem]
+            # 4. the one set of 2 or 3 eligible open invoices summing to rem.
+            if 2 <= len(elig) <= SUBSET_MAX_CANDIDATES:
+                cands = sorted(elig)
+                chosen = unique_subset([open_[g] for g in cands], rem)
+                if chosen is not None:
+                    for k in chosen:
+                        g = cands[k]
+                        take(c, g, open_[g], _SUBSET)
+                    continue
+            # 5. FIFO over the eligible open invoices.
+            while rem and heap:
+                g = heap[0]
+                o = open_[g]
+                if not o:
+                    heappop(heap)
+                    continue
+                a = rem if rem < o else o
+                take(c, g, a, _FIFO)
+                rem -= a
             if rem:
                 left.append((c, rem))
 
@@ -465,6 +507,11 @@ def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:
 
 # --------------------------------------------------------------------------- results per document
 
+def credit_keys(kinds: pd.Series, numbers: pd.Series) -> np.ndarray:
+    """One text key per credit: a receipt and a credit note may share a number."""
+    return (kinds.astype("str") + "\x1f" + numbers.astype("str")).to_numpy(object)
+
+
 def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Each invoice (kind invoice) dated on or before as_of with what was applied and what is open.
 
@@ -477,11 +524,7 @@ def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame, as_of=None) ->
     alloc = upto(allocations, as_of)
     doc = _ids(inv, "doc_no")
     amount = _cents(inv)
-    if len(alloc) and len(inv):
-        applied = alloc["amount"].groupby(_ids(alloc, "doc_no").to_numpy(object)).sum()
-        app = applied.reindex(doc.to_numpy(object)).fillna(0).to_numpy(dtype="int64")
-    else:
-        app = np.zeros(len(inv), dtype="int64")
+    app = sum_into(doc, _ids(alloc, "doc_no"), _cents(alloc))
     date = _ns(inv, "date")
     due = _ns(inv, "due_date")
     due = np.where(due == np.iinfo("int64").min, date, due)
@@ -505,13 +548,8 @@ def unapplied_credits(invoices: pd.DataFrame, receipts: pd.DataFrame, allocation
     """
     cred = credits(invoices, receipts, as_of)
     alloc = upto(allocations, as_of)
-    if len(alloc) and len(cred):
-        applied = alloc["amount"].groupby(
-            [_ids(alloc, "credit_kind").to_numpy(object), _ids(alloc, "receipt_no").to_numpy(object)]).sum()
-        key = pd.MultiIndex.from_arrays([cred["credit_kind"].to_numpy(object), cred["receipt_no"].to_numpy(object)])
-        app = applied.reindex(key).fillna(0).to_numpy(dtype="int64")
-    else:
-        app = np.zeros(len(cred), dtype="int64")
+    app = sum_into(credit_keys(cred["credit_kind"], cred["receipt_no"]),
+                   credit_keys(_ids(alloc, "credit_kind"), _ids(alloc, "receipt_no")), _cents(alloc))
     amount = cred["amount"].to_numpy(dtype="int64")
     return pd.DataFrame({
         "receipt_no": pd.Series(cred["receipt_no"].to_numpy(object), dtype=object),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import _cents, _ids, credits, invoice_rows, upto
+from custledger.core.allocate import _cents, _ids, credits, first_position, invoice_rows, sum_into, upto
 
 BALANCE_COLUMNS = [
     "customer_id", "name", "invoiced", "credited", "received", "applied", "unapplied",
@@ -32,10 +32,20 @@ BALANCE_COLUMNS = [
 ]
 
 
-def _sum_by(keys: pd.Series, amounts: np.ndarray) -> pd.Series:
-    if len(keys) == 0:
-        return pd.Series(dtype="int64")
-    return pd.Series(amounts, dtype="int64").groupby(keys.to_numpy(object)).sum()
+def sorted_ids(*columns: pd.Series) -> np.ndarray:
+    """The distinct ids of the given columns, sorted by code point, as an object array."""
+    both = pd.concat([c.astype("str") for c in columns], ignore_index=True) if columns else pd.Series(dtype="str")
+    return pd.Series(both.unique(), dtype="str").sort_values().to_numpy(object)
+
+
+def column_of(customers: pd.DataFrame, column: str, ids: np.ndarray, blank="") -> np.ndarray:
+    """A Customers column for each id (its first row), ``blank`` where the id or value is missing."""
+    if column not in customers.columns or len(customers) == 0:
+        return np.full(len(ids), blank, dtype=object)
+    pos = first_position(_ids(customers, "customer_id"), ids)
+    values = customers[column].astype(object).to_numpy()
+    out = np.where(pos >= 0, values[np.maximum(pos, 0)], blank)
+    return np.where(pd.isna(out), blank, out).astype(object)
 
 
 def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame,
@@ -45,38 +55,29 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     cred = credits(invoices, receipts, as_of)
     alloc = upto(allocations, as_of)
     is_cn = (cred["credit_kind"] == "credit_note").to_numpy()
+    inv_cust, cred_cust, alloc_cust = _ids(inv, "customer_id"), cred["customer_id"], _ids(alloc, "customer_id")
+    ids = sorted_ids(_ids(customers, "customer_id"), inv_cust, cred_cust, alloc_cust)
+    amount = cred["amount"].to_numpy(dtype="int64")
 
-    invoiced = _sum_by(_ids(inv, "customer_id"), _cents(inv))
-    credited = _sum_by(cred["customer_id"][is_cn], cred["amount"].to_numpy()[is_cn])
-    received = _sum_by(cred["customer_id"][~is_cn], cred["amount"].to_numpy()[~is_cn])
-    applied = _sum_by(_ids(alloc, "customer_id"), _cents(alloc))
-
-    cust_ids = _ids(customers, "customer_id")
-    ids = set(cust_ids.tolist())
-    for s in (invoiced, credited, received, applied):
-        ids.update(s.index.tolist())
-    ids = sorted(ids)
-
-    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
-    info = customers.assign(customer_id=cust_ids.to_numpy(object)).drop_duplicates("customer_id")
-    info = info.set_index("customer_id")
-    names = info["name"] if "name" in info.columns else pd.Series(dtype=object)
-    out["name"] = pd.Series(names.reindex(ids).to_numpy(object), dtype=object).where(
-        lambda s: s.notna(), "")
-    for col, s in (("invoiced", invoiced), ("credited", credited), ("received", received), ("applied", applied)):
-        out[col] = s.reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
+                        "name": pd.Series(column_of(customers, "name", ids), dtype=object)})
+    out["invoiced"] = sum_into(ids, inv_cust, _cents(inv))
+    out["credited"] = sum_into(ids, cred_cust[is_cn], amount[is_cn])
+    out["received"] = sum_into(ids, cred_cust[~is_cn], amount[~is_cn])
+    out["applied"] = sum_into(ids, alloc_cust, _cents(alloc))
     out["unapplied"] = out["credited"] + out["received"] - out["applied"]
     out["outstanding"] = out["invoiced"] - out["applied"]
     out["balance"] = out["invoiced"] - out["credited"] - out["received"]
 
-    limit = info["credit_limit"] if "credit_limit" in info.columns else pd.Series(dtype="Int64")
-    limit = pd.array(pd.to_numeric(limit.reindex(ids)), dtype="Int64")
+    limit = pd.array(pd.to_numeric(pd.Series(column_of(customers, "credit_limit", ids, blank=None))),
+                     dtype="Int64")
     out["credit_limit"] = limit
-    has_limit = ~pd.isna(limit)
-    lim = np.where(has_limit, pd.Series(limit).fillna(0).to_numpy(dtype="int64"), 0)
+    has_limit = ~np.asarray(pd.isna(limit))
+    lim = np.asarray(pd.Series(limit).fillna(0), dtype="int64")
     bal = out["balance"].to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(has_limit & (lim > 0), bal / np.where(lim > 0, lim, 1), np.nan)
-    out["credit_used_pct"] = pct.astype("float64")
+    pct = np.full(len(out), np.nan)
+    positive = has_limit & (lim > 0)
+    pct[positive] = bal[positive] / lim[positive]  # a ratio for display, not money
+    out["credit_used_pct"] = pct
     out["over_limit"] = has_limit & (bal > lim)
     return out[BALANCE_COLUMNS]
