@@ -117,6 +117,12 @@ def test_memo_number_counts_only_as_a_whole_token():
     assert memo_numbers("xs-1", numbers) == []  # exact, case-sensitive
 
 
+def test_memo_numbers_that_do_not_start_with_an_ascii_letter_or_digit():
+    assert memo_numbers("付销-001款", ["销-001"]) == ["销-001"]
+    assert memo_numbers("a#12 #12", ["#12"]) == ["#12"]  # the first is preceded by "a"
+    assert memo_numbers("x#12", ["#12"]) == []
+
+
 def test_memo_overlapping_numbers_the_longer_wins():
     assert memo_numbers("XS-1-2", ["XS-1", "XS-1-2"]) == ["XS-1-2"]
     assert memo_numbers("2024-001", ["001", "2024-001"]) == ["2024-001"]
@@ -340,6 +346,15 @@ def test_credit_order_date_then_credit_notes_then_number_by_code_point():
 def test_numbers_compare_by_code_point_case_sensitive():
     R = receipts(*[rc(n, "2024-01-05", 1) for n in ["b", "B", "a1", "A1", "中1", "Z", "10", "9"]])
     assert credits(invoices(), R)["receipt_no"].tolist() == sorted(["b", "B", "a1", "A1", "中1", "Z", "10", "9"])
+
+
+def test_numbers_typed_as_digits_are_text():
+    I = invoices(inv("1001", "2024-01-01", 100), inv("1002", "2024-01-01", 100))
+    I["doc_no"] = pd.Series([1001, 1002], dtype=object)
+    R = receipts(rc("9", "2024-01-05", 100), rc("10", "2024-01-05", 100))
+    R["receipt_no"] = pd.Series([9.0, 10.0], dtype=object)
+    R["applied_to"] = pd.Series([1002.0, None], dtype=object)
+    assert rows(allocate(I, R, None)) == [("10", "1001", 10000, "exact_amount"), ("9", "1002", 10000, "explicit")]
 
 
 # --------------------------------------------------------------------------- determinism

@@ -92,8 +92,20 @@ def _text(frame: pd.DataFrame, column: str) -> pd.Series:
         return pd.Series([""] * len(frame), index=frame.index, dtype="str")
     s = frame[column]
     if s.dtype != "str":
-        s = s.astype(object).where(s.notna(), "").astype("str")
+        s = s.astype(object).where(s.notna(), "")
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+            s = s.map(_as_text)
+        s = s.astype("str")
     return s.fillna("")
+
+
+def _as_text(value) -> str:
+    """A cell value as text; a whole number typed as digits reads "1001", never "1001.0"."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
