@@ -25,7 +25,7 @@ from custledger.io.xlsxpatch import (
     ZipLimits,
     patch_workbook,
 )
-from custledger.io.xlsxpatch_opc import rels_name, rels_source, resolve_target
+from custledger.io.xlsxpatch_opc import check_well_formed, rels_name, rels_source, resolve_target
 
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
@@ -187,9 +187,11 @@ def check_package(path: Path) -> None:
                     reached.add(target)
                     todo.append(target)
         for n in names:
-            if n == "[Content_Types].xml" or rels_source(n) is not None:
-                if rels_source(n) is not None and rels_source(n) != "" and n != "_rels/.rels":
-                    assert rels_source(n) in names, f"rels of a missing part: {n}"
+            if n == "[Content_Types].xml":
+                continue
+            owner = rels_source(n)
+            if owner is not None:
+                assert owner == "" or owner in names, f"rels of a missing part: {n}"
                 continue
             assert n in reached, f"orphan part {n}"
             assert n in overrides or posixpath.splitext(n)[1][1:].lower() in defaults, f"no content type: {n}"
@@ -343,6 +345,7 @@ def test_second_patch_replaces_and_clears(files):
     for kind in ("xl/tables/", "xl/charts/", "xl/drawings/drawing", "xl/media/", "xl/worksheets/sheet"):
         assert len([n for n in one if n.startswith(kind)]) == len([n for n in two if n.startswith(kind)]), kind
     assert one["xl/styles.xml"] == two["xl/styles.xml"]  # same formats: stylesheet does not grow
+    assert one["[Content_Types].xml"] == two["[Content_Types].xml"]  # part names were reused
     # Customers had only clearing to do: its button and Alice's note shape are kept
     cust_part = sheet_part(files["out2"], "Customers")
     with zipfile.ZipFile(files["out2"]) as z:
@@ -469,6 +472,14 @@ def test_zip_guard(tmp_path, files):
     with pytest.raises(UnsafePackageError):
         patch_workbook(dtd, tmp_path / "o.xlsx", build, ["Aging", "Problems"])
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_well_formedness_check_catches_undeclared_prefixes():
+    check_well_formed([b'<xml xmlns:v="urn:v"><v:shape/></xml>'], "ok")
+    with pytest.raises(XlsxPatchError, match="malformed"):
+        check_well_formed([b'<xml xmlns:ns1="urn:v">', b"<v:shape/></xml>"], "vml")
+    with pytest.raises(XlsxPatchError):
+        check_well_formed([b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'], "dtd")
 
 
 def test_targets_outside_the_package_are_not_followed():

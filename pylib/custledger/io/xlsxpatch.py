@@ -60,6 +60,7 @@ from custledger.io.xlsxpatch_opc import (
     Chunk,
     ContentTypes,
     Rel,
+    check_well_formed,
     decode_xml,
     esc_attr,
     esc_text,
@@ -85,11 +86,12 @@ from custledger.io.xlsxpatch_sheets import (
     find_tail,
     head_then_tail,
     renumber_vml,
+    root_tag,
     shared_strings,
     vml_blocks,
 )
 from custledger.io.xlsxpatch_styles import merge_styles
-from custledger.io.xlsxpatch_zip import RawZipWriter, ZipLimits, iter_chunks, open_source
+from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
 
 __all__ = ["CellMark", "PatchReport", "TableNameError", "UnsafePackageError", "XlsxPatchError",
            "ZipLimits", "patch_workbook"]
@@ -183,14 +185,21 @@ def patch_workbook(
     limits: ZipLimits = ZipLimits(),
     compresslevel: int = 3,
     tmp_dir: Path | None = None,
+    verify: bool = True,
 ) -> PatchReport:
     """Write *src* plus the sheets *build* draws (named *sheet_names*, in order) and *marks* to *dst*.
 
-    *constant_memory* is passed to xlsxwriter: use it for big sheets (rows must then be written
-    in order, and comments/merges only on the current row). *protect* protects the generated
-    sheets without a password (selecting, sorting, filtering and formatting columns allowed).
-    Sheets in *clear_marks_on* that do not exist in *src* are ignored; a mark on a missing sheet
-    or on a generated sheet raises :class:`XlsxPatchError`.
+    *build* is not called when *sheet_names* is empty (marks only). *constant_memory* is passed
+    to xlsxwriter: use it for big sheets (rows must then be written in order; comments and
+    merges only on the current row). *protect* protects the generated sheets without a password
+    (selecting, sorting, filtering and formatting columns allowed). Sheets in *clear_marks_on*
+    that do not exist in *src* are ignored; a mark on a missing sheet or on a generated sheet
+    raises :class:`XlsxPatchError`. *compresslevel* (zlib 1-9) applies to rewritten parts only:
+    3 is ~3x faster than 6 for ~10% more bytes. *verify* re-reads what was written: every
+    entry's local header, the CRC and a streaming, namespace-aware well-formedness check of
+    every rewritten XML part (generated sheets in full; for a marked input sheet, its root tag
+    with the new tail, since the rest is the source's own bytes); a failure raises and deletes
+    *dst*.
     """
     t0 = time.perf_counter()
     src, dst = Path(src), Path(dst)
@@ -209,6 +218,8 @@ def patch_workbook(
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
                                    list(clear_marks_on))
                 report = patcher.run(dst, compresslevel)
+                if verify:
+                    _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
             finally:
                 if zgen is not None:
                     zgen.close()
@@ -218,6 +229,29 @@ def patch_workbook(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return PatchReport(**{**report, "seconds": time.perf_counter() - t0})
+
+
+def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile) -> None:
+    """Re-read *dst*: entry headers, CRCs and well-formed XML of the rewritten parts."""
+    with zipfile.ZipFile(dst) as z:
+        for info in z.infolist():
+            with z.open(info) as fh:  # checks the local header against the directory
+                if info.filename not in rewritten:
+                    fh.read(1)
+                    continue
+                while fh.read(CHUNK):  # CRC is checked at the end
+                    pass
+        src_names = {n.lower(): n for n in zsrc.namelist()}
+        for name in rewritten:
+            if name in checked or not name.lower().endswith((".xml", ".rels", ".vml")):
+                continue
+            if name.lower().endswith(".vml") and name.lower() in src_names:
+                # Excel's VML is not always well-formed; judge ours only if theirs was
+                try:
+                    check_well_formed([zsrc.read(src_names[name.lower()])], name)
+                except XlsxPatchError:
+                    continue
+            check_well_formed(iter_chunks(z, name), f"internal error: written part {name}")
 
 
 def _build_generated(path: Path, work: Path, build: Callable[[xlsxwriter.Workbook], None],
@@ -263,6 +297,7 @@ class _Patcher:
         self.vml_blocks: set[int] | None = None
         # parts written after all others, when the generated sheets have been streamed
         self.late: dict[str, Callable[[], bytes]] = {}
+        self.checked: set[str] = set()  # rewritten parts already checked well-formed
 
     # -- reading -------------------------------------------------------------------------------
     def read(self, part: str) -> bytes:
@@ -307,7 +342,8 @@ class _Patcher:
         self._plan_marks(notes, dxf_ids)
         if gen_sheets:
             self._edit_workbook(gen_sheets)
-        self.write["[Content_Types].xml"] = self.ct.serialize()
+        if self.ct.changed:
+            self.write[self.lower["[content_types].xml"]] = self.ct.serialize()
         return self._emit(dst, compresslevel, gen_sheets)
 
     def _styles_part(self) -> str:
@@ -568,6 +604,10 @@ class _Patcher:
                 elif self.has(rp):
                     self._drop(self.lower[rp.lower()])
             if plan.tail != tail:
+                # the head is the source's bytes; check the new tail under the source's root tag
+                root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
+                check_well_formed([root, b"<sheetData/>", plan.tail], f"internal error: new tail of {part}")
+                self.checked.add(part)
                 self._put_stream(part, lambda part=part, head_len=head_len, tail=plan.tail:
                                  head_then_tail(iter_chunks(self.z, part), head_len, tail))
 
@@ -702,8 +742,8 @@ class _Patcher:
         copied = 0
         rewritten: list[str] = []
         try:
-            out.write_bytes("[Content_Types].xml", self.write["[Content_Types].xml"])
-            order = [n for n in self.entries if n != "[Content_Types].xml"] + self.new_order
+            ct_name = self.lower["[content_types].xml"]
+            order = [ct_name] + [n for n in self.entries if n != ct_name] + self.new_order
             for name in order:
                 if name in self.late:
                     continue
@@ -737,7 +777,7 @@ class _Patcher:
             "marks_cleared": self.counts["cleared"],
             "marks_without_comment": self.counts["without_comment"],
             "parts_copied": copied,
-            "parts_rewritten": tuple(rewritten + ["[Content_Types].xml"]),
+            "parts_rewritten": tuple(rewritten),
             "parts_removed": tuple(removed),
             "bytes_written": out.bytes_written,
         }

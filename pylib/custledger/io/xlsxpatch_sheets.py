@@ -70,6 +70,17 @@ def head_then_tail(chunks: Iterator[bytes], head_len: int, tail: bytes) -> Itera
     yield tail
 
 
+_ROOT_TAG = re.compile(rb"<(?:[\w.\-]+:)?worksheet\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def root_tag(head: bytes) -> bytes:
+    """The XML declaration and ``<worksheet ...>`` start tag at the start of a sheet."""
+    m = _ROOT_TAG.search(head)
+    if m is None:
+        raise XlsxPatchError("worksheet without a <worksheet> start tag in its first 64 KiB")
+    return head[: m.end()]
+
+
 def shared_strings(data: bytes | None) -> list[bytes]:
     """Inner XML of each ``<si>`` of an xlsxwriter sharedStrings part (valid CT_Rst for ``<is>``)."""
     if not data:

@@ -61,7 +61,10 @@ def open_source(path: Path, limits: ZipLimits) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise XlsxPatchError(f"{path}: not an xlsx/xlsm package ({exc})") from exc
+        with open(path, "rb") as fh:
+            ole = fh.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        why = "password-protected (encrypted) workbook or legacy .xls" if ole else str(exc)
+        raise XlsxPatchError(f"{path}: not an xlsx/xlsm package ({why})") from exc
     try:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
