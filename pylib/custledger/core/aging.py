@@ -85,7 +85,8 @@ def aging(open_items_df: pd.DataFrame, unapplied_df: pd.DataFrame, customers: pd
     np.add.at(table, (first_position(ids, _ids(opened, "customer_id")), col),
               opened["open"].to_numpy(dtype="int64"))
     unapplied = np.zeros(len(ids), dtype="int64")
-    np.add.at(unapplied, first_position(ids, _ids(creds, "customer_id")), creds["unapplied"].to_numpy(dtype="int64"))
+    np.add.at(unapplied, first_position(ids, _ids(creds, "customer_id")),
+              creds["unapplied"].to_numpy(dtype="int64"))
 
     out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
                         "name": pd.Series(column_of(customers, "name", ids), dtype=object)})
@@ -128,6 +129,6 @@ def overdue(open_items_df: pd.DataFrame, customers: pd.DataFrame, as_of, buckets
         "phone": pd.Series(column_of(customers, "phone", ids), dtype=object),
         "owner": pd.Series(column_of(customers, "owner", ids), dtype=object),
     }, columns=OVERDUE_COLUMNS)
-    order = np.lexsort((out["doc_no"].astype("str").rank(method="dense").to_numpy() if len(out) else np.zeros(0),
-                        -out["outstanding"].to_numpy(), -out["days_overdue"].to_numpy()))
+    doc_rank = out["doc_no"].astype("str").rank(method="dense").to_numpy() if len(out) else np.zeros(0)
+    order = np.lexsort((doc_rank, -out["outstanding"].to_numpy(), -out["days_overdue"].to_numpy()))
     return out.iloc[order].reset_index(drop=True)

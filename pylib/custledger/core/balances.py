@@ -34,7 +34,9 @@ BALANCE_COLUMNS = [
 
 def sorted_ids(*columns: pd.Series) -> np.ndarray:
     """The distinct ids of the given columns, sorted by code point, as an object array."""
-    both = pd.concat([c.astype("str") for c in columns], ignore_index=True) if columns else pd.Series(dtype="str")
+    if not columns:
+        return np.zeros(0, dtype=object)
+    both = pd.concat([c.astype("str") for c in columns], ignore_index=True)
     return pd.Series(both.unique(), dtype="str").sort_values().to_numpy(object)
 
 
@@ -55,7 +57,8 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     cred = credits(invoices, receipts, as_of)
     alloc = upto(allocations, as_of)
     is_cn = (cred["credit_kind"] == "credit_note").to_numpy()
-    inv_cust, cred_cust, alloc_cust = _ids(inv, "customer_id"), cred["customer_id"], _ids(alloc, "customer_id")
+    inv_cust, cred_cust = _ids(inv, "customer_id"), cred["customer_id"]
+    alloc_cust = _ids(alloc, "customer_id")
     ids = sorted_ids(_ids(customers, "customer_id"), inv_cust, cred_cust, alloc_cust)
     amount = cred["amount"].to_numpy(dtype="int64")
 

@@ -86,8 +86,8 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
 
     # No credit and no invoice allocated more than it had.
     by_credit = sum_into(c_key, a_key, a_amt)
-    report(by_credit > c_amt, lambda k: f"credit {cred['receipt_no'].iloc[k]}: allocated {_fmt(by_credit[k])} "
-                                        f"> its amount {_fmt(c_amt[k])}")
+    report(by_credit > c_amt, lambda k: f"credit {cred['receipt_no'].iloc[k]}: allocated "
+                                        f"{_fmt(by_credit[k])} > its amount {_fmt(c_amt[k])}")
     by_doc = sum_into(inv_doc, a_doc, a_amt)
     report(by_doc > inv_amt, lambda k: f"invoice {inv_doc.iloc[k]}: allocated {_fmt(by_doc[k])} "
                                        f"> its amount {_fmt(inv_amt[k])}")
@@ -115,7 +115,8 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
     report(dup, lambda k: f"customer {b_ids.iloc[k]}: more than one Balances row")
     pos = first_position(b_ids, ids)
     present = pos >= 0
-    report(~present & (want != 0).any(axis=1).to_numpy(), lambda k: f"customer {ids[k]}: missing from Balances")
+    report(~present & (want != 0).any(axis=1).to_numpy(),
+           lambda k: f"customer {ids[k]}: missing from Balances")
     have = {c: np.where(present, pd.to_numeric(balances_df[c]).to_numpy(dtype="float64")[np.maximum(pos, 0)]
                         if len(balances_df) else 0, np.nan)
             for c in want.columns if c in balances_df.columns}
