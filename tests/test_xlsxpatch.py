@@ -25,7 +25,9 @@ from custledger.io.xlsxpatch import (
     ZipLimits,
     patch_workbook,
 )
+from custledger.io.xlsxpatch_marks import WS_TAIL_ORDER
 from custledger.io.xlsxpatch_opc import check_well_formed, rels_name, rels_source, resolve_target
+from custledger.io.xlsxpatch_styles import merge_styles
 
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
@@ -115,6 +117,8 @@ def build(wb: xlsxwriter.Workbook, *, variant: int = 1, table_name: str = "Aging
         aging.write_url(r, 4, "internal:'Customers'!A1", string="customer")
     aging.write_formula(len(data) + 1, 2, f"=SUM(C2:C{len(data) + 1})", money)
     aging.write_url(len(data) + 2, 0, "https://example.com/statement", string="external")
+    aging.conditional_format("C2:C6", {"type": "cell", "criteria": ">", "value": 3000,
+                                       "format": wb.add_format({"font_color": "#C00000"})})
     aging.write_comment("A1", f"generated run {variant}")
     aging.freeze_panes(1, 0)
     aging.set_column(0, 1, 18)
@@ -252,6 +256,54 @@ def test_package_is_consistent_and_xml_strict(files):
                 SafeET.fromstring(data)  # raises on malformed XML
 
 
+WS_ORDER = ["sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData",
+            *WS_TAIL_ORDER]
+
+
+def test_worksheet_elements_in_schema_order(files):
+    for key in ("out1", "out2"):
+        with zipfile.ZipFile(files[key]) as z:
+            for n in z.namelist():
+                if n.startswith("xl/worksheets/sheet"):
+                    kids = [k.tag.rsplit("}", 1)[-1] for k in SafeET.fromstring(z.read(n))]
+                    ranks = [WS_ORDER.index(k) for k in kids]
+                    assert ranks == sorted(ranks), (n, kids)
+
+
+def test_style_merge_gives_colliding_number_formats_fresh_ids():
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    dst = (f'<styleSheet xmlns="{main}"><numFmts count="1"><numFmt numFmtId="164" formatCode="0.000"/>'
+           '</numFmts><fonts count="1"><font><sz val="11"/><name val="等线"/></font></fonts><fills count="2">'
+           '<fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+           '</fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '
+           'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" '
+           'borderId="0" xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+           'applyNumberFormat="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+           'builtinId="0"/></cellStyles><dxfs count="0"/></styleSheet>').encode()
+    gen = (f'<styleSheet xmlns="{main}"><numFmts count="1"><numFmt numFmtId="164" formatCode="#,##0.00"/>'
+           '</numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/>'
+           '<name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
+           '<fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders>'
+           '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+           '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="164" '
+           'fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="0" fontId="1" '
+           'fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle '
+           'name="Normal" xfId="0" builtinId="0"/></cellStyles><dxfs count="1"><dxf><font><b/></font></dxf>'
+           '</dxfs></styleSheet>').encode()
+    merged = merge_styles(dst, gen, [])
+    root = SafeET.fromstring(merged.xml)
+    ns = "{%s}" % main
+    fmts = {e.get("numFmtId"): e.get("formatCode") for e in root.iter(ns + "numFmt")}
+    assert fmts == {"164": "0.000", "165": "#,##0.00"}
+    xfs = list(root.find(ns + "cellXfs"))
+    assert merged.xf_map == [0, 2, 3]
+    assert xfs[2].get("numFmtId") == "165" and xfs[1].get("numFmtId") == "164"
+    assert root.find(ns + "fonts").get("count") == "2" and xfs[3].get("fontId") == "1"
+    assert merged.dxf_map == [0] and root.find(ns + "dxfs").get("count") == "1"
+    again = merge_styles(merged.xml, gen, [])  # idempotent: nothing new the second time
+    assert not again.changed and again.xf_map == [0, 2, 3]
+
+
 def test_openpyxl_sees_values_formats_tables(files):
     wb = openpyxl.load_workbook(files["out1"])
     assert wb.sheetnames == ["Customers", "Invoices", "Settings", "Aging", "Problems"]
@@ -266,6 +318,8 @@ def test_openpyxl_sees_values_formats_tables(files):
     assert ws.freeze_panes == "A2"
     assert ws["A1"].comment.text == "generated run 1"
     assert list(ws.tables) == ["AgingT"] and ws.tables["AgingT"].ref == "A1:E6"
+    (rule,) = [r for cf in ws.conditional_formatting for r in cf.rules]  # its dxf was remapped
+    assert rule.operator == "greaterThan" and rule.dxf.font.color.rgb == "FFC00000"
     assert list(wb["Customers"].tables) == ["CustT"]
     assert ws.protection.sheet and ws.protection.password is None
     assert ws.protection.sort is False and ws.protection.autoFilter is False  # False = allowed

@@ -584,8 +584,11 @@ class _Patcher:
             assert sheet is not None and sheet.part is not None
             part = sheet.part
             head_len, tail = find_tail(iter_chunks(self.z, part))
+            root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
+            r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,
-                              lambda kind: self.names.fresh(kinds[kind]), self._new_block)
+                              lambda kind: self.names.fresh(kinds[kind]), self._new_block,
+                              r_prefix or None)
             for k in ("written", "cleared", "without_comment"):
                 self.counts[k] += getattr(plan, k)
             for p, kind in plan.new_parts.items():
@@ -605,7 +608,6 @@ class _Patcher:
                     self._drop(self.lower[rp.lower()])
             if plan.tail != tail:
                 # the head is the source's bytes; check the new tail under the source's root tag
-                root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
                 check_well_formed([root, b"<sheetData/>", plan.tail], f"internal error: new tail of {part}")
                 self.checked.add(part)
                 self._put_stream(part, lambda part=part, head_len=head_len, tail=plan.tail:

@@ -424,11 +424,13 @@ def plan_sheet(
     dxf_ids: dict[str, int],
     new_part_name: Callable[[str], str],
     new_idmap: Callable[[], int],
+    r_prefix: str | None = None,
 ) -> MarkPlan:
     """Plan the removal of old marks and the writing of *notes* on one sheet.
 
     *tail* is the sheet XML after ``</sheetData>``; *new_part_name(kind)* allocates a fresh part
-    name for 'comments' or 'vml'; *new_idmap()* a fresh VML shape-id block.
+    name for 'comments' or 'vml'; *new_idmap()* a fresh VML shape-id block; *r_prefix* the
+    prefix the sheet's root binds to the relationships namespace (declared locally if None).
     """
     what = sheet_part
     tail_text = decode_xml(tail, what)
@@ -518,7 +520,8 @@ def plan_sheet(
         plan.write[vml_part] = new_vml(new_idmap(), sorted(final_cells))
         rid = fresh_rel_id(rels)
         rels.append(Rel(rid, RT_VML, relative_target(sheet_part, vml_part)))
-        el = f'<{p}legacyDrawing xmlns:r="{R_NS}" r:id="{esc_attr(rid)}"/>'
+        rid_attr = f'{r_prefix}:id="{esc_attr(rid)}"' if r_prefix else f'xmlns:r="{R_NS}" r:id="{esc_attr(rid)}"'
+        el = f"<{p}legacyDrawing {rid_attr}/>"
         if legacy_idx is not None:  # a legacyDrawing whose rel is missing: repoint it
             chunks[legacy_idx] = Chunk("legacyDrawing", el)
         else:

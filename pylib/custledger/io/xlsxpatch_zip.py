@@ -205,7 +205,7 @@ class RawZipWriter:
         self._fh.write(struct.pack("<III", crc, csize, usize))
         self._fh.seek(end)
         self._add_central(raw_name, flags, zipfile.ZIP_DEFLATED, _DOS_EPOCH, crc, csize, usize,
-                          20, offset, 0o600 << 16)
+                          20, offset, 0)
 
     def write_bytes(self, name: str, data: bytes) -> None:
         self.write_stream(name, [data])
