@@ -1,0 +1,303 @@
+"""The RunPython way in: one function per button of the ledger workbook.
+
+The workbook's VBA (macros/custledger.bas) calls e.g. ``RunPython "import custledger.xl;
+custledger.xl.reconcile()"``; each function attaches to the calling workbook with
+``xw.Book.caller()`` (xlwings Lite and the tests pass the book instead), runs the same
+operation as the command line through ``ops.run`` with the xlwings adapter, shows progress in
+the status bar and the outcome in a message box. Nothing escapes as a Python traceback: every
+failure becomes one line (a LedgerError in the workbook's language), the details go to a log
+file in the temp folder.
+
+Steps per button are those of the command line (cli.py): aging, tiers, reminders, card and
+statements reconcile first. card() takes the customer of the selected row on the Customers
+sheet (or a selected cell holding a customer id); statements() and close() take the month from
+the workbook name ``StatementMonth`` (a cell holding YYYY-MM or a date) or else from the month
+of Settings ``as_of``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import traceback
+from pathlib import Path
+
+from .core.errors import LedgerError
+from .schema import msg, norm_header, sheet
+
+MONTH_NAME = "StatementMonth"
+LOG_NAME = "custledger-xl.log"
+
+COMMANDS = {   # button -> steps, as the command line runs them
+    "validate": ["validate"],
+    "reconcile": ["reconcile"],
+    "aging": ["reconcile", "aging"],
+    "tiers": ["reconcile", "tiers"],
+    "reminders": ["reconcile", "reminders"],
+    "card": ["reconcile", "card"],
+    "statements": ["reconcile", "statements"],
+}
+
+
+def validate(book=None):
+    """校验: Problems sheet, cells at fault marked."""
+    return run_button("validate", book)
+
+
+def reconcile(book=None):
+    """核销: Allocations and Balances."""
+    return run_button("reconcile", book)
+
+
+def aging(book=None):
+    """账龄: Aging and Overdue."""
+    return run_button("aging", book)
+
+
+def tiers(book=None):
+    """分级: Tiers."""
+    return run_button("tiers", book)
+
+
+def reminders(book=None):
+    """提醒: Reminders."""
+    return run_button("reminders", book)
+
+
+def card(book=None, customer_id: str | None = None):
+    """客户卡 of the customer selected on the Customers sheet (or ``customer_id``)."""
+    return run_button("card", book, customer_id=customer_id)
+
+
+def statements(book=None, month: str | None = None):
+    """对账单 for the month (``StatementMonth`` cell, else the month of Settings as_of)."""
+    return run_button("statements", book, month=month)
+
+
+def close(book=None, month: str | None = None):
+    """月结: everything but the card, one read and one write."""
+    return run_button("close", book, month=month)
+
+
+def close_steps() -> list[str]:
+    from . import ops
+
+    return [s for s in ops.STEP_ORDER if s in ops.STEPS and s != "card"]
+
+
+def run_button(name: str, book=None, lite: bool = False, **given):
+    """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
+    or None when it could not run (the reason was shown in Excel)."""
+    from . import ops
+    from .io.xlbook import XlBook
+
+    if book is None:
+        import xlwings as xw
+
+        book = xw.Book.caller()
+    lang = _guess_lang(book)
+    status = _Status(book)
+    try:
+        xb = XlBook(book, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
+        status.show(msg("xl_running", lang, step=msg(f"xl_button_{name}", lang)))
+        raw = xb.read()                      # the one read: ops.run gets it from XlBook's cache
+        lang = _book_lang(raw) or lang
+        steps = close_steps() if name == "close" else COMMANDS[name]
+        options = _options(name, book, raw, lite, given, lang)
+        report = ops.run(xb, steps, progress=lambda step: status.show(
+            msg("xl_running", lang, step=_step_label(step, lang))), **options)
+    except Exception as exc:  # noqa: BLE001 - one line in Excel, never a traceback dialog
+        status.clear()
+        _alert(book, failure_text(exc, lang), lang)
+        return None
+    status.clear()
+    _alert(book, done_text(name, report, lang), lang)
+    return report
+
+
+# -- options from the workbook -------------------------------------------------------------------
+def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
+    options = {}
+    if name in ("statements", "close"):
+        options["month"] = _check_month(given.get("month")) or named_month(book) or settings_month(raw)
+        if lite:
+            options["as_sheets"] = True        # no file system in xlwings Lite
+        else:
+            path = _book_path(book)
+            if path is not None:
+                options["ledger_path"] = path
+            else:
+                options["as_sheets"] = True
+    if name == "card":
+        cid = given.get("customer_id") or selected_customer(book, raw)
+        if not cid:
+            raise LedgerError("xl_select_customer", sheet=sheet("customers").name(lang))
+        options["customer_id"] = cid
+    return options
+
+
+def _check_month(text) -> str | None:
+    if text is None or text == "":
+        return None
+    text = str(text).strip()
+    try:
+        dt.date.fromisoformat(text[:7] + "-01")
+    except ValueError:
+        raise LedgerError("bad_option", option=MONTH_NAME, value=text) from None
+    return text[:7]
+
+
+def named_month(book) -> str | None:
+    """The month in the cell named StatementMonth: a date, or text YYYY-MM (None when absent/blank)."""
+    try:
+        names = [n.name for n in book.names]
+        if MONTH_NAME not in names:
+            return None
+        value = book.names[MONTH_NAME].refers_to_range.value
+    except Exception:  # noqa: BLE001 - a name that is not a range: treat as absent
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value:%Y-%m}"
+    return _check_month(value)
+
+
+def settings_month(raw) -> str:
+    from .core.load import load
+
+    return f"{load(raw).settings.as_of_date():%Y-%m}"
+
+
+def selected_customer(book, raw) -> str | None:
+    """customer_id of the selected row on the Customers sheet, or the selected cell's value
+    when it is a customer id (on any sheet)."""
+    from .core.load import assign_sheets
+    from .core.parse import locate_header
+
+    try:
+        sel = book.selection
+    except Exception:  # noqa: BLE001 - no selection (a shape, a chart)
+        return None
+    if sel is None:
+        return None
+    found, _ = assign_sheets(raw.sheet_names)
+    cust_name = found.get("customers")
+    rs = raw.sheets.get(cust_name) if cust_name else None
+    if rs is None or rs.frame.empty:
+        return None
+    spec = sheet("customers")
+    layout = locate_header(rs.frame, spec, cust_name)
+    if layout is None:
+        return None
+    pos = next((p for p, k in layout.columns.items() if k == "customer_id"), None)
+    if pos is None:
+        return None
+    body = rs.frame.iloc[layout.header_index + 1:, pos]
+    ids = {str(v).strip() for v in body.dropna()}
+    i = sel.row - rs.row0
+    if sel.sheet.name == cust_name and layout.header_index < i < len(rs.frame):
+        value = rs.frame.iat[i, pos]
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    sheet_raw = raw.sheets.get(sel.sheet.name)
+    if sheet_raw is not None:
+        r, c = sel.row - sheet_raw.row0, sel.column - 1 - sheet_raw.col0
+        if 0 <= r < sheet_raw.frame.shape[0] and 0 <= c < sheet_raw.frame.shape[1]:
+            value = sheet_raw.frame.iat[r, c]
+            if isinstance(value, str) and value.strip() in ids:
+                return value.strip()
+    return None
+
+
+def _book_path(book) -> Path | None:
+    try:
+        full = book.fullname
+    except Exception:  # noqa: BLE001
+        return None
+    p = Path(str(full))
+    return p if p.is_absolute() and p.parent.exists() else None
+
+
+# -- language and messages -----------------------------------------------------------------------
+def _guess_lang(book) -> str:
+    try:
+        names = {norm_header(s.name) for s in book.sheets}
+    except Exception:  # noqa: BLE001
+        return os.environ.get("CUSTLEDGER_LANG", "zh")
+    en = {norm_header(sheet(k).name("en")) for k in ("customers", "invoices")}
+    return "en" if names & en else "zh"
+
+
+def _book_lang(raw) -> str | None:
+    try:
+        from .core.load import assign_sheets
+        from .core.settings import parse_settings
+
+        found, _ = assign_sheets(raw.sheet_names)
+        settings, _ = parse_settings(raw.sheets.get(found.get("settings")), "zh")
+        return settings.language
+    except Exception:  # noqa: BLE001 - the run itself will say what is wrong
+        return None
+
+
+def _step_label(step: str, lang: str) -> str:
+    for code in (f"xl_step_{step}", f"xl_button_{step}"):
+        try:
+            return msg(code, lang)
+        except KeyError:
+            continue
+    return step
+
+
+def done_text(name: str, report, lang: str) -> str:
+    s = report.summary
+    head = msg("xl_done", lang, button=msg(f"xl_button_{name}", lang))
+    lines = [head]
+    if s.get("errors") or s.get("warnings"):
+        lines.append(msg("xl_problems", lang, errors=s.get("errors", 0), warnings=s.get("warnings", 0)))
+    lines.extend(str(n) for n in report.notes)
+    return "\n".join(lines)
+
+
+def failure_text(exc: BaseException, lang: str) -> str:
+    if isinstance(exc, LedgerError):
+        return exc.message(lang)
+    if isinstance(exc, NotImplementedError):
+        return msg("xl_step_missing", lang, step=str(exc))
+    log = Path(tempfile.gettempdir()) / LOG_NAME
+    try:
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n{traceback.format_exc()}\n")
+    except OSError:
+        log = None
+    first = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return msg("xl_failed", lang, detail=f"{type(exc).__name__}: {first}", log=str(log or ""))
+
+
+def _alert(book, text: str, lang: str) -> None:
+    try:
+        book.app.alert(text, title=msg("xl_title", lang))
+    except Exception:  # noqa: BLE001 - a client without message boxes: the status bar has it
+        _Status(book).show(text.splitlines()[0])
+
+
+class _Status:
+    """The Excel status bar where the client has one (desktop Excel); silent elsewhere."""
+
+    def __init__(self, book):
+        self.book = book
+        self.ok = not isinstance(getattr(book, "api", None), dict)   # remote/Lite books have none
+
+    def show(self, text: str) -> None:
+        if self.ok:
+            try:
+                self.book.app.status_bar = text
+            except Exception:  # noqa: BLE001
+                self.ok = False
+
+    def clear(self) -> None:
+        if self.ok:
+            try:
+                self.book.app.status_bar = False
+            except Exception:  # noqa: BLE001
+                pass
