@@ -33,6 +33,7 @@ class LoadedBook:
     settings: Settings
     problems: list           # problem dicts from reading
     sheet_names: tuple       # every sheet name in the workbook
+    raw: object = None       # the RawBook read (generated sheets people edit, e.g. Bank confirm_id)
 
 
 DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
@@ -98,7 +99,28 @@ def load(book, lang_hint: str = "zh") -> LoadedBook:
             problems.append(problem(name, r, text, text, "header_duplicate", "warning", lang, cell=cell))
         letters = {k: col_letter(raw.col0 + pos) for pos, k in layout.columns.items()}
         typed[key] = TypedSheet(key, name, frame, layout, letters)
-    return LoadedBook(typed, settings, problems, tuple(book.sheet_names))
+    return LoadedBook(typed, settings, problems, tuple(book.sheet_names), raw=book)
+
+
+def generated_frame(book, key: str) -> pd.DataFrame | None:
+    """A generated sheet read back (header row 1, labels of either language or keys) as a frame
+    with canonical keys; None when the workbook has no such sheet. Used for the Bank sheet,
+    where a person confirms a suggested match by typing a customer_id."""
+    from ..schema import output_columns, output_sheet_name
+
+    names = {norm_header(output_sheet_name(key, lang)) for lang in ("zh", "en")}
+    raw = next((r for n, r in (book.sheets.items() if book else []) if norm_header(n) in names), None)
+    if raw is None or raw.frame.empty:
+        return None
+    lookup = {}
+    for lang in ("zh", "en"):
+        for ckey, label, _ in output_columns(key, lang):
+            lookup[norm_header(label)] = ckey
+            lookup[norm_header(ckey)] = ckey
+    header = raw.frame.iloc[0]
+    cols = {pos: lookup[norm_header(h)] for pos, h in header.items() if isinstance(h, str) and norm_header(h) in lookup}
+    body = raw.frame.iloc[1:][list(cols)].rename(columns=cols)
+    return body.reset_index(drop=True)
 
 
 def _empty(key: str) -> TypedSheet:

@@ -82,6 +82,9 @@ class _Collector:
         if not mask.any() or ts.name is None:
             return
         idx = mask[mask].index
+        # values and per-row params may be callables of the masked index (computed only then)
+        values = values(idx) if callable(values) else values
+        params = {k: (v(idx) if callable(v) else v) for k, v in params.items()}
         spec = sheet(ts.key)
         column = spec.field(field).label(self.lang) if field in spec.keys else field
         vals = (values if values is not None else ts.frame[field]) if field in spec.keys or values is not None else None
@@ -115,8 +118,11 @@ def _show(v) -> str:
     return str(v)
 
 
-def _money_text(cents: pd.Series) -> pd.Series:
-    return cents.map(lambda c: "" if pd.isna(c) else f"{Decimal(int(c)) / 100:.2f}")
+def _money_text(cents: pd.Series):
+    """Lazy display text of cents for the rows a problem concerns."""
+    def text(idx):
+        return cents.loc[idx].map(lambda c: "" if pd.isna(c) else f"{Decimal(int(c)) / 100:.2f}")
+    return text
 
 
 def _blank(s: pd.Series) -> pd.Series:
@@ -238,9 +244,8 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     both = df["amount"].notna() & df["quantity"].notna() & df["unit_price"].notna()
     product = df["quantity"].astype("float64") * df["unit_price"].astype("float64")
     diff = (product - df["amount"].astype("float64") / 100).abs()
-    expected = product.map(lambda x: f"{x:.2f}" if pd.notna(x) else "")
     c.add(ts, both & (diff > 0.01 + 1e-9), "amount", "amount_mismatch", "error",
-          values=_money_text(df["amount"]), expected=expected)
+          values=_money_text(df["amount"]), expected=lambda idx: product.loc[idx].map("{:.2f}".format))
     is_credit = df["kind"] == "credit_note"
     c.add(ts, ~is_credit & amount.notna() & (amount <= 0), "amount", "not_positive", "error",
           values=_money_text(amount))
@@ -255,22 +260,30 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
-        bad_ref, over, limit, ref_one = {}, {}, {}, {}
-        for i in df.index[has_ref]:
-            toks = split_list(refs[i])
-            wrong = [t for t in toks if owner.get(t) != df.at[i, "customer_id"]]
-            if wrong:
-                bad_ref[i] = True
-            good = [t for t in toks if t not in wrong]
+        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner)
+        c.add(ts, wrong.notna(), "ref_doc", "credit_ref_missing", "warning", values=wrong)
+        over, limit, ref_one = {}, {}, {}
+        for i, text, cid, cents in zip(df.index[has_ref], refs[has_ref], df.loc[has_ref, "customer_id"], amount[has_ref]):
+            good = [t for t in split_list(text) if owner.get(t) == cid]
             total = sum(int(amt[t]) for t in good if pd.notna(amt.get(t)))
-            if good and pd.notna(amount[i]) and abs(int(amount[i])) > total:
+            if good and pd.notna(cents) and abs(int(cents)) > total:
                 over[i], limit[i], ref_one[i] = True, f"{Decimal(total) / 100:.2f}", ",".join(good)
-        c.add(ts, pd.Series(bad_ref, dtype=bool).reindex(df.index, fill_value=False), "ref_doc",
-              "credit_ref_missing", "warning")
         c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
               "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
               limit=pd.Series(limit).reindex(df.index))
     return df
+
+
+def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict) -> pd.Series:
+    """Per row, the tokens of a ``,;、`` list that are not invoices of the row's customer
+    (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup."""
+    has = lists.fillna("").astype(str).str.strip() != ""
+    if not has.any():
+        return pd.Series(np.nan, index=lists.index, dtype=object)
+    toks = lists[has].astype(str).str.split(LIST_SPLIT.pattern, regex=True).explode()
+    toks = toks[toks.notna() & (toks != "")]
+    wrong = toks[toks.map(owner).to_numpy(dtype=object) != customer.loc[toks.index].to_numpy(dtype=object)]
+    return wrong.groupby(level=0).agg(lambda t: ",".join(dict.fromkeys(t))).reindex(lists.index)
 
 
 def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
@@ -308,18 +321,10 @@ def _receipts(c: _Collector, ts: TypedSheet, customers: pd.DataFrame, cust_ids: 
     resolved = _resolve_payers(df, customers)
     c.add(ts, ~given & ~no_payer & _blank(resolved), "payer", "payer_unmatched", "error")
     df["customer_id"] = resolved
-    applied = df["applied_to"].fillna("").astype(str)
-    has = applied.str.strip() != ""
-    if has.any():
-        owner = dict(zip(invoices.loc[invoices["kind"] != "credit_note", "doc_no"],
-                         invoices.loc[invoices["kind"] != "credit_note", "customer_id"]))
-        wrong = {}
-        for i in df.index[has]:
-            bad = [t for t in split_list(applied[i]) if owner.get(t) != df.at[i, "customer_id"]]
-            if bad:
-                wrong[i] = ",".join(bad)
-        wrong_s = pd.Series(wrong, dtype=object).reindex(df.index)
-        c.add(ts, wrong_s.notna(), "applied_to", "applied_unknown", "warning", values=wrong_s)
+    is_inv = invoices["kind"] != "credit_note"
+    owner = dict(zip(invoices.loc[is_inv, "doc_no"], invoices.loc[is_inv, "customer_id"]))
+    wrong = _foreign_tokens(df["applied_to"], df["customer_id"], owner)
+    c.add(ts, wrong.notna(), "applied_to", "applied_unknown", "warning", values=wrong)
     return df
 
 

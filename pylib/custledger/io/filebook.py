@@ -50,7 +50,8 @@ class FileBook:
         safe.check_can_write(self.path, self.force, self.target)
 
     def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
-              protect: bool = True) -> WriteInfo:
+              protect: bool = True, appends=()) -> WriteInfo:
+        """``appends``: (sheet name, SheetLayout, frame) rows to add at the end of an input sheet."""
         from .xlsxpatch import patch_workbook
 
         self.check_writable()
@@ -64,8 +65,9 @@ class FileBook:
                 write_sheet_out(wb, o, fmts, protect=protect, constant_memory=big)
 
         try:
+            extra = {"appends": list(appends)} if appends else {}
             patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
-                           clear_marks_on=list(clear_marks_on), constant_memory=big)
+                           clear_marks_on=list(clear_marks_on), constant_memory=big, **extra)
             backup = safe.commit(tmp, target, self.path, keep)
         except LedgerError:
             _remove(tmp)

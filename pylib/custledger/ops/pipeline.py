@@ -33,6 +33,8 @@ class Run:
     files: list = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
+    book: object = None                           # the adapter (its .path, when it has one)
 
     @property
     def ledger(self):
@@ -84,6 +86,16 @@ def _marks(problems: pd.DataFrame):
             for s, c, t, v in zip(problems["sheet"], problems["cell"], problems["problem"], problems["severity"]) if c]
 
 
+def _appends(run: Run) -> list:
+    """Rows to add to input sheets, as (sheet name, header labels by key, frame): bank imports."""
+    out = []
+    for key, frame in run.appends:
+        ts = run.validation.loaded.sheets.get(key)
+        if ts is not None and ts.name and len(frame):
+            out.append((ts.name, ts.layout, frame))
+    return out
+
+
 def prepare(book, as_of: dt.date | None = None) -> Validation:
     loaded = load(book.read())
     if as_of is not None:
@@ -100,7 +112,7 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
     if write and hasattr(book, "check_writable"):
         book.check_writable()  # refuse early (Excel lock, read-only) before any work
     validation = prepare(book, as_of)
-    r = Run(validation=validation, options=options)
+    r = Run(validation=validation, options=options, book=book)
     for name in wanted:
         fn = STEPS.get(name)
         if fn is None:
@@ -112,7 +124,8 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
         tick("write")
         sheets = validation.loaded.sheets
         clear = [ts.name for ts in sheets.values() if ts.name]
-        info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep)
+        info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep,
+                          appends=_appends(r))
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
     errors = validation.errors
