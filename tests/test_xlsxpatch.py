@@ -87,7 +87,7 @@ def make_source(path: Path, vba: bytes | None = None) -> Path:
     inv.write_formula(30, 3, "=SUM(D2:D30)", money)
     wb.define_name("Invoices!LocalName", "=Invoices!$A$1")
     wb.define_name("GlobalName", "=Customers!$A$1")
-    settings = wb.add_worksheet("Settings")
+    settings = wb.add_worksheet("参数")
     settings.write_row(0, 0, ["key", "value"])
     settings.write_row(1, 0, ["language", "en"])
     if vba is not None:
@@ -306,7 +306,7 @@ def test_style_merge_gives_colliding_number_formats_fresh_ids():
 
 def test_openpyxl_sees_values_formats_tables(files):
     wb = openpyxl.load_workbook(files["out1"])
-    assert wb.sheetnames == ["Customers", "Invoices", "Settings", "Aging", "Problems"]
+    assert wb.sheetnames == ["Customers", "Invoices", "参数", "Aging", "Problems"]
     ws = wb["Aging"]
     assert [c.value for c in ws[1]] == ["customer_id", "name", "total", "as_of", "link"]
     assert ws["A1"].font.b
@@ -346,7 +346,7 @@ def test_openpyxl_sees_values_formats_tables(files):
 def test_calamine_reads_values(files):
     python_calamine = pytest.importorskip("python_calamine")
     wb = python_calamine.CalamineWorkbook.from_path(str(files["out2"]))
-    assert wb.sheet_names == ["Customers", "Invoices", "Settings", "Aging", "Problems"]
+    assert wb.sheet_names == ["Customers", "Invoices", "参数", "Aging", "Problems"]
     rows = wb.get_sheet_by_name("Aging").to_python()
     assert rows[0] == ["customer_id", "name", "total", "as_of", "link"]
     assert rows[1][:3] == ["C001", "Name 1 v2", 2000.5]
@@ -386,7 +386,7 @@ def test_second_patch_replaces_and_clears(files):
     assert rep.sheets_replaced == ("Aging", "Problems") and rep.sheets_added == ()
     assert rep.marks_cleared == 4 and rep.marks_written == 1
     wb = openpyxl.load_workbook(files["out2"])
-    assert wb.sheetnames == ["Customers", "Invoices", "Settings", "Aging", "Problems"]
+    assert wb.sheetnames == ["Customers", "Invoices", "参数", "Aging", "Problems"]
     assert wb["Aging"]["B2"].value == "Name 1 v2" and wb["Aging"]["A1"].comment.text == "generated run 2"
     cust, inv = wb["Customers"], wb["Invoices"]
     assert fills(cust) == {} and fills(inv) == {"A3": "FFFFC7CE"}
@@ -487,17 +487,19 @@ def test_constant_memory_build(tmp_path, files):
     dst = tmp_path / "cm.xlsx"
 
     def big(wb):
-        ws = wb.add_worksheet("Allocations")
+        ws = wb.add_worksheet("核销 明细")
         ws.write_row(0, 0, ["receipt_no", "amount"], wb.add_format({"bold": True}))
         for r in range(1, 2001):
             ws.write_string(r, 0, f"R{r}")
             ws.write_number(r, 1, r / 100, wb.add_format({"num_format": "#,##0.00"}))
 
-    patch_workbook(files["src"], dst, big, ["Allocations"], constant_memory=True)
-    ws = openpyxl.load_workbook(dst, read_only=True)["Allocations"]
+    patch_workbook(files["src"], dst, big, ["核销 明细"], [CellMark("参数", "B2", "unknown language", "error")],
+                   constant_memory=True)
+    ws = openpyxl.load_workbook(dst, read_only=True)["核销 明细"]
     rows = list(ws.iter_rows(values_only=True))
     assert len(rows) == 2001 and rows[2000] == ("R2000", 20.0)
     check_package(dst)
+    assert openpyxl.load_workbook(dst)["参数"]["B2"].comment.text == "unknown language"
 
 
 def test_zip_guard(tmp_path, files):

@@ -67,7 +67,6 @@ from custledger.io.xlsxpatch_opc import (
     fresh_rel_id,
     get_attr,
     insert_in_order,
-    local,
     ns_prefix_for,
     parse_rels,
     parse_xml,
@@ -422,10 +421,17 @@ class _Patcher:
         return seen
 
     def _transplant(self, gens: list[_GenSheet], xf_map: list[int], dxf_map: list[int]) -> None:
-        assert self.g is not None
-        g = self.g
+        self._drop_replaced(gens)
+        table_names, next_table_id = self._names_in_use(gens)
+        self.vml_blocks = set()
+        for name in self.entries:
+            if name.lower().endswith(".vml") and name not in self.remove:
+                self.vml_blocks |= vml_blocks(self.z.read(name))
+        self._copy_generated(gens, xf_map, dxf_map, table_names, next_table_id)
+
+    def _drop_replaced(self, gens: list[_GenSheet]) -> None:
+        """Drop the parts only replaced sheets used, their rels, and the calc chain."""
         replaced = [s.replaces.part for s in gens if s.replaces is not None]
-        # 1. parts only the replaced sheets used
         if replaced:
             edges = self._graph()
             blocked = set(replaced)  # type: ignore[arg-type]
@@ -445,7 +451,8 @@ class _Patcher:
                     self._drop(self.lower[part.lower()])
                 self.wb_rels.remove(r)
 
-        # 2. tables and names still in use
+    def _names_in_use(self, gens: list[_GenSheet]) -> tuple[dict[str, str], int]:
+        """Table names and defined names that stay (lower-case -> what uses it); next table id."""
         table_names: dict[str, str] = {}
         table_ids: set[int] = set()
         for name in self.entries:
@@ -462,16 +469,13 @@ class _Patcher:
             if lid is not None and int(lid) in replaced_idx:
                 continue
             table_names.setdefault(el.get("name", "").lower(), f"defined name {el.get('name')!r}")
-        next_table_id = max(table_ids, default=0) + 1
+        return table_names, max(table_ids, default=0) + 1
 
-        # 3. VML shape-id blocks in use
-        blocks: set[int] = set()
-        for name in self.entries:
-            if name.lower().endswith(".vml") and name not in self.remove:
-                blocks |= vml_blocks(self.z.read(name))
-        self.vml_blocks = blocks
-
-        # 4. generated parts: fresh names, rewritten rels
+    def _copy_generated(self, gens: list[_GenSheet], xf_map: list[int], dxf_map: list[int],
+                        table_names: dict[str, str], next_table_id: int) -> None:
+        """Generated sheets and every part they reach: fresh names, rewritten rels and ids."""
+        assert self.g is not None
+        g = self.g
         gct = ContentTypes(g.read("[Content_Types].xml"))
         gnames = set(g.namelist())
         mapping: dict[str, str] = {s.part: s.dst_part for s in gens}
