@@ -25,16 +25,15 @@ from custledger.io.template import build_ledger
 from custledger.io.xlbook import (REGISTER, XlBook, caps_of, cell_text, excel_text, mark_rectangles,
                                   number_text)
 from custledger.io.xlsxpatch_marks import combine
-from xlremote import (BASIC_ACTIONS, apply_actions, cf_marked_cells, displayed, filled_cells, link_targets,
+from xlremote import (BASIC_ACTIONS, xl_license, apply_actions, cf_marked_cells, displayed, filled_cells, link_targets,
                       payload, remote_book)
 
 GENERATED = ("校验结果", "Problems")
 
 
 @pytest.fixture(autouse=True)
-def xl_license(monkeypatch):
+def _remote(xl_license):
     """The remote engine is xlwings PRO (PolyForm Noncommercial): key set for the tests only."""
-    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 import openpyxl
+import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -122,6 +123,26 @@ def remote_book(path: Path, client: str = "VBA", **kw):
     import xlwings as xw
 
     return xw.Book(json=payload(path, client, **kw))
+
+
+@pytest.fixture(autouse=False)
+def xl_license(monkeypatch):
+    """Unlock xlwings' remote engine with the noncommercial key, for the test only.
+
+    xlwings registers its PRO engines when it is first imported; if something imported it
+    before the key was set, register them now the same way (xlwings/__init__.py does this)."""
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
+    import xlwings
+
+    if not xlwings.__pro__:
+        from xlwings.main import Engine
+        from xlwings.pro import _xlofficejs, _xlremote
+
+        xlwings.engines.add(Engine(impl=_xlremote.engine))
+        xlwings.engines.add(Engine(impl=_xlofficejs.engine))
+        monkeypatch.setattr(xlwings, "__pro__", True)
+    yield
+    xlwings.Book._mock_caller = None
 
 
 # -- applying actions ------------------------------------------------------------------------

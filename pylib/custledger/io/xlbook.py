@@ -172,7 +172,7 @@ def out_rows(out: SheetOut) -> list[list]:
         links = out.links.get(j)
         cells = []
         for i, v in enumerate(col):
-            if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+            if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 cells.append(None)
             elif links is not None and links[i]:
                 cells.append(_link_formula(links[i], str(v)))
@@ -296,10 +296,14 @@ class XlBook:
 
     # -- write -----------------------------------------------------------------------------------
     def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
-              protect: bool = True) -> XlWriteInfo:
-        """Write the generated sheets and the marks. ``keep`` (backups) does not apply: Excel holds
-        the workbook and saving is the person's call. ``protect`` is not applied either: sheet
-        protection is not in every client's action set, and a generated sheet is rewritten anyway."""
+              protect: bool = True, appends=()) -> XlWriteInfo:
+        """Write the generated sheets and the marks; ``appends`` (sheet name, SheetLayout, frame)
+        adds rows below an input sheet's data (bank imports), one block per sheet. ``keep``
+        (backups) does not apply: Excel holds the workbook and saving is the person's call.
+        ``protect`` is not applied either: sheet protection is not in every client's action set,
+        and a generated sheet is rewritten anyway."""
+        for name, layout, frame in appends:
+            self._append(name, layout, frame)
         marked, register = self._marks(list(marks), set(clear_marks_on)) if self.caps.marks else (0, None)
         first = None
         for out in outs:
@@ -347,6 +351,24 @@ class XlBook:
         if out.note and self.caps.notes:
             sheet.range("A1").add_note(out.note)
         return sheet
+
+    def _append(self, name: str, layout, frame: pd.DataFrame) -> None:
+        """Rows below the data of input sheet ``name``, in its columns (typed frame: cents, dates)."""
+        from ..schema import input_sheets
+
+        sheet, raw = self._sheet(name), self.read().sheets.get(name)
+        if sheet is None or raw is None or not len(frame) or not layout.columns:
+            return
+        kinds = {f.key: f.kind for spec in input_sheets() for f in spec.fields}
+        first, last = min(layout.columns), max(layout.columns)
+        rows = [[None] * (last - first + 1) for _ in range(len(frame))]
+        for pos, key in layout.columns.items():
+            if key not in frame.columns:
+                continue
+            for i, v in enumerate(frame[key].tolist()):
+                rows[i][pos - first] = _input_value(v, kinds.get(key, "text"))
+        top = raw.row0 + len(raw.frame)            # 1-based row after the last row with data
+        sheet.range((top, raw.col0 + first + 1)).value = rows
 
     # -- marks -----------------------------------------------------------------------------------
     def _marks(self, marks: list, clear_on: set) -> tuple[int, list]:
@@ -413,6 +435,21 @@ class XlBook:
         else:
             reg.clear_contents()
         reg.range("A1").value = [[excel_text(str(v)) if isinstance(v, str) else v for v in r] for r in rows]
+
+
+def _input_value(v, kind: str):
+    """A typed ledger value as a person would have typed it (money in units, dates as dates)."""
+    if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if kind == "money":
+        return int(v) / 100
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, (np.integer, np.floating)):
+        return v.item()
+    if isinstance(v, str):
+        return excel_text(v)
+    return v
 
 
 def _color_hex(color) -> str | None:
