@@ -364,8 +364,14 @@ def _walk(ranges, c_amt, c_date, c_is_cn, c_targets, c_memo, i_doc, i_date, i_am
                 if not o:
                     heappop(heap)
                     continue
-                a = rem if rem < o else o
-                take(c, g, a, _FIFO)
+                a = rem if rem < o else o  # take() inlined: the hottest loop
+                put_c(c), put_g(g), put_a(a), put_r(_FIFO)
+                open_[g] = o - a
+                if o == a:
+                    del elig[g]
+                    heappop(heap)
+                else:
+                    by_open.setdefault(o - a, []).append(g)
                 rem -= a
             if rem:
                 left.append((c, rem))
