@@ -56,14 +56,15 @@ def _u(items) -> np.ndarray:
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
-    return S.zfill(values.astype(np.int64).astype(np.str_), width)
+    return _join(S.zfill(values.astype(np.int64).astype(np.str_), width))
 
 
 def _join(*parts) -> np.ndarray:
-    out = parts[0]
+    """Element-wise concatenation, narrowed to the longest result (numpy adds the widths)."""
+    out = np.asarray(parts[0])
     for p in parts[1:]:
         out = S.add(out, p)
-    return out
+    return out.astype(f"<U{max(1, int(S.str_len(out).max(initial=0)))}")
 
 
 def _serial(days: np.ndarray) -> np.ndarray:
@@ -164,7 +165,6 @@ def invoices(cust: dict, n: int, rng: np.random.Generator, as_of: np.datetime64)
     p = cust["_w"] ** 0.6
     c = rng.choice(nc, n, p=p / p.sum())
     date = np.sort(as_of - rng.integers(0, 548, size=n))  # sorted by date: numbers follow dates
-    c = c[np.argsort(date, kind="stable")]
     prods = W.PRODUCTS
     width = max(len(x) for x in prods)
     pad = [x + [x[0]] * (width - len(x)) for x in prods]
@@ -198,7 +198,7 @@ def invoices(cust: dict, n: int, rng: np.random.Generator, as_of: np.datetime64)
     cents = qty * price
     year = date.astype("datetime64[Y]").astype(np.int64) + 1970
     seq = pd.DataFrame({"g": year * 2 + credit}).groupby("g").cumcount().to_numpy() + 1
-    doc = _join(np.where(credit, "HZ", "XS"), year.astype(np.str_), "-", _digits(seq, max(4, len(str(n)))))
+    doc = _join(np.where(credit, "HZ", "XS"), year.astype("<U4"), "-", _digits(seq, max(4, len(str(n)))))
     terms = np.nan_to_num(cust["payment_terms"][c], nan=30).astype(np.int64)
     due = date + terms
     explicit = rng.random(n) < 0.1
@@ -208,7 +208,8 @@ def invoices(cust: dict, n: int, rng: np.random.Generator, as_of: np.datetime64)
         "kind": np.where(credit, "红字", "销售"), "product": product, "quantity": qty.astype(np.float64),
         "unit_price": price / 100, "amount": cents / 100,
         "due_date": np.where(explicit, due, np.datetime64("NaT")), "ref_doc": np.where(credit, doc[r0], ""),
-        "contract_no": np.where(contract, _join("HT", year.astype(np.str_), "-", S.slice(cust["customer_id"][c], 1, None)), ""),
+        "contract_no": np.where(contract, _join("HT", year.astype("<U4"), "-", S.slice(cust["customer_id"][c], 1, None)),
+                                ""),
         "notes": np.full(n, ""),
         "_c": c, "_cents": cents, "_credit": credit, "_ref": ref, "_due": due,
     }
@@ -268,7 +269,7 @@ def receipts(cust: dict, inv: dict, n: int, rng: np.random.Generator, as_of: np.
     ymd = S.replace(np.datetime_as_string(date, unit="D"), "-", "")
     ref = _join("HQ", ymd, _digits(rng.permutation(m), 8))
     return {
-        "receipt_no": _join("SK", year.astype(np.str_), "-", _digits(seq, max(4, len(str(m))))),
+        "receipt_no": _join("SK", year.astype("<U4"), "-", _digits(seq, max(4, len(str(m))))),
         "date": date, "customer_id": np.where(blank, "", cust["customer_id"][cc]),
         "payer": np.where(blank, cust["_short"][cc], cust["name"][cc]), "amount": amount / 100,
         "method": method, "memo": memo, "applied_to": applied,
