@@ -87,12 +87,18 @@ def _marks(problems: pd.DataFrame):
 
 
 def _appends(run: Run) -> list:
-    """Rows to add to input sheets, as (sheet name, header labels by key, frame): bank imports."""
+    """Rows to add at the end of input sheets (bank imports), as RowAppend records."""
+    from ..io.xlsxpatch import RowAppend
+    from ..schema import sheet
+
     out = []
     for key, frame in run.appends:
         ts = run.validation.loaded.sheets.get(key)
         if ts is not None and ts.name and len(frame):
-            out.append((ts.name, ts.layout, frame))
+            kinds = {f.key: f.kind for f in sheet(key).fields}
+            cols = [k for k in ts.letters if k in frame.columns]
+            out.append(RowAppend(sheet=ts.name, columns={k: ts.letters[k] for k in cols},
+                                 kinds={k: kinds[k] for k in cols}, rows=frame[cols]))
     return out
 
 
@@ -124,8 +130,9 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
         tick("write")
         sheets = validation.loaded.sheets
         clear = [ts.name for ts in sheets.values() if ts.name]
-        info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep,
-                          appends=_appends(r))
+        appends = _appends(r)
+        extra = {"appends": appends} if appends else {}  # adapters without bank import stay simple
+        info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep, **extra)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
     errors = validation.errors
