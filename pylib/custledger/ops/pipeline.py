@@ -95,10 +95,15 @@ def _appends(run: Run) -> list:
     for key, frame in run.appends:
         ts = run.validation.loaded.sheets.get(key)
         if ts is not None and ts.name and len(frame):
-            kinds = {f.key: f.kind for f in sheet(key).fields}
+            spec = sheet(key)
+            kinds = {f.key: f.kind for f in spec.fields}
             cols = [k for k in ts.letters if k in frame.columns]
+            rows = frame[cols].copy()
+            for k in cols:  # enum keys are written as the labels a person of that language types
+                if kinds[k] == "enum":
+                    rows[k] = rows[k].map(lambda v, f=spec.field(k): f.enum_label(v, run.lang) if v else v)
             out.append(RowAppend(sheet=ts.name, columns={k: ts.letters[k] for k in cols},
-                                 kinds={k: kinds[k] for k in cols}, rows=frame[cols]))
+                                 kinds={k: kinds[k] for k in cols}, rows=rows))
     return out
 
 
