@@ -1,0 +1,181 @@
+"""The macro-enabled ledger (workbook/custledger.xlsm, custledger_en.xlsm), built on Linux.
+
+Route (docs/xlwings-guide.md §1.6, verified file-level; a smoke test in real Excel is the one
+manual step before a release, docs/excel.md):
+
+1. the ledger as io/template.py builds it (same sheets, tables, dropdowns), written with
+   XlsxWriter as .xlsm plus, on the Home sheet, one form button per operation bound to its Sub
+   (VML ``FmlaMacro``) and one xlwings Lite button per operation: a shape named
+   ``xlwings_button_<op>`` with a hyperlink to the cell behind it (the Lite convention);
+2. pyOpenVBA gives the package its VBA project (document modules, code names) and adds the
+   modules: ``xlwings`` and ``Dictionary`` (xlwings' standalone RunPython code, so users need no
+   add-in; it must match the xlwings version they install) and ``custledger`` (macros/custledger.bas,
+   one Sub per button, generated from BUTTONS by ``bas_text``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import xlsxwriter
+
+from ..schema import msg, sheet
+from . import template
+from .xlsxsheets import WORKBOOK_OPTIONS
+
+BUTTONS = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "close")
+FIRST_ROW = 15            # 0-based row of the first button on Home (below the workflow text)
+MODULE = "custledger"
+
+
+def sub_name(op: str) -> str:
+    return "Custledger" + op.title()
+
+
+def lite_shape(op: str) -> str:
+    return f"xlwings_button_{op}"
+
+
+def lite_cell(op: str) -> str:
+    """The Home cell behind the Lite button of ``op`` (its hyperlink target)."""
+    return f"B{FIRST_ROW + BUTTONS.index(op) + 1}"
+
+
+def bas_text() -> str:
+    """macros/custledger.bas: one parameterless Sub per button calling RunPython."""
+    lines = ['Attribute VB_Name = "custledger"',
+             "' custledger: one Sub per button on the Home sheet (首页). Each one runs Python through",
+             "' xlwings' RunPython (module \"xlwings\" in this workbook, or the xlwings add-in); the Python",
+             "' side is custledger/xl.py. Setup (interpreter, trust settings): docs/excel.md.",
+             "Option Explicit"]
+    for op in BUTTONS:
+        lines += ["", f"Public Sub {sub_name(op)}()",
+                  f'    RunPython "import custledger.xl; custledger.xl.{op}()"', "End Sub"]
+    return "\n".join(lines) + "\n"
+
+
+def xlwings_modules() -> dict[str, str]:
+    """xlwings' standalone VBA (module name -> source) from the installed xlwings package."""
+    import xlwings
+
+    pkg = Path(os.path.dirname(xlwings.__file__))
+    return {"xlwings": (pkg / "xlwings.bas").read_text(encoding="utf-8"),
+            "Dictionary": (pkg / "addin" / "Dictionary.cls").read_text(encoding="utf-8")}
+
+
+def build_xlsm(path: Path, lang: str = "zh") -> Path:
+    """Write the macro-enabled empty ledger at ``path``."""
+    path = Path(path)
+    tmp = Path(tempfile.mkdtemp(prefix="xlsm-", dir=path.parent))
+    try:
+        stage = tmp / "stage.xlsm"
+        _workbook(stage, lang)
+        _add_vba(stage)
+        _patch_parts(stage)
+        shutil.move(str(stage), path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _workbook(path: Path, lang: str) -> None:
+    """build_ledger's workbook (same helpers, same order) plus the buttons on Home."""
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
+                       "comments": "Built by custledger from its schema",
+                       "created": dt.datetime(2026, 1, 1)})   # fixed: a rebuild is byte-comparable
+    fmt = {
+        "header": wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
+                                 "valign": "vcenter", "text_wrap": True}),
+        "required": wb.add_format({"bold": True, "bg_color": "#C00000", "font_color": "#FFFFFF", "border": 1,
+                                   "valign": "vcenter", "text_wrap": True}),
+        "title": wb.add_format({"bold": True, "font_size": 18, "font_color": "#1F4E78"}),
+        "note": wb.add_format({"italic": True, "font_color": "#595959"}),
+        "text": wb.add_format({"text_wrap": False}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+    }
+    kind_fmt = {k: wb.add_format({"num_format": v}) for k, v in template.KIND_FORMAT.items()}
+    template._home(wb, lang, fmt)
+    for key in template.DATA_SHEETS:
+        template._data_sheet(wb, key, lang, None, fmt, kind_fmt)
+    template._settings_sheet(wb, lang, {}, fmt)
+    cust = sheet("customers")
+    wb.define_name("CustomerIDs", f"='{cust.name(lang)}'!$A$2:$A${template.MIN_ROWS + 1}")
+    _buttons(wb.get_worksheet_by_name(template.HOME[lang]), lang)
+    wb.close()
+
+
+def _buttons(ws, lang: str) -> None:
+    for i, op in enumerate(BUTTONS):
+        row = FIRST_ROW + i
+        ws.set_row(row, 26)
+        label = msg(f"xl_button_{op}", lang)
+        ws.insert_button(row, 1, {"macro": sub_name(op), "caption": label, "width": 150, "height": 30,
+                                  "x_offset": 0, "y_offset": 1})
+        ws.insert_textbox(row, 1, f"{label} · Lite", {
+            "width": 150, "height": 30, "x_offset": 170, "y_offset": 1,
+            "url": f"internal:'{template.HOME[lang]}'!{lite_cell(op)}",
+            "fill": {"color": "#1F4E78"}, "font": {"color": "white", "bold": True},
+            "align": {"vertical": "middle", "horizontal": "center"}})
+
+
+CT_XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+CT_XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+
+
+def _patch_parts(path: Path) -> None:
+    """Two edits XlsxWriter and pyOpenVBA leave to us: the workbook's content type becomes the
+    macro-enabled one (Excel refuses an .xlsm that says it is an .xlsx), and the text boxes
+    ('TextBox N' to XlsxWriter) get the names xlwings Lite binds its buttons to."""
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+        infos = {i.filename: i for i in zf.infolist()}
+    names = iter(lite_shape(op) for op in BUTTONS)
+    drawing = "xl/drawings/drawing1.xml"
+    text = parts[drawing].decode("utf-8")
+    text = re.sub(r'(<xdr:cNvPr id="\d+" name=")TextBox \d+(")', lambda m: m.group(1) + next(names) + m.group(2), text)
+    parts[drawing] = text.encode("utf-8")
+    ct = parts["[Content_Types].xml"].decode("utf-8")
+    parts["[Content_Types].xml"] = ct.replace(
+        f'PartName="/xl/workbook.xml" ContentType="{CT_XLSX_MAIN}"',
+        f'PartName="/xl/workbook.xml" ContentType="{CT_XLSM_MAIN}"').encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(infos[name], data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _add_vba(path: Path) -> None:
+    from pyopenvba import ExcelFile
+    from pyopenvba.vba import VBAModuleKind
+
+    mods = xlwings_modules()
+    with ExcelFile(str(path)) as f:
+        f.add_vba_project()
+        project = f.vba_project()
+        project.add_module("xlwings", mods["xlwings"])
+        project.add_module("Dictionary", mods["Dictionary"], kind=VBAModuleKind.other)
+        project.add_module(MODULE, bas_text())
+        f.save()
+
+
+SHIPPED = {"zh": "custledger.xlsm", "en": "custledger_en.xlsm"}
+
+
+def build_shipped(folder: Path) -> list[Path]:
+    """workbook/custledger.xlsm (zh) and workbook/custledger_en.xlsm."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [build_xlsm(folder / name, lang) for lang, name in SHIPPED.items()]
+
+
+if __name__ == "__main__":   # python -m custledger.io.xlsm [workbook]
+    import sys
+
+    for p in build_shipped(Path(sys.argv[1] if len(sys.argv) > 1 else "workbook")):
+        print(p)
