@@ -18,7 +18,9 @@ import pandas as pd
 from ..core.load import load
 from ..core.validate import Validation, validate
 from ..render.sheets import SheetOut, run_note
+from ..schema import msg
 
+WITHHELD_ON_ERRORS = ("statements",)
 STEP_ORDER = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
 
 
@@ -129,6 +131,11 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
         if fn is None:
             raise NotImplementedError(name)
         tick(name)
+        if name in WITHHELD_ON_ERRORS and validation.errors and not options.get("allow_errors"):
+            # statements go to customers: not from a ledger with errors unless asked (issue 6)
+            r.notes.append(msg("statements_withheld", r.lang, errors=validation.errors))
+            r.summary["statements"] = 0
+            continue
         fn(r)
     target = backup = ""
     if write:
