@@ -88,6 +88,26 @@ def _run_one(soffice: str, files: list[Path], outdir: Path, target: str, timeout
             raise LedgerError("libreoffice_failed", detail=f"exit {proc.returncode}: {tail[0][:200]}")
 
 
+def _pngs(files: list[Path], outdir: Path, processes: int, timeout) -> list[Path]:
+    """First page of each file as PNG. Calc's own PNG export fails headless in current
+    LibreOffice versions, so: PDF in one batch, then each PDF's first page rasterised with
+    poppler's pdftoppm, or else by LibreOffice Draw (one more batch call)."""
+    with tempfile.TemporaryDirectory(prefix="custledger-png-") as tmp:
+        pdfs = convert(files, tmp, "pdf", processes, timeout)
+        pdftoppm = shutil.which("pdftoppm")
+        if pdftoppm:
+            for f in pdfs:
+                subprocess.run([pdftoppm, "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(f),
+                                str(outdir / f.stem)], capture_output=True, timeout=120, check=False)
+        else:
+            _run_one(find_soffice(), pdfs, outdir, "png", timeout)
+    outs = [outdir / (f.stem + ".png") for f in files]
+    missing = [o.name for o in outs if not o.exists()]
+    if missing:
+        raise LedgerError("libreoffice_failed", detail=f"{len(missing)} file(s) not rendered, e.g. {missing[0]}")
+    return outs
+
+
 def convert(files, outdir=None, fmt: str = "pdf", processes: int = 1, timeout: float | None = None) -> list[Path]:
     """Convert ``files`` (xlsx) to ``fmt`` (pdf or png) into ``outdir`` (default: the first
     file's folder); returns the output paths in input order.
@@ -104,17 +124,18 @@ def convert(files, outdir=None, fmt: str = "pdf", processes: int = 1, timeout: f
         raise LedgerError("libreoffice_missing")
     outdir = Path(outdir).resolve() if outdir else files[0].parent
     outdir.mkdir(parents=True, exist_ok=True)
-    target = {"pdf": "pdf", "png": "png"}.get(fmt)
-    if target is None:
+    if fmt not in ("pdf", "png"):
         raise ValueError(f"fmt must be pdf or png, not {fmt!r}")
+    if fmt == "png":
+        return _pngs(files, outdir, processes, timeout)
     fixed = len(soffice) + len(str(outdir)) + 200
     parts = max(1, min(processes, len(files)))
     batches = _batches(files, parts, fixed)
     if len(batches) == 1:
-        _run_one(soffice, batches[0], outdir, target, timeout)
+        _run_one(soffice, batches[0], outdir, "pdf", timeout)
     else:
         with ThreadPoolExecutor(max_workers=parts) as pool:
-            for f in [pool.submit(_run_one, soffice, b, outdir, target, timeout) for b in batches]:
+            for f in [pool.submit(_run_one, soffice, b, outdir, "pdf", timeout) for b in batches]:
                 f.result()
     outs = [outdir / (f.stem + "." + fmt) for f in files]
     missing = [o.name for o in outs if not o.exists()]

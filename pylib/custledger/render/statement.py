@@ -51,6 +51,7 @@ class Job:
     period: str
     buckets: tuple
     mask: bool
+    names: bool = False   # define the template's names in each file too (slower; for reading back)
 
 
 def statement_headers() -> dict:
@@ -64,12 +65,12 @@ def statement_headers() -> dict:
 _LAYOUTS: dict = {}
 
 
-def layout_for(template: str, regions=REGIONS, headers=None):
+def layout_for(template: str, regions=REGIONS, headers: dict | None = None):
     """The template's layout, read once per process (and again if the file changed)."""
     path = Path(template)
-    key = (str(path), path.stat().st_mtime_ns, regions)
+    key = (str(path), path.stat().st_mtime_ns, tuple(regions))
     if key not in _LAYOUTS:
-        _LAYOUTS[key] = read_layout(path, regions=regions, headers=headers or statement_headers())
+        _LAYOUTS[key] = read_layout(path, regions=regions, headers=headers)
     return _LAYOUTS[key]
 
 
@@ -154,13 +155,13 @@ def statement_content(rec: dict, job: Job) -> tuple[dict, dict, dict]:
 
 
 def _render_chunk(args) -> int:
-    job, items = args
-    layout = layout_for(job.template)
-    props = {"title": documents()["statement"]["title"][job.lang], "author": job.company or "custledger",
+    job, items, content, regions, headers = args
+    layout = layout_for(job.template, regions, headers() if headers else None)
+    props = {"title": Path(job.template).stem, "author": job.company or "custledger",
              "created": dt.datetime.combine(job.issued, dt.time())}
     for path, rec in items:
-        values, tables, defaults = statement_content(rec, job)
-        fill(layout, path, values, tables, defaults, properties=props)
+        values, tables, defaults = content(rec, job)
+        fill(layout, path, values, tables, defaults, properties=props, names=job.names)
     return len(items)
 
 
@@ -170,9 +171,12 @@ def _context():
     return mp.get_context("spawn")
 
 
-def render_all(job: Job, items: list[tuple[str, dict]], processes: int = 2) -> None:
-    """Write each (path, record) with the job's template, on ``processes`` processes."""
-    chunks = [(job, items[i:i + CHUNK]) for i in range(0, len(items), CHUNK)]
+def render_all(job, items: list[tuple[str, dict]], processes: int = 2, content=statement_content,
+               regions=REGIONS, headers=statement_headers) -> None:
+    """Write each (path, record) with ``content(record, job)`` -> (values, tables, defaults)
+    filled into ``job.template``, on ``processes`` worker processes (functions, not lambdas:
+    they travel to the workers by name)."""
+    chunks = [(job, items[i:i + CHUNK], content, regions, headers) for i in range(0, len(items), CHUNK)]
     processes = max(1, min(processes or 1, os.cpu_count() or 1, len(chunks)))
     if processes == 1 or len(items) < PARALLEL_FROM:
         for c in chunks:
@@ -185,7 +189,7 @@ def render_all(job: Job, items: list[tuple[str, dict]], processes: int = 2) -> N
 
 def render_statements(ms: MonthStatements, customers: pd.DataFrame, settings, out_dir: Path, *,
                       lang: str | None = None, template: Path | None = None, issued: dt.date | None = None,
-                      processes: int = 2) -> list[Path]:
+                      processes: int = 2, names: bool = False) -> list[Path]:
     """Write one xlsx per statement row of ``ms`` into ``out_dir``; the paths, in summary order."""
     lang = lang or settings.language
     out_dir = Path(out_dir)
@@ -195,7 +199,7 @@ def render_statements(ms: MonthStatements, customers: pd.DataFrame, settings, ou
     job = Job(template=str(template), lang=lang, company=settings.company_name, currency=settings.currency,
               payment_instructions=settings.payment_instructions, issued=issued or dt.date.today(),
               period=fmt.format(start=ms.start, end=ms.end), buckets=tuple(ms.buckets),
-              mask=bool(settings.mask_exports))
+              mask=bool(settings.mask_exports), names=names)
     records = prepare(ms, customers, job.mask)
     paths = [out_dir / n for n in file_names(ms.summary, lang, ms.month)]
     render_all(job, [(str(p), r) for p, r in zip(paths, records)], processes)

@@ -1,0 +1,110 @@
+"""Statements 对账单: one xlsx (and with ``pdf`` a PDF) per customer for a month, and the
+Statements sheet listing them with a link to each file.
+
+Options of the step (from ``run(book, steps, **options)``):
+
+month        "YYYY-MM", required;
+pdf          also convert every statement to PDF, in one LibreOffice batch per core
+             (io/pdf.py); a missing LibreOffice is a note, the xlsx files are still written;
+dir          folder for the files; default ``<ledger stem>_statements/YYYY-MM/`` beside the
+             ledger (the ledger's path comes from option ``ledger_path``);
+template     a restyled statement template to use instead of the one found by
+             ``statement_template`` (a ``templates/statement[_en].xlsx`` beside the ledger,
+             else the shipped one);
+processes    worker processes for rendering (default 2: both cores of the reference machine);
+as_sheets    reserved for xlwings Lite (no file system): not written yet, the design keeps
+             ``dir=None`` open for it.
+
+The figures come from core/statements.py with the allocation run as of the month's last day
+(reused from the run when its as_of is that day).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..core.errors import LedgerError
+from ..core.statements import month_bounds, month_statements
+from ..render.build_templates import FILES, shipped
+from ..render.sheets import sheet_out
+from ..schema import msg
+from ..render.statement import render_statements
+from .pipeline import Run, step
+
+
+def ledger_path(run: Run) -> Path:
+    """The ledger file of the run: option ``ledger_path``, else the book's path (a file book's
+    ``path``, an xlwings book's ``fullname``); without one (a workbook never saved, xlwings
+    Lite) a placeholder in the temp folder, so that files never land in the working folder."""
+    book = getattr(run, "book", None)
+    for cand in (run.options.get("ledger_path"), getattr(book, "path", None)):
+        if cand:
+            return Path(cand).absolute()
+    fullname = getattr(getattr(book, "book", None), "fullname", None)  # xlwings: "Book1" until saved
+    if fullname and Path(str(fullname)).is_absolute():
+        return Path(str(fullname))
+    return Path(tempfile.gettempdir()) / "custledger" / "ledger.xlsx"
+
+
+def find_template(run: Run, kind: str) -> Path:
+    """The template of ``kind`` (statement | letter) in the run's language: option
+    ``template`` (statements) / ``letter_template``, else ``templates/<file>`` beside the
+    ledger (a copy the user restyled), else the shipped one."""
+    explicit = run.options.get("template" if kind == "statement" else "letter_template")
+    if explicit:
+        return Path(explicit)
+    lang = run.lang if run.lang in ("zh", "en") else "zh"
+    beside = ledger_path(run).parent / "templates" / FILES[(kind, lang)]
+    return beside if beside.exists() else shipped(kind, lang)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:  # another drive on Windows: absolute
+        return str(path)
+
+
+@step("statements")
+def statements_step(run: Run) -> None:
+    month = run.options.get("month")
+    if not month:
+        raise LedgerError("bad_option", option="--month", value="")
+    try:
+        start, end = month_bounds(month)
+    except ValueError:
+        raise LedgerError("bad_option", option="--month", value=str(month)) from None
+    led, s = run.ledger, run.settings
+    alloc = None
+    if run.as_of == end:
+        from .needs import need
+
+        alloc = need(run, "allocations")
+    ms = month_statements(led.customers, led.invoices, led.receipts, month, buckets=s.aging_buckets,
+                          basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc)
+    run.frames["statements"] = ms
+
+    ledger = ledger_path(run)
+    folder = Path(run.options.get("dir") or ledger.parent / f"{ledger.stem}_statements" / ms.month)
+    issued = run.as_of.date()  # the run's reference day: the same run gives the same files
+    paths = render_statements(ms, led.customers, s, folder, template=find_template(run, "statement"),
+                              issued=issued, processes=int(run.options.get("processes") or 2))
+    run.files.extend(paths)
+    pdfs = []
+    if run.options.get("pdf") and paths:
+        from ..io.pdf import convert
+
+        try:
+            pdfs = convert(paths, folder, "pdf", processes=int(run.options.get("processes") or 2))
+            run.files.extend(pdfs)
+        except LedgerError as exc:
+            run.notes.append(exc.message(run.lang))
+
+    frame = ms.summary.assign(file=[p.name for p in paths])
+    links = [f"external:{_relative(p, ledger.parent)}" for p in paths]
+    run.add(sheet_out("statements", frame, run.lang, links={"file": links}, note=run.note()))
+    run.summary.update(statements=len(paths), statements_dir=str(folder), statement_pdfs=len(pdfs))
+    if run.as_of < end:
+        run.notes.append(msg("statement_month_open", run.lang, month=ms.month, as_of=f"{run.as_of:%Y-%m-%d}"))
