@@ -31,10 +31,11 @@ class WriteInfo:
 
 
 class FileBook:
-    def __init__(self, path: Path, out: Path | None = None, force: bool = False):
+    def __init__(self, path: Path, out: Path | None = None, force: bool = False, wait: float = 30.0):
         self.path = Path(path)
         self.out = Path(out) if out else None
         self.force = force
+        self.wait = wait
 
     @property
     def target(self) -> Path:
@@ -44,6 +45,10 @@ class FileBook:
         keep_generated = {norm_header(output_sheet_name("bank", lang)) for lang in ("zh", "en")}
         generated = {norm_header(n) for n in generated_sheet_names()} - keep_generated
         return read_book(self.path, want=lambda name: norm_header(name) not in generated)
+
+    def session(self):
+        """Held for a whole run: one run at a time per ledger (see safe.run_lock)."""
+        return safe.run_lock(self.path, wait=self.wait)
 
     def check_writable(self) -> None:
         check_ledger_file(self.path)

@@ -8,6 +8,7 @@ writes every generated sheet in one save.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ def _marks(problems: pd.DataFrame):
 
 def _appends(run: Run) -> list:
     """Rows to add at the end of input sheets (bank imports), as RowAppend records."""
+    if not run.appends:
+        return []
     from ..io.xlsxpatch import RowAppend
     from ..schema import sheet
 
@@ -118,7 +121,16 @@ def prepare(book, as_of: dt.date | None = None) -> Validation:
 
 def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=None, write: bool = True,
         **options) -> Report:
-    """Read the book once, run ``steps`` (validate always first), write once."""
+    """Read the book once, run ``steps`` (validate always first), write once.
+
+    The whole run holds the book's session (for a file: a per-ledger lock, so a second run on
+    the same ledger waits, then refuses — two runs never interleave their writes)."""
+    session = getattr(book, "session", None)
+    with (session() if session else contextlib.nullcontext()):
+        return _run(book, steps, as_of, progress, write, options)
+
+
+def _run(book, steps, as_of, progress, write, options) -> Report:
     wanted = ["validate", *[s for s in STEP_ORDER if s in steps and s != "validate"]]
     tick = progress or (lambda name: None)
     tick("read")
