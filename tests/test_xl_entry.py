@@ -165,3 +165,14 @@ def test_registered_steps_equal_cli(ledger, tmp_path, step):
         # the text '<NA>' through the file writer; Excel users see a blank cell from xlwings.
         cli_rows = [[None if v == "<NA>" else v for v in r] for r in displayed(a[n])]
         assert cli_rows == displayed(b[n]), n
+
+
+def test_install_without_excel_says_what_to_do(ledger):
+    from custledger.xl_install import install
+
+    text = install(ledger, lang="en")
+    assert "custledger_en.xlsm" in text and "custledger validate" in text and "xlwings Lite" in text
+    assert str(ledger) in text
+    with pytest.raises(Exception) as err:
+        install(ledger.with_name("missing.xlsx"))
+    assert "missing.xlsx" in err.value.message("en")

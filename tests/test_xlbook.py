@@ -313,3 +313,26 @@ def test_caps_by_client(demo_ledger):
     c = caps_of(remote_book(demo_ledger, "Office.js"))
     assert c.marks and c.notes and c.hide and not c.read_color
     assert caps_of(remote_book(demo_ledger, "Microsoft Office Scripts")).notes is False
+
+
+def test_appends_rows_below_the_data_in_one_block(demo_ledger, tmp_path):
+    """Bank-imported receipts go below the Receipts data, in their columns, money in units."""
+    from types import SimpleNamespace
+
+    book = remote_book(demo_ledger, "VBA")
+    xb = XlBook(book)
+    raw = xb.read().sheets["回款记录"]
+    rows = pd.DataFrame({"receipt_no": ["B-1", "=2+2"], "date": pd.to_datetime(["2026-10-30", "2026-10-31"]),
+                         "amount": pd.array([123456, 5], dtype="int64"), "payer": ["甲", None]})
+    rec = SimpleNamespace(sheet="回款记录", columns={"receipt_no": "A", "date": "B", "amount": "E", "payer": "D"},
+                          kinds={"receipt_no": "id", "date": "date", "amount": "money", "payer": "text"}, rows=rows)
+    xb.write([], appends=[rec])
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["setValues"]
+    out = tmp_path / "a.xlsx"
+    apply_actions(actions, demo_ledger, out)
+    ws = openpyxl.load_workbook(out)["回款记录"]
+    top = raw.row0 + len(raw.frame)
+    got = [[c.value for c in r] for r in ws.iter_rows(min_row=top, max_row=top + 1, max_col=5)]
+    assert got == [["B-1", dt.datetime(2026, 10, 30), None, "甲", 1234.56],
+                   ["=2+2", dt.datetime(2026, 10, 31), None, None, 0.05]]

@@ -302,8 +302,8 @@ class XlBook:
         (backups) does not apply: Excel holds the workbook and saving is the person's call.
         ``protect`` is not applied either: sheet protection is not in every client's action set,
         and a generated sheet is rewritten anyway."""
-        for name, layout, frame in appends:
-            self._append(name, layout, frame)
+        for rec in appends:
+            self._append(rec)
         marked, register = self._marks(list(marks), set(clear_marks_on)) if self.caps.marks else (0, None)
         first = None
         for out in outs:
@@ -352,23 +352,32 @@ class XlBook:
             sheet.range("A1").add_note(out.note)
         return sheet
 
-    def _append(self, name: str, layout, frame: pd.DataFrame) -> None:
-        """Rows below the data of input sheet ``name``, in its columns (typed frame: cents, dates)."""
+    def _append(self, rec) -> None:
+        """Rows below the data of an input sheet, in its columns, one block: ``rec`` is an
+        xlsxpatch RowAppend (sheet, columns key -> letter, kinds key -> kind, rows: typed frame,
+        money in cents) or a (sheet name, SheetLayout, frame) tuple."""
         from ..schema import input_sheets
 
+        if isinstance(rec, tuple):
+            name, layout, frame = rec
+            kinds = {f.key: f.kind for spec in input_sheets() for f in spec.fields}
+            raw0 = self.read().sheets.get(name)
+            col0 = raw0.col0 if raw0 is not None else 0
+            columns = {key: col0 + pos for pos, key in layout.columns.items()}
+        else:
+            name, frame, kinds = rec.sheet, rec.rows, dict(rec.kinds)
+            columns = {key: _col_index(letter) for key, letter in rec.columns.items()}
         sheet, raw = self._sheet(name), self.read().sheets.get(name)
-        if sheet is None or raw is None or not len(frame) or not layout.columns:
+        columns = {k: c for k, c in columns.items() if k in frame.columns}
+        if sheet is None or raw is None or not len(frame) or not columns:
             return
-        kinds = {f.key: f.kind for spec in input_sheets() for f in spec.fields}
-        first, last = min(layout.columns), max(layout.columns)
+        first, last = min(columns.values()), max(columns.values())
         rows = [[None] * (last - first + 1) for _ in range(len(frame))]
-        for pos, key in layout.columns.items():
-            if key not in frame.columns:
-                continue
+        for key, col in columns.items():
             for i, v in enumerate(frame[key].tolist()):
-                rows[i][pos - first] = _input_value(v, kinds.get(key, "text"))
+                rows[i][col - first] = _input_value(v, kinds.get(key, "text"))
         top = raw.row0 + len(raw.frame)            # 1-based row after the last row with data
-        sheet.range((top, raw.col0 + first + 1)).value = rows
+        sheet.range((top, first + 1)).value = rows
 
     # -- marks -----------------------------------------------------------------------------------
     def _marks(self, marks: list, clear_on: set) -> tuple[int, list]:
@@ -450,6 +459,13 @@ def _input_value(v, kind: str):
     if isinstance(v, str):
         return excel_text(v)
     return v
+
+
+def _col_index(letter: str) -> int:
+    n = 0
+    for ch in letter.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 def _color_hex(color) -> str | None:

@@ -1,0 +1,75 @@
+"""custledger in xlwings Lite: paste this file into the main.py tab of xlwings Lite.
+
+Open workbook/custledger.xlsm (or custledger_en.xlsm: set HOME = "Home" below), start xlwings
+Lite, paste this file into main.py and lite/requirements.txt into requirements.txt. The blue
+"· Lite" buttons on the Home sheet then run these scripts (each button is a shape named
+xlwings_button_<op> linked to the cell behind it, the Lite convention); in App Mode the same
+scripts show as buttons with form fields (card: customer ID; statements/close: month).
+
+Everything runs in the browser (Pyodide): no local Python, no files. Results are written as
+sheets of the workbook, as with the desktop buttons; statements, which the desktop writes as
+files, are written as sheets here.
+"""
+
+import xlwings as xw
+from xlwings import script
+
+from custledger import xl
+
+HOME = "首页"   # the Home sheet's name: "Home" in the English workbook
+CELLS = {"validate": "B16", "reconcile": "B17", "aging": "B18", "tiers": "B19", "reminders": "B20",
+         "card": "B21", "statements": "B22", "close": "B23"}
+
+
+def button(op: str) -> str:
+    """The Lite binding of the Home sheet's button for ``op``: [shape name]sheet!cell."""
+    return f"[xlwings_button_{op}]{HOME}!{CELLS[op]}"
+
+
+@script(button=button("validate"), show_taskpane=True)
+def validate(book: xw.Book):
+    """校验 Validate: the Problems sheet; the cells at fault get a colour and a note."""
+    xl.run_button("validate", book, lite=True)
+
+
+@script(button=button("reconcile"), show_taskpane=True)
+def reconcile(book: xw.Book):
+    """核销 Reconcile: Allocations and Balances."""
+    xl.run_button("reconcile", book, lite=True)
+
+
+@script(button=button("aging"), show_taskpane=True)
+def aging(book: xw.Book):
+    """账龄 Aging: Aging and Overdue."""
+    xl.run_button("aging", book, lite=True)
+
+
+@script(button=button("tiers"), show_taskpane=True)
+def tiers(book: xw.Book):
+    """分级 Tiers: ABC, RFM, credit grades."""
+    xl.run_button("tiers", book, lite=True)
+
+
+@script(button=button("reminders"), show_taskpane=True)
+def reminders(book: xw.Book):
+    """提醒 Reminders: due payments, contracts, birthdays, follow-ups."""
+    xl.run_button("reminders", book, lite=True)
+
+
+@script(button=button("card"), show_taskpane=True)
+def card(book: xw.Book, customer_id: str = ""):
+    """客户卡 Card of a customer: type the customer ID in App Mode (a sheet button changes the
+    selection, so the selected row cannot be used here)."""
+    xl.run_button("card", book, lite=True, customer_id=customer_id.strip() or None)
+
+
+@script(button=button("statements"), show_taskpane=True)
+def statements(book: xw.Book, month: str = ""):
+    """对账单 Statements for the month (YYYY-MM; blank: the StatementMonth cell or Settings as_of)."""
+    xl.run_button("statements", book, lite=True, month=month.strip() or None)
+
+
+@script(button=button("close"), show_taskpane=True)
+def close(book: xw.Book, month: str = ""):
+    """月结 Close: everything but the card, one read and one write."""
+    xl.run_button("close", book, lite=True, month=month.strip() or None)
