@@ -60,10 +60,16 @@ def _print_report(report, as_json: bool, lang: str = "zh") -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from .schema import outputs
+
+    labels = outputs().get("summary", {})
+    lang = report.summary.get("language", lang)
     console = Console()
     table = Table(show_header=False, box=None)
     for k, v in report.summary.items():
-        table.add_row(str(k), str(v))
+        if k == "language":
+            continue
+        table.add_row(labels.get(k, {}).get(lang, k), str(v))
     console.print(table)
     for n in report.notes:
         console.print(n)
