@@ -104,7 +104,7 @@ def build_statement(path: Path, lang: str) -> Path:
     cap = {k: v[lang] for k, v in doc["captions"].items()}
     s = _Sheet(path, lang, doc["title"][lang], doc["title"][lang])
     ws = s.ws
-    for c, w in enumerate((14, 16, 12, 12, 15, 15, 16, 26)):
+    for c, w in enumerate((17, 16, 12, 12, 15, 15, 16, 26)):
         ws.set_column(c, c, w)
     _page(ws)
     label = s.fmt(bold=True, font_color=GREY)
