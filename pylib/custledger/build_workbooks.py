@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .demo import write_demo
 from .io.template import build_ledger
+from .io.xlsm import build_shipped
 
 TEMPLATES = {"zh": "客户台账模板.xlsx", "en": "ledger_template_en.xlsx"}
 FIXED = dt.datetime(2026, 1, 1)
@@ -24,6 +25,7 @@ def build_all(folder: Path) -> list[Path]:
     out = []
     for lang, name in TEMPLATES.items():
         out.append(build_ledger(folder / name, lang))
+    out += build_shipped(folder)        # the macro-enabled ledgers with the buttons (custledger*.xlsm)
     ledger, bank, _ = write_demo(folder / "demo", "zh")
     out += [ledger, bank]
     return out

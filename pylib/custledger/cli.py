@@ -242,6 +242,29 @@ def close(path: Path, month: Optional[str] = Month, bank: Optional[Path] = Bank,
          allow_errors=allow_errors)
 
 
+xl_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Excel buttons (xlwings).")
+app.add_typer(xl_app, name="xl")
+
+
+@xl_app.command("install")
+def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: the workbook's)")) -> None:
+    """Import the VBA buttons module into PATH with Excel and save it as .xlsm (Windows/macOS)."""
+    from .xl_install import install
+
+    typer.echo(_guard(lambda: install(path, lang=lang)))
+
+
+@app.command()
+def export(path: Path, out: Optional[Path] = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
+           password_file: Optional[Path] = typer.Option(None, "--password-file", help="Read the password from this file."),
+           as_json: bool = Json) -> None:
+    """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
+    from .ops.export import export as do_export
+
+    result = _guard(lambda: do_export(path, out=out, encrypt=encrypt, password_file=password_file))
+    typer.echo(json.dumps({"file": str(result)}, ensure_ascii=False) if as_json else str(result))
+
+
 def main() -> None:  # console script entry point
     app()
 

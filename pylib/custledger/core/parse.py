@@ -23,6 +23,7 @@ from ..schema import Field, SheetSpec, msg, norm_header
 from . import money
 
 HEADER_SCAN_ROWS = 30
+MAX_CENTS = 10**15          # ten trillion yuan: anything larger is a typo, and beyond int64 safety
 TOTAL_WORDS = {"合计", "总计", "小计", "total", "subtotal", "grandtotal"}
 
 
@@ -146,9 +147,10 @@ def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if todo.any():
         def one(v):
             try:
-                return money.to_cents(v)
+                c = money.to_cents(v)
             except money.MoneyError:
                 return None
+            return c if c is None or abs(c) < MAX_CENTS else None  # 1e20 is no amount
         conv = t[todo].map(one)
         cents.loc[todo] = conv.astype("Int64")
         bad.loc[todo] = conv.isna()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from ..core.parse import col_letter, enum_lookup
+from ..core.parse import enum_lookup
 from ..core.settings import settings_rows
 from ..schema import norm_header, sheet
 from .xlsxsheets import WORKBOOK_OPTIONS
@@ -61,9 +61,11 @@ def _enum_text(value, field, lang):
     return field.enum_label(key, lang) if key else str(value)
 
 
-def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, settings: dict | None = None) -> Path:
+def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, settings: dict | None = None,
+                 extend=None) -> Path:
     """Write a ledger workbook at ``path`` (overwrites). ``data``: sheet key -> DataFrame with
-    canonical-key columns holding values as typed by a person; ``settings``: key -> text."""
+    canonical-key columns holding values as typed by a person; ``settings``: key -> text;
+    ``extend(wb, lang)``: called before the workbook is closed (the .xlsm build adds its buttons)."""
     data = data or {}
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
@@ -87,6 +89,8 @@ def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, setting
     cust = sheet("customers")
     n = max(MIN_ROWS, len(data.get("customers", ())) + 500)
     wb.define_name("CustomerIDs", f"='{cust.name(lang)}'!$A$2:$A${n + 1}")
+    if extend is not None:
+        extend(wb, lang)
     wb.close()
     return path
 

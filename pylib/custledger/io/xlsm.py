@@ -15,7 +15,6 @@ manual step before a release, docs/excel.md):
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
@@ -23,11 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-import xlsxwriter
 
-from ..schema import msg, sheet
+from ..schema import msg
 from . import template
-from .xlsxsheets import WORKBOOK_OPTIONS
 
 BUTTONS = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "close")
 FIRST_ROW = 15            # 0-based row of the first button on Home (below the workflow text)
@@ -85,30 +82,8 @@ def build_xlsm(path: Path, lang: str = "zh") -> Path:
 
 
 def _workbook(path: Path, lang: str) -> None:
-    """build_ledger's workbook (same helpers, same order) plus the buttons on Home."""
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
-                       "comments": "Built by custledger from its schema",
-                       "created": dt.datetime(2026, 1, 1)})   # fixed: a rebuild is byte-comparable
-    fmt = {
-        "header": wb.add_format({"bold": True, "bg_color": "#1F4E78", "font_color": "#FFFFFF", "border": 1,
-                                 "valign": "vcenter", "text_wrap": True}),
-        "required": wb.add_format({"bold": True, "bg_color": "#C00000", "font_color": "#FFFFFF", "border": 1,
-                                   "valign": "vcenter", "text_wrap": True}),
-        "title": wb.add_format({"bold": True, "font_size": 18, "font_color": "#1F4E78"}),
-        "note": wb.add_format({"italic": True, "font_color": "#595959"}),
-        "text": wb.add_format({"text_wrap": False}),
-        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
-    }
-    kind_fmt = {k: wb.add_format({"num_format": v}) for k, v in template.KIND_FORMAT.items()}
-    template._home(wb, lang, fmt)
-    for key in template.DATA_SHEETS:
-        template._data_sheet(wb, key, lang, None, fmt, kind_fmt)
-    template._settings_sheet(wb, lang, {}, fmt)
-    cust = sheet("customers")
-    wb.define_name("CustomerIDs", f"='{cust.name(lang)}'!$A$2:$A${template.MIN_ROWS + 1}")
-    _buttons(wb.get_worksheet_by_name(template.HOME[lang]), lang)
-    wb.close()
+    """build_ledger's workbook plus the buttons on Home."""
+    template.build_ledger(path, lang, extend=lambda wb, lg: _buttons(wb.get_worksheet_by_name(template.HOME[lg]), lg))
 
 
 def _buttons(ws, lang: str) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
+
 from ..render.sheets import FORMATS, SheetOut
 
 MAX_LINKS = 65000
@@ -69,7 +71,7 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
         r = i + 1
         for j in range(ncols):
             v = columns[j][i]
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
                 continue
             target = links[j][i] if j in links and i < MAX_LINKS else None
             if target:

@@ -44,6 +44,7 @@ class SheetOut:
 
 
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
+    series = series.astype(object)  # so a blank stays None, not pd.NA
     if fmt == "money":
         return series.map(lambda c: None if pd.isna(c) else int(c) / 100)
     if fmt == "date":
