@@ -39,7 +39,8 @@ def ledger_path(run: Run) -> Path:
     ``path``, an xlwings book's ``fullname``); without one (a workbook never saved, xlwings
     Lite) a placeholder in the temp folder, so that files never land in the working folder."""
     book = getattr(run, "book", None)
-    for cand in (run.options.get("ledger_path"), getattr(book, "path", None)):
+    # the workbook being written (--out copy or the ledger): links from it are relative to it
+    for cand in (run.options.get("ledger_path"), getattr(book, "target", None), getattr(book, "path", None)):
         if cand:
             return Path(cand).absolute()
     fullname = getattr(getattr(book, "book", None), "fullname", None)  # xlwings: "Book1" until saved
