@@ -14,7 +14,7 @@ from .letters import write_letters
 from .statements import ledger_path
 from .needs import need
 from .pipeline import Run, step
-from .reconcile import _yuan
+from ..core.money import format_cents as _yuan
 
 
 @step("aging")

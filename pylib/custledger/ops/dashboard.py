@@ -6,6 +6,7 @@ from ..core.aging import bucket_labels
 from ..core.dashboard import dashboard
 from ..render.dashboard import dashboard_sheet
 from .needs import need
+from ..core.money import format_cents as _yuan
 from .pipeline import Run, step
 
 
@@ -16,6 +17,7 @@ def dashboard_step(run: Run) -> None:
     run.frames["dashboard"] = d
     run.add(dashboard_sheet(d, run.lang, bucket_labels(run.settings.aging_buckets), note=run.note()))
     kpi = dict(zip(d.kpis["metric"], d.kpis["value"]))
-    run.summary.update(receivable=round(int(kpi["total_receivable"]) / 100, 2),
-                       overdue_share=None if kpi["overdue_share"] != kpi["overdue_share"]
-                       else round(float(kpi["overdue_share"]), 4))
+    # the open-invoice total; "receivable" (the balance, net of unapplied credits) comes from reconcile
+    run.summary.update(open_invoices=_yuan(int(kpi["total_receivable"])),
+                       overdue_share="" if kpi["overdue_share"] != kpi["overdue_share"]
+                       else f"{float(kpi['overdue_share']):.1%}")

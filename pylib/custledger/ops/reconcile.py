@@ -15,6 +15,7 @@ from ..core.bank import collect_confirmations, match_bank, new_receipts
 from ..core.errors import LedgerError
 from ..core.invariants import check_invariants
 from ..core.load import generated_frame
+from ..core.money import format_cents as _yuan
 from ..render.sheets import sheet_out
 from ..schema import msg
 from .needs import need
@@ -64,7 +65,3 @@ def reconcile_step(run: Run) -> None:
     run.summary.update(allocations=len(alloc), receivable=_yuan(int(bal["balance"].sum())),
                        unapplied=_yuan(int(bal["unapplied"].sum())))
 
-
-def _yuan(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d}"
