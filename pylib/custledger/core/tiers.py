@@ -58,6 +58,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from ..schema import outputs
+
 from custledger.core.credit import GRADE_RANK, GRADES, compare, credit_grades, suggested_limits
 
 TIERS_COLUMNS = [
@@ -66,23 +68,8 @@ TIERS_COLUMNS = [
     "value_class", "avg_days_late", "credit_grade", "suggested_limit", "core", "lifecycle",
 ]
 
-# Canonical segment key → (zh, en) label. Key order = R, F high/low within M high, then M low.
-SEGMENT_LABELS = {
-    "important_value": ("重要价值客户", "Important value (champions)"),
-    "important_development": ("重要发展客户", "Important development (recent big spenders)"),
-    "important_retention": ("重要保持客户", "Important retention (loyal big spenders slipping)"),
-    "important_winback": ("重要挽留客户", "Important win-back (big spenders lapsing)"),
-    "general_value": ("一般价值客户", "General value (recent frequent small spenders)"),
-    "general_development": ("一般发展客户", "General development (recent occasional buyers)"),
-    "general_retention": ("一般保持客户", "General retention (frequent small spenders slipping)"),
-    "general_winback": ("一般挽留客户", "General win-back (low value, lapsing)"),
-    "none": ("无交易", "No purchases in window"),
-}
-CLASS_LABELS = {"high": ("高", "High"), "medium": ("中", "Medium"), "low": ("低", "Low")}
-LIFECYCLE_LABELS = {
-    "prospect": ("潜在", "Prospect"), "new": ("新", "New"), "active": ("活跃", "Active"),
-    "dormant": ("沉睡", "Dormant"), "lost": ("流失", "Lost"),
-}
+# Canonical segment key → (zh, en) label; the labels live in schema/outputs.json (enums).
+SEGMENT_LABELS = {k: (v["zh"], v["en"]) for k, v in outputs()["enums"]["rfm_segment"].items()}
 
 # (M high, R high, F high) → segment key
 _SEGMENTS = {

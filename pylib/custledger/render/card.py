@@ -15,7 +15,6 @@ from __future__ import annotations
 import pandas as pd
 
 from ..core.card import Card
-from ..core.tiers import SEGMENT_LABELS
 from ..schema import msg, output_columns, output_enum_label, output_sheet_name, sheet
 from .dashboard import Grid, display, monthly_chart, put_block
 from .sheets import FORMATS, SheetOut
@@ -41,10 +40,7 @@ def _out_label(sheet_key: str, key: str, lang: str, buckets=None) -> tuple[str, 
 
 
 def _enum(column: str, value, lang: str) -> str:
-    label = output_enum_label(column, value, lang)
-    if column == "rfm_segment" and label == value and value in SEGMENT_LABELS:
-        return SEGMENT_LABELS[value][0 if lang == "zh" else 1]
-    return label
+    return output_enum_label(column, value, lang)
 
 
 def card_rows(c: Card, lang: str) -> list[tuple]:
