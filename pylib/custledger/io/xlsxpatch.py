@@ -22,6 +22,11 @@ fresh xlsxwriter Workbook, then writes ``dst`` = ``src`` with those sheets trans
 - Marks (see xlsxpatch_marks) highlight people's cells with a tagged conditional format and a
   comment; every sheet listed in ``clear_marks_on`` or carrying a new mark first loses all the
   marks of earlier runs. Only the tail of such a sheet after ``</sheetData>`` is edited.
+- Appends (:class:`RowAppend`, see xlsxpatch_append) add rows below the data of an input sheet
+  (bank imports): the only change ever made to a person's rows. The sheet is streamed twice
+  and only spliced where the rows go (plus its ``<dimension>``); tables that held the old last
+  row grow to cover the new rows. Appends and marks on the same sheet combine (the rows go at
+  the end of sheetData, the marks in the tail).
 - xlsxwriter is created with ``strings_to_formulas``, ``strings_to_urls`` and
   ``strings_to_numbers`` off: text that starts with = + - @ stays text.
 - docProps/app.xml (the informative list of sheet titles) is left as it is.
@@ -46,6 +51,22 @@ from typing import Callable, Sequence
 
 import xlsxwriter
 
+from custledger.io.xlsxpatch_append import (
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    Cell,
+    RowAppend,
+    SheetScan,
+    TableInfo,
+    cell_styles,
+    cell_xml,
+    grow_dimension,
+    grow_table,
+    merge_row,
+    row_cells,
+    scan_sheet,
+    table_info,
+)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (
@@ -83,19 +104,21 @@ from custledger.io.xlsxpatch_opc import (
 from custledger.io.xlsxpatch_sheets import (
     GeneratedSheetRewriter,
     find_tail,
-    head_then_tail,
     renumber_vml,
     root_tag,
     shared_strings,
+    splice,
     vml_blocks,
 )
-from custledger.io.xlsxpatch_styles import merge_styles
+from custledger.io.xlsxpatch_styles import cell_formats, is_date_format, merge_styles
 from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
 
-__all__ = ["CellMark", "PatchReport", "TableNameError", "UnsafePackageError", "XlsxPatchError",
-           "ZipLimits", "patch_workbook"]
+__all__ = ["CellMark", "PatchReport", "RowAppend", "TableNameError", "UnsafePackageError",
+           "XlsxPatchError", "ZipLimits", "patch_workbook"]
 
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
+RT_TABLE = R_NS + "/table"
+MAX_ROWS = 1_048_576
 WORKBOOK_ORDER = [
     "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
     "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
@@ -133,6 +156,7 @@ class PatchReport:
     parts_removed: tuple[str, ...]
     bytes_written: int
     seconds: float
+    rows_appended: int = 0      # rows added below input sheets (RowAppend)
 
 
 @dataclass
@@ -151,6 +175,18 @@ class _GenSheet:
     dst_part: str      # part in the result
     replaces: _Sheet | None
     state: str | None
+
+
+@dataclass
+class _AppendPlan:
+    """One input sheet's appended rows, between the scan and the writing."""
+
+    sheet: _Sheet
+    scan: SheetScan
+    first_r: int                       # number of the first new row
+    rows: list[list[Cell]]
+    requests: list[tuple[Cell, int]]   # cells whose style is a derived xf (index into derived)
+    tables: list[TableInfo]            # tables to grow to the new last row
 
 
 @dataclass
@@ -185,6 +221,7 @@ def patch_workbook(
     compresslevel: int = 3,
     tmp_dir: Path | None = None,
     verify: bool = True,
+    appends: Sequence[RowAppend] = (),
 ) -> PatchReport:
     """Write *src* plus the sheets *build* draws (named *sheet_names*, in order) and *marks* to *dst*.
 
@@ -193,12 +230,14 @@ def patch_workbook(
     merges only on the current row). *protect* protects the generated sheets without a password
     (selecting, sorting, filtering and formatting columns allowed). Sheets in *clear_marks_on*
     that do not exist in *src* are ignored; a mark on a missing sheet or on a generated sheet
-    raises :class:`XlsxPatchError`. *compresslevel* (zlib 1-9) applies to rewritten parts only:
-    3 is ~3x faster than 6 for ~10% more bytes. *verify* re-reads what was written: every
+    raises :class:`XlsxPatchError`. *appends* add rows below input sheets (see
+    xlsxpatch_append; several on one sheet follow each other in order); an append to a sheet
+    that is missing, not a worksheet, or generated in this call raises. *compresslevel*
+    (zlib 1-9) applies to rewritten parts only: 3 is ~3x faster than 6 for ~10% more bytes. *verify* re-reads what was written: every
     entry's local header, the CRC and a streaming, namespace-aware well-formedness check of
-    every rewritten XML part (generated sheets in full; for a marked input sheet, its root tag
-    with the new tail, since the rest is the source's own bytes); a failure raises and deletes
-    *dst*.
+    every rewritten XML part (generated sheets in full; for a marked or appended input sheet,
+    its root tag with the new rows and the new tail, since the rest is the source's own bytes);
+    a failure raises and deletes *dst*.
     """
     t0 = time.perf_counter()
     src, dst = Path(src), Path(dst)
@@ -215,7 +254,7 @@ def patch_workbook(
             zgen = zipfile.ZipFile(gen_path) if sheet_names else None
             try:
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
-                                   list(clear_marks_on))
+                                   list(clear_marks_on), list(appends))
                 report = patcher.run(dst, compresslevel)
                 if verify:
                     _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
@@ -276,8 +315,14 @@ def _build_generated(path: Path, work: Path, build: Callable[[xlsxwriter.Workboo
 
 class _Patcher:
     def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | None, sheet_names: list[str],
-                 marks: list[CellMark], clear_on: list[str]) -> None:
+                 marks: list[CellMark], clear_on: list[str], appends: list[RowAppend] | None = None) -> None:
         self.z = zsrc
+        self.appends = appends or []
+        self.scans: dict[str, SheetScan] = {}       # appended sheet part -> its pass-1 scan
+        self.sheet_edits: dict[str, list[tuple[int, int | None, bytes]]] = {}  # input sheet splices
+        self.new_tails: dict[str, bytes] = {}
+        self.derived: list[tuple[int, str]] = []    # derived cell xfs asked for (base xf, format)
+        self.date1904 = False
         self.g = zgen
         self.sheet_names = sheet_names
         self.marks = marks
@@ -290,7 +335,7 @@ class _Patcher:
         self.remove: set[str] = set()
         self.new_order: list[str] = []        # parts that do not exist in src, in writing order
         self.raw_from_gen: dict[str, str] = {}  # new part -> generated part copied raw
-        self.counts = {"written": 0, "cleared": 0, "without_comment": 0}
+        self.counts = {"written": 0, "cleared": 0, "without_comment": 0, "appended": 0}
         self.rewriters: list[GeneratedSheetRewriter] = []
         self.gen_defined: list = []
         self.vml_blocks: set[int] | None = None
@@ -327,10 +372,12 @@ class _Patcher:
 
         gen_sheets = self._plan_generated() if self.g is not None else []
         notes = self._collect_notes(gen_sheets)
+        appends = self._scan_appends(gen_sheets)
         style_merge = merge_styles(
             self.read(self._styles_part()),
             self.g.read("xl/styles.xml") if self.g is not None else None,
             [mark_dxf(s) for s in SEVERITIES] if notes else [],
+            self.derived,
         )
         if style_merge.changed:
             self.write[self._styles_part()] = style_merge.xml
@@ -339,6 +386,8 @@ class _Patcher:
         if gen_sheets:
             self._transplant(gen_sheets, style_merge.xf_map, style_merge.dxf_map)
         self._plan_marks(notes, dxf_ids)
+        self._plan_appends(appends, style_merge.derived_xf_ids)
+        self._stream_input_sheets()
         if gen_sheets:
             self._edit_workbook(gen_sheets)
         if self.ct.changed:
@@ -368,6 +417,8 @@ class _Patcher:
                 if p is not None and p.startswith("xl/") and self.has(p):
                     part = self.lower[p.lower()]
             out.append(_Sheet(el.get("name", ""), int(el.get("sheetId", "0")), rid, part, el.get("state")))
+        pr = root.find(f"{{{MAIN_NS}}}workbookPr")
+        self.date1904 = pr is not None and pr.get("date1904", "").lower() in ("1", "true")
         return out
 
     def sheet_by_name(self, name: str) -> _Sheet | None:
@@ -587,7 +638,8 @@ class _Patcher:
             sheet = self.sheet_by_name(name)
             assert sheet is not None and sheet.part is not None
             part = sheet.part
-            head_len, tail = find_tail(iter_chunks(self.z, part))
+            scan = self.scans.get(part)
+            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(iter_chunks(self.z, part))
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
             r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,
@@ -614,8 +666,140 @@ class _Patcher:
                 # the head is the source's bytes; check the new tail under the source's root tag
                 check_well_formed([root, b"<sheetData/>", plan.tail], f"internal error: new tail of {part}")
                 self.checked.add(part)
-                self._put_stream(part, lambda part=part, head_len=head_len, tail=plan.tail:
-                                 head_then_tail(iter_chunks(self.z, part), head_len, tail))
+                self.sheet_edits.setdefault(part, []).append((head_len, None, plan.tail))
+                self.new_tails[part] = plan.tail
+
+    # -- appends ---------------------------------------------------------------------------------
+    def _scan_appends(self, gens: list[_GenSheet]) -> list[_AppendPlan]:
+        """Pass 1 over each appended sheet: where the rows go and which styles they take
+        (derived styles are only asked for here; their ids come from the style merge)."""
+        if not self.appends:
+            return []
+        gen_names = {s.name.lower() for s in gens}
+        by_sheet: dict[str, list[RowAppend]] = {}
+        for ra in self.appends:
+            if not isinstance(ra, RowAppend):
+                raise TypeError(f"appends must be RowAppend records, not {type(ra).__name__}")
+            sheet = self.sheet_by_name(ra.sheet)
+            if ra.sheet.lower() in gen_names:
+                raise XlsxPatchError(f"append to {ra.sheet!r}: it is a generated sheet")
+            if sheet is None or sheet.part is None:
+                raise XlsxPatchError(f"append to {ra.sheet!r}: no such worksheet in the workbook")
+            by_sheet.setdefault(sheet.name, []).append(ra)
+        formats = cell_formats(self.read(self._styles_part()))
+        derived_index: dict[tuple[int, str], int] = {}
+        plans = []
+        for name, ras in by_sheet.items():
+            rows = [cells for ra in ras for cells in row_cells(ra, self.date1904) if cells]
+            if not rows:
+                continue
+            sheet = self.sheet_by_name(name)
+            assert sheet is not None and sheet.part is not None
+            part = sheet.part
+            scan = scan_sheet(iter_chunks(self.z, part), len(rows), f"sheet {name!r}")
+            self.scans[part] = scan
+            tables = self._tables_of(part)
+            last_r = scan.last.r if scan.last else 0
+            new_last = last_r + len(rows)
+            if new_last > MAX_ROWS:
+                raise XlsxPatchError(f"append to {name!r}: {len(rows)} rows after row {last_r} pass "
+                                     f"Excel's last row {MAX_ROWS}")
+            header_row = max(ra.header_row for ra in ras)
+            is_header = scan.last is not None and (
+                last_r <= header_row if header_row else
+                last_r == scan.first_value_r or any(t.header_rows and t.r1 == last_r for t in tables))
+            source = {} if scan.last is None or is_header else cell_styles(scan.last.xml)
+            trailing = {row.r: row for row in scan.trailing}
+            requests: list[tuple[Cell, int]] = []
+            cols = [c.col for cells in rows for c in cells]
+            lo, hi = min(cols), max(cols)
+            for i, cells in enumerate(rows):
+                own = cell_styles(trailing[last_r + 1 + i].xml) if last_r + 1 + i in trailing else {}
+                for cell in cells:
+                    base = source.get(cell.col)
+                    base = own.get(cell.col) if base is None else base
+                    base = scan.col_style(cell.col) if base is None else base
+                    if base is not None and not 0 <= base < len(formats):
+                        base = None  # a style index the stylesheet does not have
+                    need = None
+                    if cell.kind == "date" and (base is None or not is_date_format(*formats[base])):
+                        need = (base or 0, DATE_FORMAT)
+                    elif cell.kind == "money" and base is None:
+                        need = (0, MONEY_FORMAT)
+                    cell.xf = base or 0
+                    if need is not None:
+                        if need not in derived_index:
+                            derived_index[need] = len(self.derived)
+                            self.derived.append(need)
+                        requests.append((cell, derived_index[need]))
+            grow = []
+            for t in tables:
+                if not (t.r1 <= last_r <= t.r2 and t.c1 <= hi and t.c2 >= lo):
+                    continue
+                if t.totals_rows:
+                    raise XlsxPatchError(
+                        f"append to {name!r}: table {t.name!r} has a totals row; rows cannot be added "
+                        "below it (turn the totals row off, or add the rows by hand)")
+                if new_last > t.r2:
+                    grow.append(t)
+            plans.append(_AppendPlan(sheet, scan, last_r + 1, rows, requests, grow))
+        return plans
+
+    def _tables_of(self, part: str) -> list[TableInfo]:
+        out = []
+        for r in self.rels_of(part):
+            t = resolve_target(part, r.target) if r.type == RT_TABLE and not r.external else None
+            if t is not None and self.has(t):
+                info = table_info(self.read(t), self.lower[t.lower()])
+                if info is not None:
+                    out.append(info)
+        return out
+
+    def _plan_appends(self, plans: list[_AppendPlan], derived_ids: list[int]) -> None:
+        for plan in plans:
+            for cell, k in plan.requests:
+                cell.xf = derived_ids[k]
+            scan, part = plan.scan, plan.sheet.part
+            assert part is not None
+            p = scan.prefix
+            trailing = {row.r: row for row in scan.trailing}
+            out = []
+            for i, cells in enumerate(plan.rows):
+                r = plan.first_r + i
+                old = trailing.get(r)
+                if old is not None:
+                    out.append(merge_row(p, r, decode_xml(old.xml, part), cells))
+                else:
+                    out.append(f'<{p}row r="{r}">' + "".join(cell_xml(p, r, c) for c in cells) + f"</{p}row>")
+            block = "".join(out).encode("utf-8")
+            edits = self.sheet_edits.setdefault(part, [])
+            new_last = plan.first_r + len(plan.rows) - 1
+            cols = [c.col for cells in plan.rows for c in cells]
+            if scan.dimension is not None:
+                start, end, tag = scan.dimension
+                new_tag = grow_dimension(tag, new_last, min(cols), max(cols))
+                if new_tag != tag:
+                    edits.append((start, end, new_tag))
+            if scan.sd_empty:
+                edits.append((scan.sd_start, scan.sd_end,
+                              f"<{p}sheetData>".encode() + block + f"</{p}sheetData>".encode()))
+            else:
+                at = scan.last.end if scan.last is not None else scan.sd_end
+                merged = [row for row in scan.trailing if row.r <= new_last]
+                edits.append((at, merged[-1].end if merged else at, block))
+            root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
+            check_well_formed([root, f"<{p}sheetData>".encode(), block, f"</{p}sheetData>".encode(),
+                               self.new_tails.get(part, scan.tail)],
+                              f"internal error: appended rows of {part}")
+            self.checked.add(part)
+            for t in plan.tables:
+                self._put(t.part, grow_table(self.read(t.part), t.part, new_last))
+            self.counts["appended"] += len(plan.rows)
+
+    def _stream_input_sheets(self) -> None:
+        """Input sheets with marks or appends: the source's bytes, spliced."""
+        for part, edits in self.sheet_edits.items():
+            self._put_stream(part, lambda part=part, edits=edits: splice(iter_chunks(self.z, part), edits))
 
     # -- workbook.xml --------------------------------------------------------------------------
     def _edit_workbook(self, gens: list[_GenSheet]) -> None:
@@ -786,4 +970,5 @@ class _Patcher:
             "parts_rewritten": tuple(rewritten),
             "parts_removed": tuple(removed),
             "bytes_written": out.bytes_written,
+            "rows_appended": self.counts["appended"],
         }

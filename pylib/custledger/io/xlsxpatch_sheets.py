@@ -5,13 +5,14 @@
   strings turned into inline strings (so the target's sharedStrings part is never touched),
   and ``tabSelected`` dropped (the target workbook keeps its own selected tab; two selected
   tabs would open Excel with the sheets grouped).
-- Input sheets are never parsed: the bytes up to ``</sheetData>`` are passed through, only the
-  tail after it is returned for editing.
+- Input sheets are never parsed: ``find_tail`` returns the tail after ``</sheetData>`` for
+  editing, and ``splice`` passes the sheet's bytes through with a few byte ranges replaced
+  (the new tail; for appended rows, the dimension and the end of sheetData).
 """
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 
@@ -55,19 +56,41 @@ def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
     return found, b"".join(tail)
 
 
-def head_then_tail(chunks: Iterator[bytes], head_len: int, tail: bytes) -> Iterator[bytes]:
-    """The first *head_len* bytes of *chunks*, then *tail*."""
-    left = head_len
+def splice(chunks: Iterable[bytes], edits: Sequence[tuple[int, int | None, bytes]]) -> Iterator[bytes]:
+    """The bytes of *chunks* with each range ``[start, end)`` replaced by its bytes (``end``
+    None: to the end of the part), streaming; the ranges must not overlap."""
+    todo = sorted(edits, key=lambda e: e[0])
+    k, pos, skip_to = 0, 0, 0
+    end_of_part = -1
     for chunk in chunks:
-        if len(chunk) >= left:
-            yield chunk[:left]
-            left = 0
-            break
-        yield chunk
-        left -= len(chunk)
-    if left:
+        base, i, n = pos, pos, pos + len(chunk)
+        pos = n
+        while i < n:
+            if end_of_part >= 0 or i < skip_to:
+                i = n if end_of_part >= 0 else min(skip_to, n)
+                continue
+            if k < len(todo) and todo[k][0] < n:
+                start, end, rep = todo[k]
+                if start < i:
+                    raise XlsxPatchError("internal error: overlapping edits of a worksheet")
+                if start > i:
+                    yield chunk[i - base:start - base]
+                yield rep
+                k += 1
+                if end is None:
+                    end_of_part = start
+                else:
+                    skip_to = end
+                i = start
+            else:
+                yield chunk[i - base:]
+                i = n
+    for start, end, rep in todo[k:]:
+        if start != pos or end not in (None, pos):
+            raise XlsxPatchError("worksheet shorter than on the first read")
+        yield rep
+    if skip_to > pos:
         raise XlsxPatchError("worksheet shorter than on the first read")
-    yield tail
 
 
 _ROOT_TAG = re.compile(rb"<(?:[\w.\-]+:)?worksheet\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")

@@ -12,6 +12,9 @@ Rules:
   one gets the next free id >= 164.
 - Named cell styles (e.g. xlsxwriter's "Hyperlink") map to the existing style of the same
   builtinId, else the same name, else are added.
+- Derived cell xfs (for appended rows, see xlsxpatch_append): a copy of an existing cell xf
+  with another number format (``applyNumberFormat="1"``), found or appended like the rest, so a
+  date written below a "General" cell still shows as a date, keeping that cell's font and border.
 - The existing stylesheet is edited as text: only the ``count`` attribute and the appended
   children of the collections that grew change; everything else stays byte for byte.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Sequence
 from xml.etree.ElementTree import Element
 
 from custledger.io.xlsxpatch_errors import XlsxPatchError
@@ -43,6 +47,10 @@ _ITEM = {"numFmts": "numFmt", "fonts": "font", "fills": "fill", "borders": "bord
          "cellStyleXfs": "xf", "cellXfs": "xf", "cellStyles": "cellStyle", "dxfs": "dxf"}
 
 Canon = tuple
+# built-in number formats we may ask for by code (ECMA-376 18.8.30); others become custom ids
+BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4}
+# built-in ids that display a date or time (incl. the CJK ones Excel writes for zh/ja/ko)
+BUILTIN_DATE_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 
 
 def canonical(el: Element) -> Canon:
@@ -112,6 +120,7 @@ class StyleMerge:
     xf_map: list[int]      # generated cellXfs index -> merged index
     dxf_map: list[int]     # generated dxfs index -> merged index
     extra_dxf_ids: list[int]  # ids of the extra dxfs asked for, in order
+    derived_xf_ids: list[int] = field(default_factory=list)  # ids of the derived xfs, in order
 
 
 def _kids(root: Element, name: str) -> list[Element]:
@@ -121,8 +130,32 @@ def _kids(root: Element, name: str) -> list[Element]:
     return []
 
 
-def merge_styles(dst_xml: bytes, gen_xml: bytes | None, extra_dxfs: list[Element]) -> StyleMerge:
-    """Merge *gen_xml* (may be None) and the *extra_dxfs* into *dst_xml*."""
+def is_date_format(num_fmt_id: int, code: str | None) -> bool:
+    """Whether a number format shows dates or times: a built-in date id, or a custom code with
+    y/m/d/h/s outside quoted text, escapes and [colour]/[$-locale] brackets."""
+    if num_fmt_id in BUILTIN_DATE_IDS:
+        return True
+    if num_fmt_id < 164 or not code:
+        return False
+    bare = re.sub(r'"[^"]*"|\\.|_.|\*.|\[(?![hms]+\])[^\]]*\]', "", code.split(";")[0])
+    return bool(re.search(r"[ymdhs]", bare, re.I)) and bare.strip().lower() != "general"
+
+
+def cell_formats(styles_xml: bytes) -> list[tuple[int, str | None]]:
+    """(numFmtId, custom format code or None) of every cell xf, by index."""
+    root = parse_xml(styles_xml, "xl/styles.xml")
+    codes = {int(e.get("numFmtId", "0")): e.get("formatCode") for e in _kids(root, "numFmts")}
+    out = []
+    for xf in _kids(root, "cellXfs"):
+        nf = int(xf.get("numFmtId", "0"))
+        out.append((nf, codes.get(nf)))
+    return out
+
+
+def merge_styles(dst_xml: bytes, gen_xml: bytes | None, extra_dxfs: list[Element],
+                 derived_xfs: Sequence[tuple[int, str]] = ()) -> StyleMerge:
+    """Merge *gen_xml* (may be None) and the *extra_dxfs* into *dst_xml*; add the
+    *derived_xfs* ((existing cell xf index, number format code) pairs)."""
     dst = parse_xml(dst_xml, "xl/styles.xml")
     if dst.tag != f"{{{MAIN_NS}}}styleSheet":
         raise XlsxPatchError("xl/styles.xml: not a transitional SpreadsheetML stylesheet")
@@ -133,23 +166,26 @@ def merge_styles(dst_xml: bytes, gen_xml: bytes | None, extra_dxfs: list[Element
     cols = {name: _Collection(_kids(dst, name)) for name in _ITEM}
     xf_map: list[int] = []
     dxf_map: list[int] = []
-    if gen_xml is not None:
-        gen = parse_xml(gen_xml, "generated styles.xml")
-        # number formats
-        dst_fmt_ids = {int(e.get("numFmtId", "0")) for e in cols["numFmts"].items}
-        by_code = {e.get("formatCode"): int(e.get("numFmtId", "0")) for e in cols["numFmts"].items}
-        nf_map: dict[str, str] = {}
-        next_id = max([163, *dst_fmt_ids]) + 1
-        for e in _kids(gen, "numFmts"):
-            code = e.get("formatCode", "")
-            if code in by_code:
-                nf_map[e.get("numFmtId", "0")] = str(by_code[code])
-                continue
+    dst_fmt_ids = {int(e.get("numFmtId", "0")) for e in cols["numFmts"].items}
+    by_code = {e.get("formatCode"): int(e.get("numFmtId", "0")) for e in cols["numFmts"].items}
+    next_id = max([163, *dst_fmt_ids]) + 1
+
+    def format_id(code: str) -> int:
+        """Id of a custom format code: the existing one, else a fresh id >= 164."""
+        nonlocal next_id
+        if code not in by_code:
             new = Element(f"{{{MAIN_NS}}}numFmt", {"numFmtId": str(next_id), "formatCode": code})
             cols["numFmts"].added.append(serialize(new, prefix))
             by_code[code] = next_id
-            nf_map[e.get("numFmtId", "0")] = str(next_id)
             next_id += 1
+        return by_code[code]
+
+    if gen_xml is not None:
+        gen = parse_xml(gen_xml, "generated styles.xml")
+        # number formats
+        nf_map: dict[str, str] = {}
+        for e in _kids(gen, "numFmts"):
+            nf_map[e.get("numFmtId", "0")] = str(format_id(e.get("formatCode", "")))
 
         def simple(name: str, reserved: int) -> list[int]:
             out = []
@@ -206,8 +242,21 @@ def merge_styles(dst_xml: bytes, gen_xml: bytes | None, extra_dxfs: list[Element
 
     extra_ids = [cols["dxfs"].find_or_add(el, prefix) for el in extra_dxfs]
 
+    derived_ids = []
+    base_xfs = cols["cellXfs"].items
+    for base, code in derived_xfs:
+        if not 0 <= base < len(base_xfs):
+            raise XlsxPatchError(f"xl/styles.xml: no cell style {base}")
+        el = base_xfs[base]
+        new = Element(el.tag, dict(el.attrib))
+        new.extend(list(el))
+        new.text = el.text
+        new.set("numFmtId", str(BUILTIN_FORMATS[code] if code in BUILTIN_FORMATS else format_id(code)))
+        new.set("applyNumberFormat", "1")
+        derived_ids.append(cols["cellXfs"].find_or_add(new, prefix))
+
     if not any(c.added for c in cols.values()):
-        return StyleMerge(dst_xml, False, xf_map, dxf_map, extra_ids)
+        return StyleMerge(dst_xml, False, xf_map, dxf_map, extra_ids, derived_ids)
 
     content = text[start.end():]
     chunks, closing = split_children(content)
@@ -232,4 +281,4 @@ def merge_styles(dst_xml: bytes, gen_xml: bytes | None, extra_dxfs: list[Element
             found.text = (set_attr(stag, "count", str(count)) + found.text[len(stag):end]
                           + "".join(col.added) + found.text[end:])
     out = text[: start.end()] + "".join(c.text for c in chunks) + closing
-    return StyleMerge(out.encode("utf-8"), True, xf_map, dxf_map, extra_ids)
+    return StyleMerge(out.encode("utf-8"), True, xf_map, dxf_map, extra_ids, derived_ids)
