@@ -70,6 +70,7 @@ def check_ledger_file(path: Path, must_write: bool = False) -> None:
         raise LedgerError("file_corrupt", path=str(path)) from None
     if "xl/workbook.xml" not in names:
         raise LedgerError("file_corrupt", path=str(path))
+    check_package(path)
 
 
 def _is_encrypted_ooxml(path: Path) -> bool:
@@ -96,6 +97,7 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
     for name in names:
         if not want(name):
             continue
+        check_sheet_extent(path, name)  # before calamine allocates the sheet's whole box
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string")
             frame = sheet.to_pandas()
@@ -161,3 +163,254 @@ def sheet_part(path: Path, sheet_name: str) -> str | None:
                 return target.lstrip("/")
             return "xl/" + target
     return None
+
+
+# ---- untrusted packages (issue 8) --------------------------------------------------------
+# calamine (behind fastexcel and python-calamine) is fast but trusts the file: it reads every
+# shared string at open, expands nothing but refuses DTD entities with an obscure message, and
+# allocates a dense (rows x columns) grid of 32-byte cells spanning the sheet's used box — one
+# stray value at XFD1048576 asks for 550 GB and aborts the process (no exception to catch).
+# So before calamine sees a workbook: the zip is checked against the zip-bomb limits the writer
+# uses (io/xlsxpatch_zip.ZipLimits), every XML part's prolog is refused if it declares a DTD
+# (OPC forbids DTDs; Office never writes one), and each sheet's used box is measured first.
+
+MAX_SHEET_CELLS = 50_000_000   # box of one sheet (rows x columns); ~1.6 GB of calamine cells
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_PROLOG_LIMIT = 1 << 20        # a root element not reached after 1 MB of prolog: refused
+
+
+def check_package(path: Path) -> None:
+    """Refuse (LedgerError file_unsafe) a zip bomb, unsafe part names or XML with a DTD."""
+    from .xlsxpatch_errors import UnsafePackageError, XlsxPatchError
+    from .xlsxpatch_zip import ZipLimits, open_source
+
+    try:
+        zf = open_source(path, ZipLimits())
+    except UnsafePackageError as exc:
+        raise LedgerError("file_unsafe", path=str(path), detail=str(exc).replace(f"{path}: ", "")) from None
+    except (XlsxPatchError, OSError, zipfile.BadZipFile):
+        raise LedgerError("file_corrupt", path=str(path)) from None
+    with zf:
+        for info in zf.infolist():
+            if info.filename.lower().endswith(_XML_SUFFIXES) and _declares_dtd(zf, info.filename):
+                raise LedgerError("file_unsafe", path=str(path),
+                                  detail=f"{info.filename} declares a DTD (<!DOCTYPE>), which workbooks never do")
+
+
+class _Prolog(Exception):
+    pass
+
+
+def _declares_dtd(zf: zipfile.ZipFile, name: str) -> bool:
+    """True if the part's prolog has a <!DOCTYPE> (or is absurdly long). Stops at the root tag."""
+    import xml.parsers.expat
+
+    parser = xml.parsers.expat.ParserCreate()
+    seen = []
+
+    def doctype(*_):
+        seen.append(True)
+        raise _Prolog
+
+    def root(*_):
+        raise _Prolog
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    read = 0
+    try:
+        with zf.open(name) as fh:
+            while chunk := fh.read(1 << 14):
+                parser.Parse(chunk, False)
+                read += len(chunk)
+                if read > _PROLOG_LIMIT:
+                    return True
+    except _Prolog:
+        return bool(seen)
+    except Exception:  # not well-formed, bad CRC: calamine will say so in its own words
+        return False
+    return False
+
+
+def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS, part: str | None = None) -> None:
+    """Refuse (LedgerError sheet_too_large) a sheet whose used box exceeds ``limit`` cells.
+
+    A fast vectorized pass reads every ``r="…"`` reference; it is exact for sheets whose rows
+    and cells all carry their reference (what Excel, LibreOffice, openpyxl and xlsxwriter
+    write). Anything else — a cell or row without ``r``, namespace-prefixed elements, quotes
+    the fast pass does not read — or a box over the limit is measured again by a slower pass
+    that follows calamine's own rules (implicit positions, only cells holding a value)."""
+    part = part or sheet_part(path, sheet_name)
+    if part is None:
+        return
+    with zipfile.ZipFile(path) as zf:
+        try:
+            box = _box_fast(zf, part)
+            if box is None or _area(box) > limit:
+                box = _box_exact(zf, part)
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError):
+            return  # a damaged part: calamine reports it
+    if box is not None and _area(box) > limit:
+        r0, r1, c0, c1 = box
+        ref = f"{_col_name(c0)}{r0}:{_col_name(c1)}{r1}"
+        raise LedgerError("sheet_too_large", sheet=sheet_name, ref=ref, cells=f"{_area(box):,}", limit=f"{limit:,}")
+
+
+def _area(box) -> int:
+    r0, r1, c0, c1 = box
+    return 0 if r1 < r0 else (r1 - r0 + 1) * (c1 - c0 + 1)
+
+
+def _col_name(n: int) -> str:
+    s = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s or "A"
+
+
+def _chunks(zf: zipfile.ZipFile, part: str, size: int = 1 << 25):
+    """The part's bytes in pieces that end just before a '<' (no tag is ever cut)."""
+    tail = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(size)
+            if not chunk:
+                break
+            buf = tail + chunk
+            cut = buf.rfind(b"<")
+            if cut <= 0:
+                tail = buf
+                continue
+            tail = buf[cut:]
+            yield buf[:cut]
+    if tail:
+        yield tail
+
+
+_WS = (9, 10, 13, 32)
+_BIG = 1 << 40  # a reference past what calamine can hold: forces the box over any limit
+
+
+def _box_fast(zf: zipfile.ZipFile, part: str):
+    """(min row, max row, min col, max col), 1-based, of every cell and row reference; None
+    when this pass is not sure (then the exact pass decides). It reads references only where
+    writers put them, first in the tag: ``<c r="B7"``, ``<row r="7"``; any other form of a
+    ``c`` or ``row`` tag sends the sheet to the exact pass."""
+    import numpy as np
+
+    lo_r = lo_c = _BIG
+    hi_r = hi_c = 0
+    for buf in _chunks(zf, part):
+        if re.search(rb":(?:c|row)[\s/>]", buf):
+            return None  # namespace-prefixed elements
+        a = np.frombuffer(buf, dtype=np.uint8)
+        pad = np.concatenate([a, np.zeros(24, np.uint8)])
+        lt = np.flatnonzero(a == 60)
+
+        def delim(x):
+            return (x == 32) | (x == 62) | (x == 47) | (x == 9) | (x == 10) | (x == 13)
+
+        def at(pos, text: bytes):
+            ok = np.ones(len(pos), bool)
+            for k, ch in enumerate(text):
+                ok &= pad[pos + k] == ch
+            return ok
+
+        cells = lt[(pad[lt + 1] == 99) & delim(pad[lt + 2])]
+        rows = lt[at(lt + 1, b"row") & delim(pad[lt + 4])]
+        if not at(cells + 2, b' r="').all() or not at(rows + 4, b' r="').all():
+            return None
+        # Only the extreme references are parsed: the longest (and shortest) run of letters
+        # or digits holds the maximum (minimum), so per reference only lengths are computed.
+        quotes = np.flatnonzero(a == 34)
+        v = cells + 6
+
+        def is_letter(x):
+            return (x >= 65) & (x <= 90)
+
+        def extreme(starts, width, base, zero, pick):
+            """max (or min) of the fixed-width numbers at ``starts``: digit by digit, keeping
+            only the candidates that hold the extreme digit so far (lexicographic = numeric)."""
+            value = 0
+            for k in range(width):
+                ch = pad[starts + k]
+                best = int(ch.max() if pick is max else ch.min()) - zero
+                if not (1 <= best <= 26 if base == 26 else 0 <= best <= 9):
+                    return None
+                value = value * base + best
+                starts = starts[ch == best + zero]
+            return value
+
+        l2 = is_letter(pad[v + 1])
+        l3 = l2 & is_letter(pad[v + 2])
+        if not is_letter(pad[v]).all() or (l3 & is_letter(pad[v + 3])).any():
+            return None
+        letters = 1 + l2.astype(np.int64) + l3
+        starts = np.concatenate([v + letters, rows + 8])
+        ends_at = np.searchsorted(quotes, starts)
+        if len(starts) and (ends_at >= len(quotes)).any():
+            return None
+        digits = quotes[ends_at] - starts if len(starts) else starts
+        if len(digits) and ((digits < 1) | (digits > 7)).any():
+            return None
+        for group_of, extent in ((letters, "col"), (digits, "row")):
+            if not len(group_of):
+                continue
+            base, zero, src = (26, 64, v) if extent == "col" else (10, 48, starts)
+            top, bottom = int(group_of.max()), int(group_of.min())
+            hi = extreme(src[group_of == top], top, base, zero, max)
+            lo = extreme(src[group_of == bottom], bottom, base, zero, min)
+            if hi is None or lo is None:
+                return None
+            if extent == "col":
+                lo_c, hi_c = min(lo_c, lo), max(hi_c, hi)
+            else:
+                lo_r, hi_r = min(lo_r, lo), max(hi_r, hi)
+    if hi_c == 0:
+        return (1, 0, 1, 0)
+    return (lo_r, hi_r, lo_c, hi_c)
+
+
+_TAG_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c|v|is)(?=[\s/>])([^>]*?)(/?)>")
+_R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])\s*([A-Za-z]*)(\d*)\s*\1""")
+
+
+def _box_exact(zf: zipfile.ZipFile, part: str):
+    """The box of the cells holding a value (<v> or <is>), positions as calamine derives them:
+    a row or cell without ``r`` follows the previous one."""
+    lo_r = lo_c = _BIG
+    hi_r = hi_c = 0
+    row = col = 0
+    cell = None  # (row, col) of the open <c> not yet known to hold a value
+    for buf in _chunks(zf, part):
+        for m in _TAG_RE.finditer(buf):
+            close, name, attrs, empty = m.groups()
+            if close:
+                if name == b"c":
+                    cell = None
+                continue
+            if name in (b"v", b"is"):
+                if cell is not None:
+                    r, c = cell
+                    lo_r, hi_r, lo_c, hi_c = min(lo_r, r), max(hi_r, r), min(lo_c, c), max(hi_c, c)
+                    cell = None
+                continue
+            ref = _R_ATTR_RE.search(attrs)
+            letters, digits = (ref.group(2).upper(), ref.group(3)) if ref else (b"", b"")
+            if len(letters) > 3 or len(digits) > 7:
+                return (1, _BIG, 1, _BIG)
+            if name == b"row":
+                row, col = (int(digits) if digits else row + 1), 0
+                continue
+            if letters:
+                col = 0
+                for ch in letters:
+                    col = col * 26 + ch - 64
+                row = int(digits) if digits else row
+            else:
+                col += 1
+            cell = None if empty else (row, col)
+    if hi_c == 0:
+        return (1, 0, 1, 0)
+    return (lo_r, hi_r, lo_c, hi_c)
