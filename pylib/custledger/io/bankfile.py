@@ -30,6 +30,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -295,6 +296,35 @@ def _workbook_sheets(path: Path) -> list[tuple[str, list[list]]]:
             close()
 
 
+MAX_SHEET_CELLS = 5_000_000  # a bank export's sheet box (rows x columns); far more than any export
+
+
+def _untrusted_package(path: Path) -> str | None:
+    """Why a zipped workbook must not reach calamine (see io/reader.check_package and
+    check_sheet_extent: zip-bomb limits, DTDs, a sheet box calamine would allocate densely),
+    or None. ODS packages get the zip and DTD checks only."""
+    from custledger.core.errors import LedgerError
+    from custledger.io.reader import check_package, check_sheet_extent
+
+    try:
+        check_package(path)
+        with zipfile.ZipFile(path) as zf:
+            xlsx = "xl/workbook.xml" in zf.namelist()
+        if xlsx:
+            from defusedxml import ElementTree as ET
+
+            with zipfile.ZipFile(path) as zf:
+                wb = ET.fromstring(zf.read("xl/workbook.xml"))
+            names = [s.get("name") for s in wb.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet")]
+            for sheet in names:
+                check_sheet_extent(path, sheet, limit=MAX_SHEET_CELLS)
+    except LedgerError as exc:
+        return exc.message("en") if exc.code in ("file_unsafe", "sheet_too_large") else None
+    except Exception:  # damaged: calamine's own message follows
+        return None
+    return None
+
+
 def _empty_lines() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype="object") for c in LINE_COLUMNS})
     frame["date"] = pd.Series(dtype="datetime64[ns]")
@@ -329,6 +359,9 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
 
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        refused = _untrusted_package(path) if head.startswith(b"PK") else None
+        if refused:  # zip bomb, DTD, absurd sheet extent: refused before calamine sees it
+            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused)])
         try:
             sheets = _workbook_sheets(path)
         except Exception as exc:  # calamine raises several types for corrupt/encrypted files
