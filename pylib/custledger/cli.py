@@ -147,8 +147,9 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
         return
     from . import ops
 
-    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS]
-    _run(ledger, steps, None, None, False, as_json, month=month, bank=bank)
+    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS]   # the close, plus a card for one customer
+    _run(ledger, steps, None, None, False, as_json, month=month, bank=bank, customer_id="C0001",
+         allow_errors=True)
 
 
 @app.command("validate")

@@ -25,6 +25,7 @@ class TypedSheet:
     frame: pd.DataFrame      # canonical columns + _row
     layout: SheetLayout | None
     letters: dict            # field key -> column letter (mapped columns only)
+    header_row: int = 0      # 1-based worksheet row of the header (0 when the sheet is absent)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def load(book, lang_hint: str = "zh") -> LoadedBook:
             cell = f"{col_letter(raw.col0 + pos)}{r}"
             problems.append(problem(name, r, text, text, "header_duplicate", "warning", lang, cell=cell))
         letters = {k: col_letter(raw.col0 + pos) for pos, k in layout.columns.items()}
-        typed[key] = TypedSheet(key, name, frame, layout, letters)
+        typed[key] = TypedSheet(key, name, frame, layout, letters, raw.row0 + layout.header_index)
     return LoadedBook(typed, settings, problems, tuple(book.sheet_names), raw=book)
 
 

@@ -297,8 +297,7 @@ class XlBook:
     # -- write -----------------------------------------------------------------------------------
     def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
               protect: bool = True, appends=()) -> XlWriteInfo:
-        """Write the generated sheets and the marks; ``appends`` (sheet name, SheetLayout, frame)
-        adds rows below an input sheet's data (bank imports), one block per sheet. ``keep``
+        """Write the generated sheets and the marks; ``appends`` (RowAppend records) add rows below an input sheet's data (bank imports), one block per sheet. ``keep``
         (backups) does not apply: Excel holds the workbook and saving is the person's call.
         ``protect`` is not applied either: sheet protection is not in every client's action set,
         and a generated sheet is rewritten anyway."""
@@ -355,18 +354,9 @@ class XlBook:
     def _append(self, rec) -> None:
         """Rows below the data of an input sheet, in its columns, one block: ``rec`` is an
         xlsxpatch RowAppend (sheet, columns key -> letter, kinds key -> kind, rows: typed frame,
-        money in cents) or a (sheet name, SheetLayout, frame) tuple."""
-        from ..schema import input_sheets
-
-        if isinstance(rec, tuple):
-            name, layout, frame = rec
-            kinds = {f.key: f.kind for spec in input_sheets() for f in spec.fields}
-            raw0 = self.read().sheets.get(name)
-            col0 = raw0.col0 if raw0 is not None else 0
-            columns = {key: col0 + pos for pos, key in layout.columns.items()}
-        else:
-            name, frame, kinds = rec.sheet, rec.rows, dict(rec.kinds)
-            columns = {key: _col_index(letter) for key, letter in rec.columns.items()}
+        money in cents)."""
+        name, frame, kinds = rec.sheet, rec.rows, dict(rec.kinds)
+        columns = {key: _col_index(letter) for key, letter in rec.columns.items()}
         sheet, raw = self._sheet(name), self.read().sheets.get(name)
         columns = {k: c for k, c in columns.items() if k in frame.columns}
         if sheet is None or raw is None or not len(frame) or not columns:

@@ -108,7 +108,7 @@ def _appends(run: Run) -> list:
                 if kinds[k] == "enum":
                     rows[k] = rows[k].map(lambda v, f=spec.field(k): f.enum_label(v, run.lang) if v else v)
             out.append(RowAppend(sheet=ts.name, columns={k: ts.letters[k] for k in cols},
-                                 kinds={k: kinds[k] for k in cols}, rows=rows))
+                                 kinds={k: kinds[k] for k in cols}, rows=rows, header_row=ts.header_row))
     return out
 
 
