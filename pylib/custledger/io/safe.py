@@ -8,6 +8,10 @@
   untouched and removes the temp file.
 * One run at a time per ledger: a lock (``.<name>.custledger.lock``, flock) makes a second run
   wait up to ``wait`` seconds, then refuse.
+* A run killed mid-save (power cut, SIGKILL) leaves its temp file ``.<stem>.custledger-<pid>-…``
+  beside the ledger (the ledger itself is whole: the rename never happened). The next save of
+  that target removes the temps whose process is gone; backups are copied under a temp name and
+  renamed, so a killed backup never counts as one of the ``keep``.
 """
 
 from __future__ import annotations
@@ -53,7 +57,14 @@ def take_backup(path: Path, keep: int = 10) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     dest = folder / f"{path.stem}.{stamp}{path.suffix}"
-    shutil.copy2(path, dest)
+    part = folder / f".{dest.name}.custledger-{os.getpid()}-partial"
+    try:
+        shutil.copy2(path, part)  # a copy cut short (full disk, kill) is never taken for a backup
+        os.replace(part, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
     olds = sorted(folder.glob(f"{path.stem}.*{path.suffix}"))
     for old in olds[:-keep] if keep > 0 else []:
         with contextlib.suppress(OSError):
@@ -62,7 +73,49 @@ def take_backup(path: Path, keep: int = 10) -> Path:
 
 
 def temp_path(target: Path) -> Path:
+    """A fresh temp name beside ``target``; stale temps of dead runs on it are removed first."""
+    remove_stale_temps(target)
     return target.with_name(f".{target.stem}.custledger-{os.getpid()}-{time.monotonic_ns()}{target.suffix}")
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove the temp files (and partial backups) left by killed runs on ``target``: those
+    whose process id is not running any more. A live process's temp is never touched."""
+    removed = []
+    cands = list(target.parent.glob(f".{target.stem}.custledger-*{target.suffix}"))
+    folder = backup_dir(target)
+    if folder.is_dir():
+        cands += list(folder.glob(f".{target.stem}.*.custledger-*-partial"))
+    for cand in cands:
+        try:
+            pid = int(cand.name.split(".custledger-", 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _pid_alive(pid):
+            with contextlib.suppress(OSError):
+                cand.unlink()
+                removed.append(cand)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_package(path: Path) -> None:
