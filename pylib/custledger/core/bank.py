@@ -96,7 +96,7 @@ def bank_key(frame: pd.DataFrame) -> pd.Series:
     ref = _str(frame["bank_ref"]) if "bank_ref" in frame else pd.Series("", index=frame.index)
     ref = ref.str.replace(r"^(\d+)\.0$", r"\1", regex=True)  # a numeric ref read back as 123.0
     amount = frame["amount"]
-    if pd.api.types.is_float_dtype(amount) or amount.dtype == object:
+    if pd.api.types.is_float_dtype(amount) or pd.api.types.is_string_dtype(amount) or amount.dtype == object:
         amount = amount.map(lambda v: to_cents(v) if v is not None and v == v else None)
     dates = pd.to_datetime(frame["date"], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
     payer = _str(frame["payer"]).map(normalize_name)
