@@ -42,7 +42,9 @@ class FileBook:
         return self.out or self.path
 
     def read(self) -> RawBook:
-        keep_generated = {norm_header(output_sheet_name("bank", lang)) for lang in ("zh", "en")}
+        # generated sheets read back: Bank (confirmations), Changes and _snapshot (the change log)
+        keep_generated = {norm_header(output_sheet_name(k, lang)) for k in ("bank", "changes", "snapshot")
+                          for lang in ("zh", "en")}
         generated = {norm_header(n) for n in generated_sheet_names()} - keep_generated
         return read_book(self.path, want=lambda name: norm_header(name) not in generated)
 

@@ -22,7 +22,7 @@ from ..render.sheets import SheetOut, run_note
 from ..schema import msg
 
 WITHHELD_ON_ERRORS = ("statements",)
-STEP_ORDER = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+STEP_ORDER = ("validate", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
 
 
 @dataclass
@@ -131,7 +131,7 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
 
 
 def _run(book, steps, as_of, progress, write, options) -> Report:
-    wanted = ["validate", *[s for s in STEP_ORDER if s in steps and s != "validate"]]
+    wanted = ["validate", *[s for s in STEP_ORDER if (s in steps or (write and s == "changes")) and s != "validate"]]
     tick = progress or (lambda name: None)
     tick("read")
     if write and hasattr(book, "check_writable"):

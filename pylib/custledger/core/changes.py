@@ -1,0 +1,121 @@
+"""Field-level change log of the Customers sheet (变更记录), between two runs.
+
+Each run that writes keeps a snapshot of every customer's values (as canonical text) and
+compares the current Customers sheet with the previous run's snapshot:
+
+- a customer present in both whose field text differs gives one row per field
+  (customer_id, field key, old text, new text);
+- a customer only in the current sheet gives one row with field ``_added`` (new = its name);
+- a customer only in the snapshot gives one row with field ``_removed`` (old = its name).
+
+Customers are matched by customer_id (trimmed; blank ids are ignored; of duplicated ids the
+first row counts — validation reports the duplicate). Values are compared as canonical text,
+so a cell retyped with the same value (2026-1-5 vs 2026-01-05, 10000 vs 10,000.00) is not a
+change. Rows come out by customer_id, then the schema's field order (added/removed first).
+``when`` and ``who`` are given by the caller: the run detects the change, it cannot know the
+moment of the edit between two runs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+CHANGE_COLUMNS = ["when", "who", "customer_id", "field", "old", "new"]
+ADDED, REMOVED = "_added", "_removed"
+
+
+def _text(series: pd.Series, kind: str) -> pd.Series:
+    """Canonical text of a typed column (blank = "")."""
+    if kind == "date":
+        s = pd.to_datetime(series, errors="coerce")
+        return pd.Series(np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d")), index=series.index, dtype=object)
+    if kind in ("money", "price"):  # integer cents -> units with two decimals, never via float
+        cents = pd.to_numeric(series, errors="coerce")
+        out = pd.Series("", index=series.index, dtype=object)
+        ok = cents.notna()
+        c = cents[ok].astype("int64")
+        sign = np.where(c < 0, "-", "")
+        a = c.abs()
+        out[ok] = pd.Series(sign, index=c.index) + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
+        return out
+    s = series.astype(object)
+    blank = s.isna()
+    out = s.where(blank, s.astype(str).str.strip())
+    return out.where(~blank, "").astype(object)
+
+
+def customer_text(customers: pd.DataFrame, kinds: dict) -> pd.DataFrame:
+    """Typed Customers frame -> text frame indexed by customer_id, one column per field in
+    ``kinds`` (field key -> schema kind), in that order."""
+    ids = _text(customers["customer_id"], "id") if "customer_id" in customers else pd.Series(dtype=object)
+    cols = {k: (_text(customers[k], kind) if k in customers else pd.Series("", index=customers.index, dtype=object))
+            for k, kind in kinds.items() if k != "customer_id"}
+    frame = pd.DataFrame(cols, index=customers.index)
+    frame.index = pd.Index(ids.to_numpy(), name="customer_id")
+    frame = frame[frame.index != ""]
+    return frame[~frame.index.duplicated(keep="first")]
+
+
+def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
+    """Text frame -> the snapshot sheet's rows: customer_id, fields (JSON of the non-blank
+    fields). One cell per customer keeps the sheet small and survives new schema fields."""
+    records = text.to_dict(orient="records")
+    fields = [json.dumps({k: v for k, v in r.items() if v != ""}, ensure_ascii=False, sort_keys=True)
+              for r in records]
+    return pd.DataFrame({"customer_id": list(text.index), "fields": fields})
+
+
+def decode_snapshot(snap: pd.DataFrame, columns) -> pd.DataFrame:
+    """The snapshot sheet read back -> text frame like ``customer_text`` (unreadable JSON:
+    that customer's fields read as blank, so its values show as changes rather than vanish)."""
+    rows = []
+    ids = []
+    for cid, blob in zip(snap.get("customer_id", []), snap.get("fields", [])):
+        if not isinstance(cid, str) or not cid.strip():
+            continue
+        try:
+            values = json.loads(blob) if isinstance(blob, str) and blob else {}
+        except ValueError:
+            values = {}
+        if not isinstance(values, dict):
+            values = {}
+        ids.append(cid.strip())
+        rows.append({k: str(values.get(k, "")) for k in columns})
+    frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(ids, name="customer_id"), dtype=object)
+    return frame[~frame.index.duplicated(keep="first")]
+
+
+def compare(previous: pd.DataFrame, current: pd.DataFrame, when: str, who: str) -> pd.DataFrame:
+    """Changes rows (CHANGE_COLUMNS) from the previous text frame to the current one."""
+    fields = [c for c in current.columns]
+    prev = previous.reindex(columns=fields).fillna("").astype(object)
+    both = current.index.intersection(prev.index, sort=False)
+    parts = []
+    added = current.index.difference(prev.index, sort=False)
+    removed = prev.index.difference(current.index, sort=False)
+    name_now = current["name"] if "name" in current else pd.Series("", index=current.index)
+    name_before = prev["name"] if "name" in prev else pd.Series("", index=prev.index)
+    if len(added):
+        parts.append(pd.DataFrame({"customer_id": added, "field": ADDED, "old": "",
+                                   "new": name_now.reindex(added).to_numpy(), "_order": -1}))
+    if len(removed):
+        parts.append(pd.DataFrame({"customer_id": removed, "field": REMOVED,
+                                   "old": name_before.reindex(removed).to_numpy(), "new": "", "_order": -1}))
+    if len(both):
+        cur, old = current.loc[both], prev.loc[both]
+        for order, f in enumerate(fields):  # a loop over fields, each one vectorized over customers
+            diff = cur[f].to_numpy() != old[f].to_numpy()
+            if diff.any():
+                parts.append(pd.DataFrame({"customer_id": both[diff], "field": f, "old": old[f].to_numpy()[diff],
+                                           "new": cur[f].to_numpy()[diff], "_order": order}))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS})
+    out = pd.concat(parts, ignore_index=True)
+    out["customer_id"] = out["customer_id"].astype(object)
+    out = out.sort_values(["customer_id", "_order"], kind="stable").drop(columns="_order")
+    out.insert(0, "who", who)
+    out.insert(0, "when", when)
+    return out[CHANGE_COLUMNS].reset_index(drop=True).astype(object)

@@ -1,0 +1,122 @@
+"""Changes 变更记录: every run that writes logs what changed in Customers since the last run.
+
+The previous run's values live in the very hidden sheet ``_snapshot`` (one row per customer:
+customer_id and a JSON of its fields as text); this step compares Customers with it
+(core/changes.py), appends the new rows below the Changes rows read back from the workbook,
+and rewrites ``_snapshot`` with the current values. The first run only takes the snapshot.
+
+``when`` is the run's time (the run notices the change; the edit happened since the previous
+run). ``who`` is the workbook's last author as its document properties tell
+(docProps/core.xml ``lastModifiedBy``, else ``creator``: the person who last saved it in
+Excel — custledger's own saves leave those properties alone), else the OS user.
+
+Nothing is lost: when the book in hand did not read the Changes or ``_snapshot`` sheets that
+the workbook has (an adapter that skips generated sheets), neither is rewritten. Neither sheet
+is ever part of an export (ops/export.py copies input sheets only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import getpass
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.changes import ADDED, CHANGE_COLUMNS, REMOVED, compare, customer_text, decode_snapshot, encode_snapshot
+from ..core.load import generated_frame
+from ..render.sheets import sheet_out
+from ..schema import msg, norm_header, output_enum_label, output_sheet_name, sheet
+from .pipeline import Run, step
+
+
+def workbook_author(path) -> str:
+    """lastModifiedBy (else creator) from the package's docProps/core.xml; "" if unknown."""
+    if not path:
+        return ""
+    try:
+        from defusedxml import ElementTree as ET
+
+        with zipfile.ZipFile(Path(path)) as zf:
+            info = zf.getinfo("docProps/core.xml")
+            if info.file_size > 1 << 20:
+                return ""
+            root = ET.fromstring(zf.read(info))
+    except Exception:  # no properties part, damaged, or refused by defusedxml: unknown
+        return ""
+    found = {}
+    for el in root:
+        found[el.tag.rsplit("}", 1)[-1]] = (el.text or "").strip()
+    return found.get("lastModifiedBy") or found.get("creator") or ""
+
+
+def who_ran(run: Run) -> str:
+    author = workbook_author(getattr(run.book, "path", None))
+    if author:
+        return author
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (some services)
+        return ""
+
+
+def _present(raw, key: str) -> tuple[bool, bool]:
+    """(the workbook has the generated sheet, the book read it)."""
+    names = {norm_header(output_sheet_name(key, lang)) for lang in ("zh", "en")}
+    has = any(norm_header(n) in names for n in getattr(raw, "sheet_names", ()))
+    read = any(norm_header(n) in names for n in getattr(raw, "sheets", {}))
+    return has, read
+
+
+@step("changes")
+def changes_step(run: Run) -> None:
+    loaded = run.validation.loaded
+    raw = loaded.raw
+    if any(has and not read for has, read in (_present(raw, "changes"), _present(raw, "snapshot"))):
+        return  # this book did not hand us the log: never rewrite what we could not read
+    spec = sheet("customers")
+    kinds = {f.key: f.kind for f in spec.fields}
+    current = customer_text(loaded.sheets["customers"].frame, kinds)
+    fields = [k for k in kinds if k != "customer_id"]
+
+    prev_snap = generated_frame(raw, "snapshot")
+    new = pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS})
+    if prev_snap is not None:
+        previous = decode_snapshot(prev_snap, fields)
+        new = compare(previous, current, dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), who_ran(run))
+        labels = {f.key: f.label(run.lang) for f in spec.fields}
+        labels.update({ADDED: output_enum_label("change", "added", run.lang),
+                       REMOVED: output_enum_label("change", "removed", run.lang)})
+        new["field"] = new["field"].map(lambda k: labels.get(k, k))
+
+    before = generated_frame(raw, "changes")
+    if before is not None:
+        before = before.reindex(columns=CHANGE_COLUMNS).astype(object).where(before.notna(), "")
+        log = pd.concat([before, new], ignore_index=True) if len(new) else before
+    else:
+        log = new
+    run.add(sheet_out("changes", log, run.lang, note=run.note()))
+    run.add(_hidden(sheet_out("snapshot", encode_snapshot(current), run.lang, table="")))
+    run.summary["changes"] = len(new)
+    if len(new):
+        run.notes.append(msg("changes_recorded", run.lang, count=len(new)))
+
+
+def _hidden(out):
+    """The snapshot sheet, drawn as a plain header + rows and made very hidden (file writer);
+    writers that cannot draw write the tabular fallback."""
+
+    def draw(wb, ws, fmts):
+        for j, h in enumerate(out.headers):
+            ws.write_string(0, j, str(h))
+        cols = [out.data[j].tolist() for j in range(len(out.headers))]
+        for i in range(len(out.data)):
+            for j, col in enumerate(cols):
+                v = col[i]
+                if isinstance(v, str) and v:
+                    ws.write_string(i + 1, j, v)
+        ws.very_hidden()
+
+    return dataclasses.replace(out, draw=draw)
