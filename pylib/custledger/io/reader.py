@@ -106,7 +106,10 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
             raise LedgerError("sheet_unreadable", sheet=name, detail=str(exc).splitlines()[0][:200]) from None
         col0 = cols[0].absolute_index if cols else 0
         frame.columns = range(frame.shape[1])
-        row0 = _first_value_row(path, name) if len(frame) else 1
+        try:
+            row0 = _first_value_row(path, name) if len(frame) else 1
+        except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
+            raise LedgerError("sheet_unreadable", sheet=name, detail=_first_line(exc)) from None
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
 
@@ -240,20 +243,25 @@ def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS
     write). Anything else — a cell or row without ``r``, namespace-prefixed elements, quotes
     the fast pass does not read — or a box over the limit is measured again by a slower pass
     that follows calamine's own rules (implicit positions, only cells holding a value)."""
-    part = part or sheet_part(path, sheet_name)
-    if part is None:
-        return
-    with zipfile.ZipFile(path) as zf:
-        try:
+    try:
+        part = part or sheet_part(path, sheet_name)
+        if part is None:
+            return
+        with zipfile.ZipFile(path) as zf:
             box = _box_fast(zf, part)
             if box is None or _area(box) > limit:
                 box = _box_exact(zf, part)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError):
-            return  # a damaged part: calamine reports it
+    except Exception as exc:  # damaged (CRC, bad XML in workbook.xml, missing part): unmeasured = unread
+        raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=_first_line(exc)) from None
     if box is not None and _area(box) > limit:
         r0, r1, c0, c1 = box
         ref = f"{_col_name(c0)}{r0}:{_col_name(c1)}{r1}"
         raise LedgerError("sheet_too_large", sheet=sheet_name, ref=ref, cells=f"{_area(box):,}", limit=f"{limit:,}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _area(box) -> int:
