@@ -230,3 +230,19 @@ def test_backups_rotate_keeping_the_last_n_from_settings(tmp_path):
     backups = sorted(safe.backup_dir(p).iterdir())
     assert len(backups) == 3
     assert [digest(b) for b in backups] == seen[-3:]
+
+
+def test_reliability_doc_names_only_tests_that_exist():
+    """docs/reliability.md stays current: every test its table names is defined in tests/."""
+    import re
+
+    doc = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith("| ") and "`test_" in line]
+    named = {n for line in rows for n in re.findall(r"`(test_\w+)`", line.split(" | ")[1])}
+    assert len(named) >= 25
+    defined = set()
+    for f in (ROOT / "tests").glob("test_*.py"):
+        defined |= set(re.findall(r"^def (test_\w+)\(", f.read_text(encoding="utf-8"), re.M))
+    assert named - defined == set(), "docs/reliability.md names tests that do not exist"
+    for line in rows:
+        assert line.rstrip(" |").endswith("none"), f"data lost must be none: {line}"
