@@ -380,7 +380,11 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", "cannot decode the bank file as UTF-8 or GBK/GB18030 text, "
                 "and it is not an Excel workbook")])
-        candidates = [(name, _text_rows(text))]
+        try:
+            candidates = [(name, _text_rows(text))]
+        except csv.Error as exc:  # a field over csv's 128 KB limit, a stray quote or CR: not a bank export
+            return BankRead(_empty_lines(), [_problem(
+                name, None, None, "", f"the bank file is not readable as CSV ({exc}); export it again")])
 
     for sheet, rows in candidates:
         found = _find_header(rows)
