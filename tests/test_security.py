@@ -256,3 +256,11 @@ def test_bank_xlsx_with_a_far_cell_is_refused_not_crashing(ledger, tmp_path):
     evil = _sheet_edit(ledger, tmp_path / "bank.xlsx", lambda d: d.replace(b"</sheetData>", far, 1))
     problems = read_bank_file(evil).problems
     assert problems and problems[0]["severity"] == "error" and "spans" in problems[0]["problem"]
+
+
+def test_csv_with_an_oversized_field_or_stray_cr_is_a_problem_not_a_crash(tmp_path):
+    p = tmp_path / "bank.csv"
+    for body in (b'2026-10-01,"' + b"x" * 200_000 + b"\n", "2026-10-01,a\rb,1\n".encode()):
+        p.write_bytes("交易日期,对方户名,收入金额\n".encode() + body)
+        problems = read_bank_file(p).problems  # found by test_fuzz_readers: csv.Error escaped
+        assert problems[0]["severity"] == "error" and "not readable as CSV" in problems[0]["problem"]
