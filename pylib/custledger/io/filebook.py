@@ -31,6 +31,8 @@ class WriteInfo:
 
 
 class FileBook:
+    reads_change_log = True  # read() hands back Changes and _snapshot (ops/changes.py appends to them)
+
     def __init__(self, path: Path, out: Path | None = None, force: bool = False, wait: float = 30.0):
         self.path = Path(path)
         self.out = Path(out) if out else None

@@ -10,8 +10,10 @@ run). ``who`` is the workbook's last author as its document properties tell
 (docProps/core.xml ``lastModifiedBy``, else ``creator``: the person who last saved it in
 Excel — custledger's own saves leave those properties alone), else the OS user.
 
-Nothing is lost: when the book in hand did not read the Changes or ``_snapshot`` sheets that
-the workbook has (an adapter that skips generated sheets), neither is rewritten. Neither sheet
+Nothing is lost: the step runs only with a book adapter that says it reads both sheets back
+(``reads_change_log``: io/filebook.FileBook does; the xlwings adapter does not yet), and even
+then, when the book in hand did not read a Changes or ``_snapshot`` sheet the workbook has,
+neither is rewritten. Neither sheet
 is ever part of an export (ops/export.py copies input sheets only).
 """
 
@@ -72,6 +74,8 @@ def _present(raw, key: str) -> tuple[bool, bool]:
 
 @step("changes")
 def changes_step(run: Run) -> None:
+    if not getattr(run.book, "reads_change_log", False):
+        return  # an adapter that does not read Changes/_snapshot back would lose the log
     loaded = run.validation.loaded
     raw = loaded.raw
     if any(has and not read for has, read in (_present(raw, "changes"), _present(raw, "snapshot"))):
