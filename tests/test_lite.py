@@ -20,7 +20,7 @@ from custledger import ops
 from custledger.io import xlsm
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
-from xlremote import apply_actions, displayed, filled_cells, cf_marked_cells, remote_book, xl_license  # noqa: F401
+from xlremote import LoglessFileBook, apply_actions, displayed, filled_cells, cf_marked_cells, remote_book, xl_license  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "pylib" / "custledger" / "lite" / "main.py"
@@ -81,7 +81,7 @@ def test_every_button_is_bound_to_the_shipped_shapes(lite):
 def test_validate_script_writes_what_the_cli_writes(lite, ledger, tmp_path):
     cli = tmp_path / "cli.xlsx"
     shutil.copyfile(ledger, cli)
-    want = ops.run(FileBook(cli), ["validate"])
+    want = ops.run(LoglessFileBook(cli), ["validate"])
     book = remote_book(ledger, "Office.js")
     lite.validate(book)
     out = tmp_path / "lite.xlsx"

@@ -25,7 +25,7 @@ from custledger.io.template import build_ledger
 from custledger.io.xlbook import (REGISTER, XlBook, caps_of, cell_text, excel_text, mark_rectangles,
                                   number_text)
 from custledger.io.xlsxpatch_marks import combine
-from xlremote import (BASIC_ACTIONS, xl_license, apply_actions, cf_marked_cells, displayed, filled_cells, link_targets,
+from xlremote import (LoglessFileBook, BASIC_ACTIONS, xl_license, apply_actions, cf_marked_cells, displayed, filled_cells, link_targets,
                       payload, remote_book)
 
 GENERATED = ("校验结果", "Problems")
@@ -84,7 +84,7 @@ def odd_ledger(tmp_path_factory) -> Path:
 
 def _cli(src: Path, dst: Path, steps=("validate",), **options):
     shutil.copyfile(src, dst)
-    return ops.run(FileBook(dst), list(steps), **options)
+    return ops.run(LoglessFileBook(dst), list(steps), **options)
 
 
 def _xl(src: Path, dst: Path, client: str, steps=("validate",), caps=None, **options):

@@ -367,3 +367,16 @@ def cf_marked_cells(ws) -> dict:
                         for c in range(c0, c1 + 1):
                             out[f"{get_column_letter(c)}{r}"] = (rgb or "")[-6:].upper()
     return out
+
+
+class LoglessFileBook:
+    """FileBook as the command line uses it, minus the change log (ops/changes.py), which the
+    xlwings route does not keep yet (XlBook.reads_change_log is False): so both routes are
+    asked for the same sheets when their results are compared."""
+
+    def __new__(cls, path, **kw):
+        from custledger.io.filebook import FileBook
+
+        book = FileBook(path, **kw)
+        book.reads_change_log = False
+        return book

@@ -257,13 +257,17 @@ def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", he
 
 @app.command()
 def export(path: Path, out: Optional[Path] = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
-           password_file: Optional[Path] = typer.Option(None, "--password-file", help="Read the password from this file."),
+           password_file: Optional[Path] = typer.Option(None, "--password-file",
+                                                        help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
            as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
-    from .ops.export import export as do_export
+    from .ops.export import export_cli
 
-    result = _guard(lambda: do_export(path, out=out, encrypt=encrypt, password_file=password_file))
-    typer.echo(json.dumps({"file": str(result)}, ensure_ascii=False) if as_json else str(result))
+    result = _guard(lambda: export_cli(path, out=out, encrypt=encrypt, password_file=password_file))
+    if as_json:
+        typer.echo(json.dumps({"file": str(result.path)}, ensure_ascii=False))
+    else:
+        typer.echo(result.message(_lang()))
 
 
 def main() -> None:  # console script entry point
