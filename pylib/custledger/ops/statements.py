@@ -40,7 +40,8 @@ def ledger_path(run: Run) -> Path:
     Lite) a placeholder in the temp folder, so that files never land in the working folder."""
     book = getattr(run, "book", None)
     # the workbook being written (--out copy or the ledger): links from it are relative to it
-    for cand in (run.options.get("ledger_path"), getattr(book, "target", None), getattr(book, "path", None)):
+    file_target = getattr(book, "target", None) if hasattr(book, "path") else None  # a file book only
+    for cand in (run.options.get("ledger_path"), file_target, getattr(book, "path", None)):
         if cand:
             return Path(cand).absolute()
     fullname = getattr(getattr(book, "book", None), "fullname", None)  # xlwings: "Book1" until saved
