@@ -88,3 +88,19 @@ def test_running_the_close_twice_gives_the_same_content(demo_dir, tmp_path):
     assert generated_parts(ledger) == first
     with zipfile.ZipFile(ledger) as zf:
         assert len(zf.namelist()) == size1           # sheets replaced, not added again
+
+
+def test_statements_as_sheets_for_xlwings_lite(demo_dir, tmp_path):
+    """No file system in xlwings Lite: the statements become sheets (summary + lines)."""
+    src, _, month = demo_dir
+    ledger = tmp_path / src.name
+    shutil.copy(src, ledger)
+    ops.run(FileBook(ledger), ["statements"], month=month, as_sheets=True, allow_errors=True)
+    assert not (tmp_path / f"{ledger.stem}_statements").exists()
+    summary = table(ledger, "对账单汇总").set_index("客户编号")
+    lines = table(ledger, "对账单明细")
+    for cid, rows in lines.groupby("客户编号", sort=False):
+        kinds = rows["类型"].tolist()
+        assert kinds[0] == "期初余额" and kinds[-1] == "期末余额"
+        assert Decimal(str(rows["余额"].iloc[-1])) == Decimal(str(summary.loc[cid, "期末余额"]))
+        assert Decimal(str(rows["余额"].iloc[0])) == Decimal(str(summary.loc[cid, "期初余额"]))

@@ -25,6 +25,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from ..core.errors import LedgerError
 from ..core.statements import month_bounds, month_statements
 from ..render.build_templates import FILES, shipped
@@ -88,6 +90,9 @@ def statements_step(run: Run) -> None:
                           basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc)
     run.frames["statements"] = ms
 
+    if run.options.get("as_sheets"):  # xlwings Lite: no file system, the statements become sheets
+        _as_sheets(run, ms)
+        return
     ledger = ledger_path(run)
     folder = Path(run.options.get("dir") or ledger.parent / f"{ledger.stem}_statements" / ms.month)
     issued = run.as_of.date()  # the run's reference day: the same run gives the same files
@@ -110,3 +115,28 @@ def statements_step(run: Run) -> None:
     run.summary.update(statements=len(paths), statements_dir=str(folder), statement_pdfs=len(pdfs))
     if run.as_of < end:
         run.notes.append(msg("statement_month_open", run.lang, month=ms.month, as_of=f"{run.as_of:%Y-%m-%d}"))
+
+
+def statement_lines(ms) -> pd.DataFrame:
+    """Every customer's statement as rows: an opening row, the month's documents with the
+    running balance, a closing row — what a person filters by customer and prints."""
+    summary = ms.summary
+    names = dict(zip(summary["customer_id"], summary["name"]))
+    end = pd.Timestamp(month_bounds(ms.month)[1])
+    start = pd.Timestamp(month_bounds(ms.month)[0])
+    opening = summary.assign(date=start, kind="opening", doc_no="", due_date=pd.NaT, debit=pd.NA, credit=pd.NA,
+                             balance=summary["opening"], memo="", _o=0)
+    closing = summary.assign(date=end, kind="closing", doc_no="", due_date=pd.NaT, debit=pd.NA, credit=pd.NA,
+                             balance=summary["closing"], memo="", _o=2)
+    body = ms.lines.assign(_o=1)
+    cols = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo", "_o"]
+    out = pd.concat([opening[cols], body[cols], closing[cols]], ignore_index=True)
+    out["_n"] = range(len(out))
+    out = out.sort_values(["customer_id", "_o", "_n"], kind="stable").drop(columns=["_o", "_n"])
+    return out.assign(name=out["customer_id"].map(names), period=ms.month).reset_index(drop=True)
+
+
+def _as_sheets(run: Run, ms) -> None:
+    run.add(sheet_out("statements", ms.summary, run.lang, note=run.note()))
+    run.add(sheet_out("statement_lines", statement_lines(ms), run.lang, note=run.note()))
+    run.summary.update(statements=len(ms.summary))

@@ -56,9 +56,10 @@ def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
         return series.map(lambda v: None if v is None or pd.isna(v) else float(v))
     if fmt == "bool":
         return series.map(lambda v: output_enum_label("bool", "true" if bool(v) and not pd.isna(v) else "false", lang))
-    if fmt == "enum":
+    if fmt == "enum" or fmt.startswith("enum:"):  # "enum:NAME" names the enum when the column key does not
+        enum = fmt[5:] or column
         return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
-                          else output_enum_label(column, v, lang))
+                          else output_enum_label(enum, v, lang))
     return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
 
 
@@ -71,7 +72,7 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
         src = frame[ckey] if ckey in frame.columns else pd.Series([None] * len(frame), index=frame.index)
         data[i] = _display(src, fmt, ckey, lang).reset_index(drop=True)
         headers.append(label)
-        formats.append(fmt)
+        formats.append(fmt.split(":")[0])
         widths.append(_width(label, fmt))
     link_pos = {}
     for ckey, targets in (links or {}).items():
