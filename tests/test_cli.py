@@ -157,3 +157,34 @@ def test_encrypted_workbook_refused(ledger, tmp_path):
 
 def test_bad_as_of_option(ledger):
     assert_refused(cli("validate", ledger, "--as-of", "2026-02-30"), "--as-of")
+
+
+def test_a_part_the_writer_cannot_replace_sends_results_elsewhere(ledger):
+    """A chartsheet named like a generated sheet cannot be replaced: the ledger stays as it is,
+    the results go to a workbook of their own, and the user is told (DESIGN.md, Reliability)."""
+    wb = openpyxl.load_workbook(ledger)
+    wb.create_chartsheet("校验结果")
+    wb.save(ledger)
+    before = digest(ledger)
+    res = cli("validate", ledger)
+    assert res.returncode == 0, res.stderr
+    assert digest(ledger) == before
+    alt = ledger.with_name(f"{ledger.stem}.custledger-results.xlsx")
+    assert "校验结果" in openpyxl.load_workbook(alt).sheetnames
+    assert alt.name in res.stdout and "无法保留" in res.stdout
+
+
+def test_read_only_ledger_refused_even_for_root(ledger, monkeypatch):
+    """chmod does not stop root (CI): the check itself is exercised by making os.access say no."""
+    from typer.testing import CliRunner
+
+    from custledger import cli as cli_mod
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if (mode == os.W_OK and str(p) == str(ledger))
+                        else real(p, mode))
+    before = digest(ledger)
+    res = CliRunner().invoke(cli_mod.app, ["validate", str(ledger)])
+    assert res.exit_code == 2
+    assert "只读" in res.output and "Traceback" not in res.output
+    assert digest(ledger) == before

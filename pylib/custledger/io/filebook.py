@@ -28,6 +28,7 @@ class WriteInfo:
     backup: Path | None
     sheets: tuple
     marks: int
+    note: str = ""          # said to the user: e.g. results written elsewhere, and why
 
 
 class FileBook:
@@ -38,6 +39,7 @@ class FileBook:
         self.out = Path(out) if out else None
         self.force = force
         self.wait = wait
+        self.lang = "zh"          # the workbook's language, for notes; set by the run
 
     @property
     def target(self) -> Path:
@@ -61,7 +63,8 @@ class FileBook:
     def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
               protect: bool = True, appends=()) -> WriteInfo:
         """``appends``: (sheet name, SheetLayout, frame) rows to add at the end of an input sheet."""
-        from .xlsxpatch import patch_workbook
+        from .xlsxpatch import XlsxPatchError, patch_workbook
+        from .xlsxpatch_errors import UnsafePackageError
 
         self.check_writable()
         target = self.target
@@ -81,10 +84,43 @@ class FileBook:
         except LedgerError:
             _remove(tmp)
             raise
+        except UnsafePackageError as exc:
+            _remove(tmp)
+            raise LedgerError("save_failed", detail=str(exc).splitlines()[0][:300]) from exc
+        except XlsxPatchError as exc:
+            # a structure this writer cannot keep or change safely: the ledger stays as it is and
+            # the results go to a workbook of their own beside it (DESIGN.md, Reliability)
+            _remove(tmp)
+            alt = target.with_name(f"{target.stem}.custledger-results.xlsx")
+            write_standalone(alt, outs, big)
+            from ..schema import msg
+            note = msg("would_drop_parts", self.lang, path=self.path.name, parts=str(exc).splitlines()[0][:200],
+                       out=alt.name)
+            return WriteInfo(target=alt, backup=None, sheets=tuple(o.name for o in outs), marks=0, note=note)
         except Exception as exc:  # the original is untouched: say why in one line
             _remove(tmp)
             raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
         return WriteInfo(target=target, backup=backup, sheets=tuple(o.name for o in outs), marks=len(marks))
+
+
+def write_standalone(path: Path, outs: list[SheetOut], big: bool) -> Path:
+    """The generated sheets alone in a new workbook (atomic: temp file, then rename)."""
+    import xlsxwriter
+
+    from .xlsxsheets import WORKBOOK_OPTIONS
+
+    tmp = safe.temp_path(path)
+    try:
+        wb = xlsxwriter.Workbook(str(tmp), {**WORKBOOK_OPTIONS, "constant_memory": big})
+        fmts = Formats(wb)
+        for o in outs:
+            write_sheet_out(wb, o, fmts, protect=True, constant_memory=big)
+        wb.close()
+        safe.commit(tmp, path, None, 0)
+    except Exception:
+        _remove(tmp)
+        raise
+    return path
 
 
 def _remove(p: Path) -> None:

@@ -154,9 +154,13 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
         tick("write")
         sheets = validation.loaded.sheets
         clear = [ts.name for ts in sheets.values() if ts.name]
+        if hasattr(book, "lang"):
+            book.lang = r.lang
         appends = _appends(r)
         extra = {"appends": appends} if appends else {}  # adapters without bank import stay simple
         info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep, **extra)
+        if getattr(info, "note", ""):
+            r.notes.append(info.note)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
     errors = validation.errors
