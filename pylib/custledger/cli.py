@@ -83,7 +83,7 @@ def _run(path: Path, steps, as_of, out, force, as_json, **options) -> None:
 
     try:
         book = FileBook(path, out=out, force=force)
-        with _progress(as_json) as tick:
+        with _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
     except typer.Exit:
         raise
@@ -95,24 +95,37 @@ def _run(path: Path, steps, as_of, out, force, as_json, **options) -> None:
 
 
 class _progress:
-    """A rich spinner naming the current step (silent with --json or when not a terminal)."""
+    """A rich progress bar over the run's stages (read, each step, write); silent with --json or
+    when stderr is not a terminal."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, total: int = 0):
         self.quiet = quiet or not sys.stderr.isatty()
-        self.status = None
+        self.total = total
+        self.progress = None
 
     def __enter__(self):
         if self.quiet:
             return lambda name: None
         from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.status = Console(stderr=True).status("custledger…")
-        self.status.__enter__()
-        return lambda name: self.status.update(f"custledger: {name}…")
+        self.progress = Progress(TextColumn("custledger {task.description:<12}"), BarColumn(),
+                                 TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                 console=Console(stderr=True), transient=True)
+        self.progress.__enter__()
+        task = self.progress.add_task("", total=self.total or None)
+        state = {"first": True}
+
+        def tick(name):
+            if not state["first"]:
+                self.progress.advance(task)
+            state["first"] = False
+            self.progress.update(task, description=name)
+        return tick
 
     def __exit__(self, *exc):
-        if self.status is not None:
-            self.status.__exit__(*exc)
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
         return False
 
 
