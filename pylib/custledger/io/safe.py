@@ -144,6 +144,25 @@ def commit(tmp: Path, target: Path, original: Path | None, keep: int) -> Path | 
     return backup
 
 
+def _try_lock(fh) -> bool:
+    """Take the exclusive lock on an open file without waiting (flock; msvcrt on Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        import msvcrt
+
+        try:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def run_lock(path: Path, wait: float = 30.0):
     """Exclusive per-ledger lock across processes; refuses after ``wait`` seconds."""
@@ -154,31 +173,11 @@ def run_lock(path: Path, wait: float = 30.0):
         yield  # read-only folder: nothing will be written there anyway
         return
     try:
-        try:
-            import fcntl
-        except ImportError:  # Windows: msvcrt locking
-            import msvcrt
-
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise LedgerError("ledger_busy", path=str(path)) from None
-                    time.sleep(0.2)
-            yield
-            return
         deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise LedgerError("ledger_busy", path=str(path)) from None
-                time.sleep(0.2)
+        while not _try_lock(fh):
+            if time.monotonic() > deadline:
+                raise LedgerError("ledger_busy", path=str(path))
+            time.sleep(0.2)
         yield
     finally:
         fh.close()
