@@ -61,6 +61,11 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
         ws.write_string(0, j, str(h), header_fmt)
     ws.set_row(0, 30)
     ws.freeze_panes(1, 0)
+    # printable as a report: landscape, one page wide, the header repeated on every page
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
     if out.note:
         ws.write_comment(0, 0, out.note, {"x_scale": 3, "y_scale": 1.5})
     col_fmts = [fmts.get(k) if k in FORMATS else None for k in out.formats]

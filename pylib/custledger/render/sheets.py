@@ -73,7 +73,7 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
         data[i] = _display(src, fmt, ckey, lang).reset_index(drop=True)
         headers.append(label)
         formats.append(fmt.split(":")[0])
-        widths.append(_width(label, fmt))
+        widths.append(_width(label, fmt, data[i]))
     link_pos = {}
     for ckey, targets in (links or {}).items():
         for i, (k, _, _) in enumerate(cols):
@@ -85,10 +85,19 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
                     widths=widths, note=note)
 
 
-def _width(label: str, fmt: str) -> float:
-    wide = sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
-    base = {"money": 14, "date": 12, "link": 10, "text": 14}.get(fmt, 10)
-    return float(max(base, wide + 3))
+def _text_width(text: str) -> int:
+    """Display width in Excel character units: CJK and full-width characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _width(label: str, fmt: str, values: pd.Series | None = None, sample: int = 500) -> float:
+    """Column width from the header and the first values (money and dates by their format)."""
+    base = {"money": 14, "date": 11, "link": 10, "pct": 8, "int": 6}.get(fmt, 8)
+    widest = _text_width(label)
+    if values is not None and fmt in ("text", "enum", "link") and len(values):
+        widest = max(widest, max(_text_width(str(v)) for v in values.iloc[:sample].tolist() if v is not None))
+    cap = 28 if fmt == "link" else 60   # file names are long; the link still opens them
+    return float(min(max(base, widest + 2), cap))
 
 
 def run_note(lang: str, as_of: dt.date, extra: str = "") -> str:
