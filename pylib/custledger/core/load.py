@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..schema import input_sheets, norm_header, outputs, sheet
+from ..schema import input_sheets, norm_header, output_sheet_name, outputs, sheet
 from .errors import LedgerError
 from .model import Settings
 from .parse import SheetLayout, col_letter, locate_header, match_sheet_names, parse_sheet, problem
@@ -45,6 +45,18 @@ def generated_sheet_names() -> set[str]:
     for s in outputs()["sheets"].values():
         names.update({s["zh"], s["en"]})
     return names
+
+
+READ_BACK = ("bank",)                       # generated sheets a person edits: Bank (confirm_id)
+CHANGE_LOG = ("changes", "snapshot")        # generated sheets the change log appends to
+
+
+def sheet_reader(read_back=READ_BACK):
+    """want(name) for a book adapter's read: the input sheets (every sheet that is not
+    generated) plus the generated sheets in ``read_back``."""
+    keep = {norm_header(output_sheet_name(k, lang)) for k in read_back for lang in ("zh", "en")}
+    skip = {norm_header(n) for n in generated_sheet_names()} - keep
+    return lambda name: norm_header(name) not in skip
 
 
 def assign_sheets(names) -> dict:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import LedgerError
-from ..core.load import generated_sheet_names
+from ..core.load import CHANGE_LOG, READ_BACK, sheet_reader
 from ..render.sheets import SheetOut
-from ..schema import norm_header, output_sheet_name
 from . import safe
 from .reader import RawBook, check_ledger_file, read_book
 from .xlsxsheets import Formats, write_sheet_out
@@ -47,10 +46,7 @@ class FileBook:
 
     def read(self) -> RawBook:
         # generated sheets read back: Bank (confirmations), Changes and _snapshot (the change log)
-        keep_generated = {norm_header(output_sheet_name(k, lang)) for k in ("bank", "changes", "snapshot")
-                          for lang in ("zh", "en")}
-        generated = {norm_header(n) for n in generated_sheet_names()} - keep_generated
-        return read_book(self.path, want=lambda name: norm_header(name) not in generated)
+        return read_book(self.path, want=sheet_reader(READ_BACK + CHANGE_LOG))
 
     def session(self):
         """Held for a whole run: one run at a time per ledger (see safe.run_lock)."""

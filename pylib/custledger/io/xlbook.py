@@ -38,10 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.load import generated_sheet_names
+from ..core.load import sheet_reader
 from ..core.parse import col_letter
 from ..render.sheets import FORMATS, SheetOut
-from ..schema import norm_header, output_sheet_name
 from .reader import RawBook, RawSheet
 from .xlsxpatch_marks import FILL, combine
 
@@ -262,8 +261,7 @@ class XlBook:
         return self._raw
 
     def _read(self) -> RawBook:
-        keep_generated = {norm_header(output_sheet_name("bank", lang)) for lang in ("zh", "en")}
-        generated = {norm_header(n) for n in generated_sheet_names()} - keep_generated
+        want = sheet_reader()
         names, sheets = [], {}
         for sheet in self.book.sheets:
             name = sheet.name
@@ -271,7 +269,7 @@ class XlBook:
             if name == REGISTER:
                 self._register = self._read_register(sheet)
                 continue
-            if norm_header(name) in generated:
+            if not want(name):
                 continue
             rng = sheet.used_range
             values = rng.options(ndim=2).value          # the one bulk read of this sheet
