@@ -11,7 +11,7 @@ import pytest
 from custledger.core.aging import OVERDUE_COLUMNS
 from custledger.core.model import Settings
 from custledger.ops.letters import write_letters
-from custledger.render.build_templates import documents
+from custledger.schema import documents
 from custledger.render.letter import letter_records, render_letters, tone_level
 
 AS_OF = dt.date(2026, 10, 31)

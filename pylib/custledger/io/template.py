@@ -17,41 +17,13 @@ import xlsxwriter
 
 from ..core.parse import enum_lookup
 from ..core.settings import settings_rows
-from ..schema import norm_header, sheet
+from ..schema import documents, msg, norm_header, sheet
 from .xlsxsheets import WORKBOOK_OPTIONS
 
 DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
 MIN_ROWS = 2000          # validations and formats reach at least this far below the header
 HOME = {"zh": "首页", "en": "Home"}
 KIND_FORMAT = {"money": "#,##0.00", "price": "#,##0.00##", "date": "yyyy-mm-dd", "int": "0", "number": "General"}
-
-WORKFLOW = {
-    "zh": [
-        ("客户台账 · 每月工作流程", "title"),
-        ("1. 在「客户档案」「销售单据」「回款记录」「跟进记录」中录入或粘贴数据(表头可用中文、英文或字段名,列顺序不限)。", ""),
-        ("2. 点击「校验」:问题列在「校验结果」表,出错的单元格标红并附批注;改正后再次校验,标记自动消失。", ""),
-        ("3. 导入银行流水并「核销」:收款按 指定单据 → 红字 → 摘要单号 → 金额相等 → 组合 → 先进先出 规则冲抵销售单,结果见「核销明细」「对账余额」。", ""),
-        ("4. 「账龄」:生成「账龄分析」「逾期清单」和催款函。", ""),
-        ("5. 「分级」「提醒」「客户卡」:ABC/RFM 分级、信用评级、到期/合同/生日/回访提醒。", ""),
-        ("6. 「月结」:一次完成以上全部步骤,并为每位客户生成对账单。", ""),
-        ("生成的表(校验结果、核销明细、对账余额、账龄分析……)每次运行都会重写,请不要在其中录入数据。", "note"),
-        ("基准日、账期、账龄区间等参数在「参数」表中设置。", "note"),
-        ("命令行:custledger close 台账.xlsx --month 2026-10", "note"),
-    ],
-    "en": [
-        ("Customer ledger · monthly workflow", "title"),
-        ("1. Enter or paste data in Customers, Invoices, Receipts and Interactions (headers in Chinese, English or keys, any column order).", ""),
-        ("2. Validate: problems are listed in Problems, and the cells at fault are highlighted with a comment; fix them and validate again.", ""),
-        ("3. Import the bank statement and Reconcile: receipts are applied by explicit target → credit note → memo → exact amount → unique subset → FIFO; see Allocations and Balances.", ""),
-        ("4. Aging: the Aging and Overdue sheets and dunning letters.", ""),
-        ("5. Tiers, Reminders, Card: ABC/RFM tiers, credit grades, due/contract/birthday/follow-up reminders.", ""),
-        ("6. Close: all of the above in one go, plus a statement for every customer.", ""),
-        ("Generated sheets (Problems, Allocations, Balances, Aging, ...) are rewritten on every run: do not enter data there.", "note"),
-        ("As-of date, payment terms, aging buckets and other parameters live in Settings.", "note"),
-        ("Command line: custledger close ledger.xlsx --month 2026-10", "note"),
-    ],
-}
-
 
 def _enum_text(value, field, lang):
     """An enum cell as a person of that language would type it (label), whatever was given."""
@@ -68,7 +40,7 @@ def build_ledger(path: Path, lang: str = "zh", data: dict | None = None, setting
     ``extend(wb, lang)``: called before the workbook is closed (the .xlsm build adds its buttons)."""
     data = data or {}
     wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    wb.set_properties({"title": "客户台账" if lang == "zh" else "Customer ledger", "author": "custledger",
+    wb.set_properties({"title": msg("workbook_title", lang), "author": "custledger",
                        "comments": "Built by custledger from its schema",
                        "created": dt.datetime(2026, 1, 1)})  # fixed: the shipped files are reproducible
     fmt = {
@@ -101,10 +73,10 @@ def _home(wb, lang, fmt):
     ws.set_column(0, 0, 3)
     ws.set_column(1, 1, 110)
     r = 1
-    for text, style in WORKFLOW[lang]:
-        ws.write_string(r, 1, text, fmt.get(style) or fmt["wrap"])
-        r += 2 if style == "title" else 1
-    ws.write_string(r + 1, 1, "按钮区 / Buttons:" if lang == "zh" else "Buttons:", fmt["note"])
+    for line in documents()["home"][lang]:   # the monthly workflow, worded in schema/documents.json
+        ws.write_string(r, 1, line["text"], fmt.get(line["style"]) or fmt["wrap"])
+        r += 2 if line["style"] == "title" else 1
+    ws.write_string(r + 1, 1, msg("home_buttons", lang), fmt["note"])
     ws.set_row(0, 20)
     ws.activate()
 
@@ -136,14 +108,14 @@ def _validation(ws, j, f, lang, reach, sheet_key):
     if f.kind == "enum":
         labels = [f.enum_label(v, lang) for v in f.enum]
         opts.update({"validate": "list", "source": labels, "error_title": title[:32],
-                     "error_message": ("请从下拉列表中选择:" if lang == "zh" else "Choose from the list: ") + "/".join(labels)})
+                     "error_message": msg("dv_choose", lang, choices="/".join(labels))[:250]})
     elif f.kind == "ref" and f.spec.get("x-ref") == "customers.customer_id":
         opts.update({"validate": "list", "source": "=CustomerIDs", "error_title": title[:32],
-                     "error_message": "客户编号须在客户档案中存在" if lang == "zh" else "The customer ID must exist in Customers"})
+                     "error_message": msg("dv_customer", lang)})
     elif f.kind == "date":
         opts.update({"validate": "date", "criteria": "between", "minimum": dt.date(1990, 1, 1),
                      "maximum": dt.date(2100, 12, 31),
-                     "error_message": "请输入日期,如 2026-11-05" if lang == "zh" else "Enter a date, e.g. 2026-11-05"})
+                     "error_message": msg("dv_date", lang)})
     else:
         opts["validate"] = "any"
     ws.data_validation(1, j, reach, j, opts)
@@ -184,7 +156,7 @@ def _settings_sheet(wb, lang, values: dict, fmt):
     meta = spec.schema["x-sheet"]["columns"]
     ws = wb.add_worksheet(spec.name(lang))
     rows = settings_rows()
-    label_head = "名称" if lang == "zh" else "Name"
+    label_head = msg("settings_name", lang)
     headers = [meta["key"][lang], label_head, meta["value"][lang], meta["description"][lang]]
     ws.add_table(0, 0, len(rows), 3, {"name": spec.table, "style": "Table Style Medium 2",
                                       "columns": [{"header": h, "header_format": fmt["header"]} for h in headers]})

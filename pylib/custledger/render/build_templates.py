@@ -23,14 +23,14 @@ The captions (客户名称, 期初余额, …) are plain template text: a user m
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ..schema import documents
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 FILES = {("statement", "zh"): "statement.xlsx", ("statement", "en"): "statement_en.xlsx",
@@ -41,12 +41,6 @@ BLUE, GREY, LIGHT = "#1F4E78", "#595959", "#DDEBF7"
 
 
 @cache
-def documents() -> dict:
-    """schema/documents.json: the wording of statements and letters, zh and en."""
-    with resources.files("custledger.schema").joinpath("documents.json").open("r", encoding="utf-8") as fh:
-        return json.load(fh)
-
-
 def _ref(sheet: str, r0, c0, r1=None, c1=None) -> str:
     ref = xl_rowcol_to_cell(r0, c0, row_abs=True, col_abs=True)
     if r1 is not None:

@@ -24,7 +24,8 @@ import pandas as pd
 from ..core.mask import maybe_mask
 from ..core.money import format_cents
 from ..io.names import unique_names
-from .build_templates import documents, shipped
+from ..schema import documents
+from .build_templates import shipped
 from .statement import _customer_info, _pydates, render_all
 from .template_fill import Money
 

@@ -30,7 +30,8 @@ from ..core.allocate import _ids
 from ..core.mask import maybe_mask
 from ..core.statements import MonthStatements
 from ..io.names import unique_names
-from .build_templates import documents, shipped
+from ..schema import documents
+from .build_templates import shipped
 from .template_fill import Money, fill, read_layout
 
 REGIONS = ("lines", "aging")

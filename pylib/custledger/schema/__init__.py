@@ -160,6 +160,12 @@ def output_enum_label(column: str, value, lang: str) -> str:
 
 
 @cache
+def documents() -> dict:
+    """schema/documents.json: wording of the Home sheet, statements and letters, zh and en."""
+    return _load("documents.json")
+
+
+@cache
 def messages() -> dict:
     return _load("messages.json")
 
