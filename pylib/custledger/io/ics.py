@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..schema import output_enum_label
+from ..schema import msg, output_enum_label
 
 PRODID = "-//custledger//Reminders//EN"
 MAX_OCTETS = 75
@@ -75,9 +75,9 @@ def to_ics(reminders: pd.DataFrame, lang: str = "zh", calendar_name: str = "", s
         summary = f"[{label}] {who}: {subject}" if lang == "en" else f"【{label}】{who}:{subject}"
         desc = [str(action)]
         if amount is not None and not pd.isna(amount):
-            desc.append(("金额 " if lang == "zh" else "Amount ") + _money(amount))
+            desc.append(msg("caption_amount", lang) + _money(amount))
         if owner:
-            desc.append(("负责人 " if lang == "zh" else "Owner ") + str(owner))
+            desc.append(msg("caption_owner", lang) + str(owner))
         desc.append(("客户编号 " if lang == "zh" else "Customer ID ") + str(cid))
         lines += [
             "BEGIN:VEVENT",

@@ -24,7 +24,7 @@ import pandas as pd
 from ..core.mask import maybe_mask
 from ..core.money import format_cents
 from ..io.names import unique_names
-from ..schema import documents
+from ..schema import documents, msg
 from .build_templates import shipped
 from .statement import _customer_info, _pydates, render_all
 from .template_fill import Money
@@ -65,7 +65,7 @@ def letter_content(rec: dict, job: LetterJob) -> tuple[dict, dict, dict]:
     contact = rec["contact"] or rec["name"] or rec["customer_id"]
     fields = {"customer": rec["name"] or rec["customer_id"], "contact": contact, "count": len(rec["items"]),
               "total": total_text, "as_of": job.issued, "company": job.company}
-    caption = {"zh": ("联系人:", "电话:"), "en": ("Contact: ", "Phone: ")}[lang if lang == "zh" else "en"]
+    caption = (msg("caption_contact", lang), msg("caption_phone", lang))
     values = {
         "company_name": job.company, "title": words["title"][lang], "letter_date": job.issued,
         "salutation": words["salutation"][lang].format(**fields),
