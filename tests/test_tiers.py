@@ -635,3 +635,22 @@ def test_speed_200k_invoices():
     assert len(out) == c and out["revenue"].sum() == int(
         np.where(kind == "invoice", amt, -amt)[date > np.datetime64("2023-12-31")].sum())
     assert elapsed < 3.0, elapsed
+
+
+def test_tier_thresholds_are_settings_rows(tmp_path):
+    """The credit-grade and lifecycle thresholds are rows of the Settings sheet: read, checked
+    against the rules (a bad value is a warning and the default is used) and applied."""
+    import pandas as pd
+
+    from custledger.core.settings import parse_settings, settings_rows
+    from custledger.io.reader import RawSheet
+
+    keys = {r[0] for r in settings_rows()}
+    assert {"late_days_bounds", "grade_min_points", "lost_days", "core_min_grade"} <= keys
+    raw = RawSheet("参数", pd.DataFrame([["参数", "值"], ["lost_days", "400"], ["late_points", "a,b"],
+                                        ["core_min_grade", "BBB"]], dtype=object))
+    settings, problems = parse_settings(raw)
+    params = TierParams.from_settings(settings)
+    assert params.lost_days == 400 and params.core_min_grade == "BBB"
+    assert params.late_points == TierParams().late_points
+    assert [p["code"] for p in problems] == ["setting_bad"] and problems[0]["cell"] == "B3"

@@ -56,6 +56,8 @@ def convert(key: str, text: str):
         if bad.iloc[0] or pd.isna(d.iloc[0]):
             raise ValueError(text)
         return d.iloc[0].date()
+    if kind == "tier_param":
+        return text  # checked against the tier rules in parse_settings
     if kind in ("int_list", "float_list"):
         parts = [p for p in re.split(r"[,，;；\s]+", text) if p]
         vals = [int(float(p)) if kind == "int_list" else float(p) for p in parts]
@@ -82,6 +84,17 @@ def convert(key: str, text: str):
     return text
 
 
+def _tier_param_ok(key: str, text: str) -> bool:
+    """A tier threshold (core/tiers.TierParams) is kept only if the rules accept it."""
+    from .tiers import TierParams
+
+    try:
+        TierParams.from_settings(Settings(extra={key: text}))
+        return True
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
 def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     """Settings from the raw sheet (or None); problems as warnings in the resulting language."""
     if raw is None or raw.frame.empty:
@@ -89,7 +102,7 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     frame = raw.frame
     hdr, kpos, vpos = _column_positions(frame)
     lookup = _lookup()
-    values, pending = {}, []
+    values, pending, where = {}, [], {}
     for i in range(hdr + 1, len(frame)):
         key_text, val = frame.iat[i, kpos] if kpos < frame.shape[1] else None, None
         if vpos < frame.shape[1]:
@@ -105,9 +118,16 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
             continue
         try:
             values[key] = convert(key, val)
+            where[key] = (row, col_letter(raw.col0 + vpos))
         except (ValueError, OverflowError):
             pending.append(("setting_bad", row, col_letter(raw.col0 + vpos), val, key))
-    settings = Settings(**values)
+    extra = {k: values.pop(k) for k in list(values) if SPEC.field(k).spec.get("x-group") == "tiers"}
+    for key, text in list(extra.items()):
+        if not _tier_param_ok(key, text):
+            del extra[key]
+            row, letter = where[key]
+            pending.append(("setting_bad", row, letter, text, key))
+    settings = Settings(**values, extra=extra)
     lang = settings.language
     problems = []
     for code, row, letter, value, key in pending:

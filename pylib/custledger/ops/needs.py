@@ -11,6 +11,7 @@ Names: allocations, open_items, unapplied, balances, aging, overdue, tiers.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import pandas as pd
@@ -20,6 +21,7 @@ from ..core import allocate as _alloc
 from ..core.balances import balances as _balances
 from ..core.tiers import TierParams
 from ..core.tiers import tiers as _tiers
+from ..schema import msg
 
 
 def _allocations(run) -> pd.DataFrame:
@@ -53,10 +55,20 @@ def _overdue(run) -> pd.DataFrame:
                           s.dunning_levels, s.aging_basis)
 
 
+def tier_params(run) -> TierParams:
+    """The tier thresholds from Settings; each was checked on its own when read, and if together
+    they still contradict each other (active_days ≥ lost_days, say) the defaults are used."""
+    try:
+        return TierParams.from_settings(run.settings)
+    except ValueError as exc:
+        run.notes.append(msg("tier_params_bad", run.lang, detail=str(exc)))
+        return TierParams.from_settings(dataclasses.replace(run.settings, extra={}))
+
+
 def _tiers_frame(run) -> pd.DataFrame:
     led = run.ledger
     return _tiers(led.customers, led.invoices, need(run, "allocations"), need(run, "open_items"), run.as_of,
-                  TierParams.from_settings(run.settings), balances=need(run, "balances"))
+                  tier_params(run), balances=need(run, "balances"))
 
 
 BUILDERS: dict[str, Callable] = {
