@@ -13,6 +13,7 @@ Rules (DESIGN.md, Input sheets):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -46,6 +47,10 @@ def col_letter(idx0: int) -> str:
     return s
 
 
+# a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】
+_UNIT = re.compile(r"\s*[(\[（【][^()\[\]（）【】]*[)\]）】]\s*$")
+
+
 def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> SheetLayout | None:
     """The row among the first 30 that names the most of the spec's columns (at least one
     required column, or two columns, must be named); None if no row qualifies."""
@@ -61,7 +66,7 @@ def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> Shee
         for pos, text in row.items():
             if not isinstance(text, str):
                 continue
-            key = lookup.get(norm_header(text))
+            key = lookup.get(norm_header(text)) or lookup.get(norm_header(_UNIT.sub("", text)))
             if key is None:
                 continue
             if key in headers:
@@ -253,10 +258,11 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
         nonblank = pd.Series(False, index=body.index)
     body = body[nonblank]
     problems: list[dict] = []
-    # total rows: any mapped text cell equal to a total word, with the first id column blank
+    # total rows: a cell of the row (in any column, a 序号 column too) saying 合计/总计/Total
     if len(body):
-        first_text = body[mapped].astype("str")
-        is_total = first_text.apply(lambda c: c.str.strip().str.lower().isin(TOTAL_WORDS)).any(axis=1)
+        cells = body.astype("str")
+        is_total = cells.apply(lambda c: c.str.strip().str.lower().str.replace(r"\s+", "", regex=True)
+                               .isin(TOTAL_WORDS)).any(axis=1)
         if is_total.any():
             for idx in body.index[is_total]:
                 problems.append(problem(raw.name, raw.row0 + idx, "", "", "total_row_skipped", "warning", lang,
