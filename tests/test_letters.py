@@ -4,7 +4,6 @@ dunning level ≥ 1, tone by the customer's highest level, overdue items and tot
 import datetime as dt
 from types import SimpleNamespace
 
-import openpyxl
 import pandas as pd
 import pytest
 
@@ -13,6 +12,7 @@ from custledger.core.model import Settings
 from custledger.ops.letters import write_letters
 from custledger.schema import documents
 from custledger.render.letter import letter_records, render_letters, tone_level
+from filled import read_named
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -42,18 +42,6 @@ OVERDUE = _overdue([
 ])
 
 
-def _read(path):
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    cells, ranges = {}, {}
-    for name, d in wb.defined_names.items():
-        ref = d.attr_text.split("!")[1].replace("$", "")
-        if ":" in ref:
-            ranges[name] = [c.value for row in ws[ref] for c in row]
-        else:  # a one-row table region is a single cell
-            cells[name] = ws[ref].value
-            ranges[name] = [ws[ref].value]
-    return cells, ranges
 
 
 def test_tone_levels():
@@ -79,7 +67,7 @@ def test_letters_by_level(tmp_path, lang):
     for cid, level in (("C1", "1"), ("C2", "2"), ("C3", "3")):
         p = paths[cid]
         assert p.parent == tmp_path and "/" not in p.name and ":" not in p.name and p.suffix == ".xlsx"
-        cells, ranges = _read(p)
+        cells, ranges = read_named(p)
         assert cells["title"] == words[level]["title"][lang]
         assert cells["closing"] == words[level]["closing"][lang]
         assert cells["company_name"] == cells["signature"] == "杭州启明工贸有限公司"
@@ -90,10 +78,10 @@ def test_letters_by_level(tmp_path, lang):
         assert round(cells["total"] * 100) == items["outstanding"].sum()
         total_text = f"{items['outstanding'].sum() / 100:,.2f}"
         assert total_text in cells["body"]
-    cells, _ = _read(paths["C1"])
+    cells, _ = read_named(paths["C1"])
     assert "138****5678" in cells["customer_phone"] and "13812345678" not in str(cells)
     # the three tones are different letters
-    assert len({_read(paths[c])[0]["body"][:20] for c in ("C1", "C2", "C3")}) == 3
+    assert len({read_named(paths[c])[0]["body"][:20] for c in ("C1", "C2", "C3")}) == 3
 
 
 def test_write_letters_for_the_aging_step(tmp_path):

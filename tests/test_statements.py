@@ -27,6 +27,7 @@ from custledger.io.template import build_ledger
 from custledger.ops.pipeline import prepare
 from custledger.render.build_templates import FILES, REPO_TEMPLATES, build_all
 from custledger.render.statement import render_statements
+from filled import read_named
 from engine_helpers import cn, inv, invoices, receipts
 
 MONTH = "2026-10"
@@ -160,18 +161,6 @@ def test_templates_are_not_stale(tmp_path):
                     "python -m custledger.render.build_templates"
 
 
-def _read_named(path) -> tuple[dict, dict]:
-    wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    cells, ranges = {}, {}
-    for name, d in wb.defined_names.items():
-        ref = d.attr_text.split("!")[1].replace("$", "")
-        if ":" in ref:
-            ranges[name] = [c.value for row in ws[ref] for c in row]
-        else:  # a one-row table region is a single cell
-            cells[name] = ws[ref].value
-            ranges[name] = [ws[ref].value]
-    return cells, ranges
 
 
 def test_rendered_files_read_back(demo, statements, tmp_path):
@@ -183,7 +172,7 @@ def test_rendered_files_read_back(demo, statements, tmp_path):
     s = statements.summary
     for k in (0, len(paths) // 2, len(paths) - 1):
         row = s.iloc[k]
-        cells, ranges = _read_named(paths[k])
+        cells, ranges = read_named(paths[k])
         assert cells["customer_id"] == row["customer_id"] and cells["customer_name"] == row["name"]
         assert round(cells["closing"] * 100) == row["closing"] and round(cells["opening"] * 100) == row["opening"]
         assert cells["company_name"] == led.settings.company_name
