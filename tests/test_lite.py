@@ -289,3 +289,14 @@ def test_pyproject_keeps_compiled_packages_off_pyodide(lock):
     marked = {pyodide_env.canonical(d.split(">")[0].split("<")[0].split("=")[0].split(";")[0].strip())
               for d in deps if "sys_platform != 'emscripten'" in d}
     assert {"rapidfuzz", "fastexcel", "typer", "rich", "msoffcrypto-tool"} <= marked
+
+
+def test_the_install_check_catches_what_pyodide_cannot_install(lock, tmp_path, monkeypatch):
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("pandas\nrapidfuzz\nfastexcel>=0.12\nopenpyxl\n", encoding="utf-8")
+    monkeypatch.setattr(pyodide_env, "REQUIREMENTS", reqs)
+    kinds = pyodide_env.lite_install_set(lock)
+    assert kinds["rapidfuzz"] == "compiled" and kinds["fastexcel"] == "compiled"
+    assert kinds["pandas"] == "lock" and kinds["openpyxl"] == kinds["et-xmlfile"] == "pure"
+    tops, _ = pyodide_env.lite_blocked(lock)
+    assert "openpyxl" not in tops and "pandas" not in tops
