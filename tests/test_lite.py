@@ -198,15 +198,7 @@ def test_every_lite_script_runs_with_only_what_pyodide_ships(lock, demo, tmp_pat
     assert {"rapidfuzz", "fastexcel", "python_calamine", "msoffcrypto", "typer", "rich", "pyarrow"} <= tops
     assert "xlwings.xlwingslib" in exts
     runs = [[op, {"customer_id": customer} if op == "card" else {}] for op in xlsm.BUTTONS]
-    (tmp_path / "payload.json").write_text(json.dumps(payload(ledger, "Office.js")), encoding="utf-8")
-    job = {"tops": sorted(tops), "exts": sorted(exts), "label": f"Pyodide {pyodide_env.version()}",
-           "main": str(MAIN), "payload": str(tmp_path / "payload.json"), "runs": runs}
-    (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
-    res = subprocess.run([sys.executable, str(ROOT / "tests" / "lite_blocked_run.py"), str(tmp_path / "job.json")],
-                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = json.loads(res.stdout)
-    assert got["raised"] == {}
+    got = _run_blocked(ledger, tmp_path, tops, exts, f"Pyodide {pyodide_env.version()}", runs)
     assert got["imported_blocked"] == []
 
     month = _settings_month(ledger)
@@ -233,6 +225,22 @@ def test_every_lite_script_runs_with_only_what_pyodide_ships(lock, demo, tmp_pat
             assert have == want, (op, n)
 
 
+def _run_blocked(ledger: Path, tmp_path: Path, tops, exts, label: str, runs: list) -> dict:
+    """Run the Lite scripts ``runs`` ([name, kwargs]) on ``ledger``'s Office.js payload in a
+    fresh interpreter with ``tops``/``exts`` unimportable (tests/lite_blocked_run.py); none may
+    raise."""
+    (tmp_path / "payload.json").write_text(json.dumps(payload(ledger, "Office.js")), encoding="utf-8")
+    job = {"tops": sorted(tops), "exts": sorted(exts), "label": label, "main": str(MAIN),
+           "payload": str(tmp_path / "payload.json"), "runs": runs}
+    (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    res = subprocess.run([sys.executable, str(ROOT / "tests" / "lite_blocked_run.py"), str(tmp_path / "job.json")],
+                         capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads(res.stdout)
+    assert got["raised"] == {}
+    return got
+
+
 def _settings_month(ledger: Path) -> str:
     from custledger.xl import settings_month
 
@@ -243,15 +251,7 @@ def test_a_failing_import_is_one_line_in_excel(lock, demo, tmp_path):
     """Pandas missing (a requirements.txt not pasted): the script shows one line, not a
     traceback outside the error handler."""
     ledger, _ = demo
-    (tmp_path / "payload.json").write_text(json.dumps(payload(ledger, "Office.js")), encoding="utf-8")
-    job = {"tops": ["pandas"], "exts": [], "label": "this test", "main": str(MAIN),
-           "payload": str(tmp_path / "payload.json"), "runs": [["validate", {}], ["close", {}]]}
-    (tmp_path / "job.json").write_text(json.dumps(job), encoding="utf-8")
-    res = subprocess.run([sys.executable, str(ROOT / "tests" / "lite_blocked_run.py"), str(tmp_path / "job.json")],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = json.loads(res.stdout)
-    assert got["raised"] == {}
+    got = _run_blocked(ledger, tmp_path, ["pandas"], [], "this test", [["validate", {}], ["close", {}]])
     for op in ("validate", "close"):
         alerts = [a["args"][0] for a in got["actions"][op] if a["func"] == "alert"]
         assert len(alerts) == 1 and "\n" not in alerts[0] and "pandas" in alerts[0], alerts
