@@ -89,9 +89,6 @@ def close_steps() -> list[str]:
 def run_button(name: str, book=None, lite: bool = False, **given):
     """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
     or None when it could not run (the reason was shown in Excel)."""
-    from . import ops
-    from .io.xlbook import XlBook
-
     if book is None:
         import xlwings as xw
 
@@ -99,6 +96,9 @@ def run_button(name: str, book=None, lite: bool = False, **given):
     lang = _guess_lang(book)
     status = _Status(book)
     try:
+        from . import ops                    # inside the handler: a missing package is one line
+        from .io.xlbook import XlBook
+
         xb = XlBook(book, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
         status.show(msg("xl_running", lang, step=msg(f"xl_button_{name}", lang)))
         raw = xb.read()                      # the one read: ops.run gets it from XlBook's cache
@@ -264,6 +264,8 @@ def failure_text(exc: BaseException, lang: str) -> str:
         return exc.message(lang)
     if isinstance(exc, NotImplementedError):
         return msg("xl_step_missing", lang, step=str(exc))
+    if isinstance(exc, ImportError):
+        return msg("xl_missing_module", lang, module=exc.name or str(exc))
     log = Path(tempfile.gettempdir()) / LOG_NAME
     try:
         with log.open("a", encoding="utf-8") as fh:

@@ -57,7 +57,7 @@ def _import_modules(book, lang: str) -> None:
         components = book.api.VBProject.VBComponents
     except Exception as exc:  # noqa: BLE001 - Trust Center blocks access to the VBA project
         raise LedgerError("xl_install_trust", detail=str(exc).splitlines()[0][:160]) from None
-    sources = {**xlwings_modules(), MODULE: bas_text()}
+    sources = {**xlwings_modules(), MODULE: bas_text(lang)}
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in sources.items():
             for c in list(components):
@@ -65,5 +65,8 @@ def _import_modules(book, lang: str) -> None:
                     components.Remove(c)
             suffix = ".cls" if text.lstrip().startswith("VERSION") else ".bas"
             f = Path(tmp) / f"{name}{suffix}"
-            f.write_text(text.replace("\r\n", "\n").replace("\n", "\r\n"), encoding="mbcs" if os.name == "nt" else "utf-8")
+            # the VBA editor reads a .bas in the ANSI code page: a comment character it lacks
+            # becomes "?" rather than stopping the install
+            f.write_text(text.replace("\r\n", "\n").replace("\n", "\r\n"),
+                         encoding="mbcs" if os.name == "nt" else "utf-8", errors="replace")
             components.Import(str(f))

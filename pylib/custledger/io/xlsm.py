@@ -10,7 +10,11 @@ manual step before a release, docs/excel.md):
 2. pyOpenVBA gives the package its VBA project (document modules, code names) and adds the
    modules: ``xlwings`` and ``Dictionary`` (xlwings' standalone RunPython code, so users need no
    add-in; it must match the xlwings version they install) and ``custledger`` (macros/custledger.bas,
-   one Sub per button, generated from BUTTONS by ``bas_text``).
+   one Sub per button, generated from BUTTONS by ``bas_text``);
+3. the project is written as MS-OVBA requires of a writer: PROJECTCODEPAGE and the module text
+   in the code page of the workbook's language (936 for zh, so the Chinese comments survive;
+   1252 for en), and a 7-byte ``_VBA_PROJECT`` stream with Version 0xFFFF and no performance
+   cache, so Excel compiles the source instead of trusting a cache made by another VBA version.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,6 +34,11 @@ from . import template
 BUTTONS = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "close")
 FIRST_ROW = 15            # 0-based row of the first button on Home (below the workflow text)
 MODULE = "custledger"
+CODE_PAGES = {"zh": 936, "en": 1252}     # MS-OVBA PROJECTCODEPAGE per workbook language
+# MS-OVBA 2.3.4.1 on write: Reserved1 0x61CC, Version 0xFFFF, Reserved2 0x00, Reserved3 (the
+# 3.1.1 example's 0x0001), and no PerformanceCache.
+VBA_PROJECT_STREAM = b"\xcc\x61\xff\xff\x00\x01\x00"
+PROJECTCODEPAGE = 0x0003
 
 
 def sub_name(op: str) -> str:
@@ -44,10 +54,12 @@ def lite_cell(op: str) -> str:
     return f"B{FIRST_ROW + BUTTONS.index(op) + 1}"
 
 
-def bas_text() -> str:
-    """macros/custledger.bas: one parameterless Sub per button calling RunPython."""
+def bas_text(lang: str = "zh") -> str:
+    """macros/custledger.bas (zh; the en workbook's module names the Home sheet in English, its
+    code page 1252 has no Chinese): one parameterless Sub per button calling RunPython."""
+    home = "Home sheet (首页)" if lang == "zh" else "Home sheet"
     lines = ['Attribute VB_Name = "custledger"',
-             "' custledger: one Sub per button on the Home sheet (首页). Each one runs Python through",
+             f"' custledger: one Sub per button on the {home}. Each one runs Python through",
              "' xlwings' RunPython (module \"xlwings\" in this workbook, or the xlwings add-in); the Python",
              "' side is custledger/xl.py. Setup (interpreter, trust settings): docs/excel.md.",
              "Option Explicit"]
@@ -73,7 +85,7 @@ def build_xlsm(path: Path, lang: str = "zh") -> Path:
     try:
         stage = tmp / "stage.xlsm"
         _workbook(stage, lang)
-        _add_vba(stage)
+        _add_vba(stage, lang)
         _patch_parts(stage)
         shutil.move(str(stage), path)
     finally:
@@ -116,6 +128,7 @@ def _patch_parts(path: Path) -> None:
     text = parts[drawing].decode("utf-8")
     text = re.sub(r'(<xdr:cNvPr id="\d+" name=")TextBox \d+(")', lambda m: m.group(1) + next(names) + m.group(2), text)
     parts[drawing] = text.encode("utf-8")
+    parts["xl/vbaProject.bin"] = vba_project_stream_as_written(parts["xl/vbaProject.bin"])
     ct = parts["[Content_Types].xml"].decode("utf-8")
     parts["[Content_Types].xml"] = ct.replace(
         f'PartName="/xl/workbook.xml" ContentType="{CT_XLSX_MAIN}"',
@@ -125,18 +138,51 @@ def _patch_parts(path: Path) -> None:
             zf.writestr(infos[name], data, compress_type=zipfile.ZIP_DEFLATED)
 
 
-def _add_vba(path: Path) -> None:
+def _add_vba(path: Path, lang: str) -> None:
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
 
-    mods = xlwings_modules()
+    code_page = CODE_PAGES[lang]
+    mods = {**xlwings_modules(), MODULE: bas_text(lang)}
+    for text in mods.values():       # a character the code page lacks would become "?"
+        text.encode(f"cp{code_page}")
     with ExcelFile(str(path)) as f:
         f.add_vba_project()
         project = f.vba_project()
+        _set_code_page(project, code_page)
         project.add_module("xlwings", mods["xlwings"])
         project.add_module("Dictionary", mods["Dictionary"], kind=VBAModuleKind.other)
-        project.add_module(MODULE, bas_text())
+        project.add_module(MODULE, mods[MODULE])
         f.save()
+
+
+def _set_code_page(project, code_page: int) -> None:
+    """Module text, names and the PROJECT stream follow ``project.code_page`` when pyOpenVBA
+    writes them; the dir stream's PROJECTINFORMATION part is kept verbatim from its template
+    (1252), so its PROJECTCODEPAGE record is patched here to say the same."""
+    raw = bytearray(project.dir_raw)
+    pos = 0
+    while pos + 6 <= project.dir_modules_offset:   # records: Id u16, Size u32, Data
+        rid, size = struct.unpack_from("<HI", raw, pos)
+        if rid == PROJECTCODEPAGE:
+            struct.pack_into("<H", raw, pos + 6, code_page)
+            break
+        pos += 6 + size
+    else:
+        raise ValueError("the VBA project template has no PROJECTCODEPAGE record")
+    project.dir_raw = bytes(raw)
+    project.code_page = code_page
+    project.dir_structure_dirty = True
+
+
+def vba_project_stream_as_written(vba_bin: bytes) -> bytes:
+    """``vba_bin`` (xl/vbaProject.bin) with its VBA/_VBA_PROJECT stream as MS-OVBA requires of
+    a writer (pyOpenVBA keeps its template's Version 0x00B5 and a zeroed cache)."""
+    from pyopenvba.cfb import CFB
+
+    cfb = CFB.from_bytes(vba_bin)
+    cfb.write_stream_in_storage("VBA", "_VBA_PROJECT", VBA_PROJECT_STREAM)
+    return cfb.to_bytes()
 
 
 SHIPPED = {"zh": "custledger.xlsm", "en": "custledger_en.xlsm"}
