@@ -253,9 +253,12 @@ def _one(payer, account="", memo="", customers=None):
     # a person's name: suggested even when exact
     ("李娜", "", "suggested", "C018", "name"),
     ("张伟", "6222001111222233334", "suggested", "C017", "name"),
-    # branch of a customer
-    ("宁波海天塑机股份有限公司杭州分公司", "", "suggested", "C003", "branch"),
-    ("宁波海天塑机股份有限公司(杭州分公司)", "", "suggested", "C003", "branch"),
+    # branch of a customer: auto when exactly one customer's full name is its prefix
+    # (DESIGN.md "Bank matching", issue 11; these two rows asserted "suggested" before)
+    ("宁波海天塑机股份有限公司杭州分公司", "", "auto", "C003", "branch"),
+    ("宁波海天塑机股份有限公司(杭州分公司)", "", "auto", "C003", "branch"),
+    # ... the parent written with another legal form is not its full name: suggested
+    ("宁波海天塑机有限公司杭州分公司", "", "suggested", "C003", "branch"),
     # the branch that is a customer itself
     ("无锡新城建材有限公司南京分公司", "", "auto", "C023", "name"),
     ("无锡新城建材公司（南京分公司）", "", "auto", "C023", "normalized"),
