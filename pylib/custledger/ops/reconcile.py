@@ -32,7 +32,7 @@ def import_bank(run: Run, path) -> None:
     led = run.ledger
     prev = generated_frame(run.validation.loaded.raw, "bank")
     bank = match_bank(read.lines, led.customers, led.receipts, run.settings.match_threshold,
-                      confirmed=collect_confirmations(prev) if prev is not None else None)
+                      confirmed=collect_confirmations(prev) if prev is not None else None, lang=run.lang)
     new = new_receipts(bank, led.receipts)
     run.frames["bank"] = bank
     run.frames["new_receipts"] = new
