@@ -53,7 +53,7 @@ def test_pure_python_scores_equal_rapidfuzz(seed):
             assert fuzzy.partial_ratio(a, b, score_cutoff=cut) == fuzz.partial_ratio(a, b, score_cutoff=cut)
 
 
-def test_scores_on_the_bank_test_names():
+def test_scores_on_the_bank_test_names(monkeypatch):
     names = sorted({normalize_name(c[1]) for c in CUSTOMERS} | {normalize_name(x) for c in CUSTOMERS
                                                                   for x in c[2].split(";") if x})
     payers = sorted({normalize_name(line[0]) for line in LINES})
@@ -61,8 +61,12 @@ def test_scores_on_the_bank_test_names():
         for cut in (0, 60, 90, 100):
             want = process.cdist(payers, names, scorer=scorer, dtype=np.float32, workers=1,
                                  score_cutoff=cut or None)
-            got = fuzzy._py_cdist(payers, names, ours, float(cut))
-            np.testing.assert_array_equal(got, want)
+            with_rf = fuzzy.cdist(payers, names, ours, cut)  # rapidfuzz, pruned by the bound
+            with monkeypatch.context() as m:
+                m.setattr(fuzzy, "rapidfuzz_modules", lambda: None)
+                pure = fuzzy.cdist(payers, names, ours, cut)
+            np.testing.assert_array_equal(with_rf, want)
+            np.testing.assert_array_equal(pure, want)
 
 
 def test_edge_cases():

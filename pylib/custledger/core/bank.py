@@ -57,7 +57,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from custledger.core.fuzzy import cdist, within_one_edit
+from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
 from custledger.core.names import _PARENT_END_RE as _PARENT_END
@@ -139,9 +139,13 @@ def collect_confirmations(bank_prev: pd.DataFrame) -> dict[str, str]:
 # ---- customer index ----------------------------------------------------------------------
 
 def _group_ids(keys: pd.Series, ids: pd.Series) -> dict[str, tuple[str, ...]]:
-    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.to_numpy()})
-    frame = frame[frame["k"] != ""].drop_duplicates()
-    return {k: tuple(sorted(g)) for k, g in frame.groupby("k", sort=False)["id"]}
+    """{key: sorted customer ids} ("" keys left out). A dict pass, not a groupby: a ledger
+    has ~100,000 names, aliases and short forms, and a groupby per key costs seconds."""
+    out: dict[str, set] = {}
+    for k, i in zip(keys.tolist(), ids.tolist()):
+        if k and isinstance(k, str):
+            out.setdefault(k, set()).add(i)
+    return {k: tuple(sorted(v)) for k, v in out.items()}
 
 
 def _merge(*maps: dict) -> dict[str, tuple[str, ...]]:
@@ -196,8 +200,10 @@ class _Customers:
             learnt_acc = _group_ids(pacc.map(_account_digits), pid)
             self.learnt_keys = set(learnt_exact)
         self.by_account = _merge(_group_ids(acc_digits, acc_ids), learnt_acc)
-        self.accounts_of = {k: set(g) for k, g in
-                            pd.DataFrame({"id": acc_ids, "a": acc_digits}).query("a != ''").groupby("id")["a"]}
+        self.accounts_of: dict[str, set] = {}
+        for i, a in zip(acc_ids.tolist(), acc_digits.tolist()):
+            if a:
+                self.accounts_of.setdefault(i, set()).add(a)
         self.by_exact = _merge(_group_ids(exact, all_ids), learnt_exact)
         self.by_norm = _merge(_group_ids(norm, all_ids), learnt_norm)
 
@@ -215,34 +221,39 @@ class _Customers:
         self.choice_keys = sorted(set(self.by_norm) | set(self.by_short))
         self.choice_ids = [tuple(sorted(set(self.by_norm.get(k, ())) | set(self.by_short.get(k, ()))))
                            for k in self.choice_keys]
-        self._typo: dict | None = None
+        self._index: CharIndex | None = None
 
-    def typo_index(self) -> dict[str, list[int]]:
-        """Deletion index over the choice keys of 4+ characters: key and each key with one
-        character deleted → choice positions (two keys within one edit share an entry)."""
-        if self._typo is None:
-            idx: dict[str, list[int]] = {}
-            for j, k in enumerate(self.choice_keys):
-                if len(k) >= _MIN_TYPO_LEN:
-                    for v in {k, *(k[:p] + k[p + 1:] for p in range(len(k)))}:
-                        idx.setdefault(v, []).append(j)
-            self._typo = idx
-        return self._typo
+    @property
+    def index(self) -> CharIndex:
+        """Character index over the choice keys, built on first use (most runs leave no line
+        for the fuzzy level)."""
+        if self._index is None:
+            self._index = CharIndex(self.choice_keys)
+        return self._index
 
-    def typos(self, key: str) -> list[int]:
-        """Choice positions of the keys that differ from ``key`` by exactly one character."""
-        if len(key) < _MIN_TYPO_LEN - 1:
-            return []
-        idx = self.typo_index()
-        found = {j for v in {key, *(key[:p] + key[p + 1:] for p in range(len(key)))}
-                 for j in idx.get(v, ())}
-        return sorted(j for j in found if self.choice_keys[j] != key
-                      and within_one_edit(self.choice_keys[j], key))
+    def typos(self, queries: list[str]) -> list[list[int]]:
+        """Per query, the choice positions of the keys (4+ characters) that differ from it by
+        exactly one inserted, deleted or replaced character. Such a key shares all but one
+        character with the query, which the character index counts for every key at once;
+        only those few are compared."""
+        if not queries or not self.choice_keys:
+            return [[] for _ in queries]
+        ov = self.index.overlap(queries)
+        qlen = np.fromiter(map(len, queries), dtype=np.int64, count=len(queries))[:, None]
+        clen = self.index.lengths[None, :]
+        near = (np.abs(qlen - clen) <= 1) & (ov >= np.maximum(qlen, clen) - 1) & (clen >= _MIN_TYPO_LEN)
+        out: list[list[int]] = [[] for _ in queries]
+        for i, j in np.argwhere(near):
+            key = self.choice_keys[j]
+            if key != queries[i] and within_one_edit(key, queries[i]):
+                out[i].append(int(j))
+        return out
 
 
 # ---- fuzzy -------------------------------------------------------------------------------
 
-def name_scores(queries: list[str], choices: list[str], score_cutoff: int = 0) -> np.ndarray:
+def name_scores(queries: list[str], choices: list[str], score_cutoff: int = 0,
+                index: CharIndex | None = None) -> np.ndarray:
     """Similarity 0–100 of normalized names, queries × choices (0 below ``score_cutoff``).
 
     score = max(ratio, 0.95 × partial_ratio when both names have 4+ characters).
@@ -262,11 +273,13 @@ def name_scores(queries: list[str], choices: list[str], score_cutoff: int = 0) -
     clen = np.fromiter((len(c) for c in choices), dtype=np.int32, count=len(choices))
     # a rounded score ≥ cutoff needs a raw one ≥ cutoff − 0.5; partial is weighted by 0.95
     cut = max(0.0, score_cutoff - 0.5)
+    if index is None and score_cutoff > 0:
+        index = CharIndex(choices)
     step = max(1, 2_000_000 // max(1, len(choices)))  # keep each block to ~2M cells
     for start in range(0, len(queries), step):
         q = queries[start:start + step]
-        ratio = cdist(q, choices, "ratio", cut)
-        partial = cdist(q, choices, "partial_ratio", min(100.0, cut / _PARTIAL_WEIGHT))
+        ratio = cdist(q, choices, "ratio", cut, index=index)
+        partial = cdist(q, choices, "partial_ratio", min(100.0, cut / _PARTIAL_WEIGHT), index=index)
         long_enough = (qlen[start:start + step, None] >= _MIN_PARTIAL_LEN) & (
             clen[None, :] >= _MIN_PARTIAL_LEN)
         best = np.maximum(ratio, np.where(long_enough, partial * _PARTIAL_WEIGHT, 0))
@@ -550,8 +563,9 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
     left = np.flatnonzero((status == "unmatched") & (payer_norm != "").to_numpy())
     if len(left) and cust.choice_keys:
         queries = sorted(set(payer_norm.iloc[left]))
-        scores = name_scores(queries, cust.choice_keys, score_cutoff=threshold)
+        scores = name_scores(queries, cust.choice_keys, score_cutoff=threshold, index=cust.index)
         row_of = {q: j for j, q in enumerate(queries)}
+        typos_of = dict(zip(queries, cust.typos(queries)))
         for i in left:
             q = payer_norm.iat[i]
             bonus: dict[str, int] = {}
@@ -560,7 +574,7 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
             for s in region_short_forms(q):  # the payer's brand is a customer's brand
                 for c in set(cust.by_short.get(s, ())) | set(cust.by_norm.get(s, ())):
                     bonus[c] = max(bonus.get(c, 0), _TYPO_SCORE)
-            typo_ids = {c for j in cust.typos(q) for c in cust.choice_ids[j]}
+            typo_ids = {c for j in typos_of[q] for c in cust.choice_ids[j]}
             for c in typo_ids:
                 bonus[c] = max(bonus.get(c, 0), _TYPO_SCORE)
             hits = np.flatnonzero(scores[row_of[q]] >= max(threshold, 1))
