@@ -80,6 +80,7 @@ _SHORT_SCORE = 95  # the payer is a customer's name without region and legal for
 _TYPO_SCORE = 90   # one character differs, or the same brand in another region
 _MEMO_SCORE = 90
 MAX_CANDIDATES = 3
+_LEARNT_RANK = 101  # ranks a learnt customer above an equal name; never shown as a score
 
 
 # ---- keys ------------------------------------------------------------------------------
@@ -189,6 +190,7 @@ class _Customers:
         # payers learnt from confirmations: an exact level, like an alias (name) or an account
         learnt_exact = learnt_norm = learnt_acc = {}
         self.learnt_keys: set[str] = set()
+        self.learnt_ids: dict[str, set] = {}  # learnt exact or normalized payer → customers
         if payers is not None and len(payers):
             p = payers.reset_index(drop=True)
             pget = lambda col: _str(p[col]) if col in p else pd.Series("", index=p.index, dtype=object)
@@ -199,6 +201,7 @@ class _Customers:
             learnt_norm = _group_ids(ptext.map(normalize_name), pid)
             learnt_acc = _group_ids(pacc.map(_account_digits), pid)
             self.learnt_keys = set(learnt_exact)
+            self.learnt_ids = {k: set(v) for k, v in _merge(learnt_exact, learnt_norm).items()}
         self.by_account = _merge(_group_ids(acc_digits, acc_ids), learnt_acc)
         self.accounts_of: dict[str, set] = {}
         for i, a in zip(acc_ids.tolist(), acc_digits.tolist()):
@@ -524,7 +527,9 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
         pool = cands.iat[i]
         if level[i] != "bank_account" and n_name[i] > len(pool):
             pool = name_c.iat[i]
-        ranked = _rank(payer_norm.iat[i], pool, cust)
+        # a customer a person confirmed for this payer before comes first among equals
+        taught = cust.learnt_ids.get(ex_key.iat[i], set()) | cust.learnt_ids.get(payer_norm.iat[i], set())
+        ranked = _rank(payer_norm.iat[i], pool, cust, {c: _LEARNT_RANK for c in taught})
         if level[i] == "bank_account":  # the account's owner first, then whom the name names
             others = [c for c in name_c.iat[i] if c not in pool]
             ranked = ranked + _rank(payer_norm.iat[i], others, cust)
