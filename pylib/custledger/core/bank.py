@@ -60,8 +60,7 @@ import pandas as pd
 from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
-from custledger.core.names import _PARENT_END_RE as _PARENT_END
-from custledger.core.names import name_key, normalize_name, region_short_forms, split_branch
+from custledger.core.names import PARENT_END_RE, name_key, normalize_name, region_short_forms, split_branch
 from custledger.schema import msg
 
 BANK_COLUMNS = [
@@ -142,19 +141,24 @@ def collect_confirmations(bank_prev: pd.DataFrame) -> dict[str, str]:
 def _group_ids(keys: pd.Series, ids: pd.Series) -> dict[str, tuple[str, ...]]:
     """{key: sorted customer ids} ("" keys left out). A dict pass, not a groupby: a ledger
     has ~100,000 names, aliases and short forms, and a groupby per key costs seconds."""
-    out: dict[str, set] = {}
+    out: dict[str, list] = {}
     for k, i in zip(keys.tolist(), ids.tolist()):
         if k and isinstance(k, str):
-            out.setdefault(k, set()).add(i)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
+            got = out.get(k)
+            if got is None:
+                out[k] = [i]
+            elif i not in got:
+                got.append(i)
+    return {k: (v[0],) if len(v) == 1 else tuple(sorted(v)) for k, v in out.items()}
 
 
-def _merge(*maps: dict) -> dict[str, tuple[str, ...]]:
-    out: dict[str, set] = {}
-    for m in maps:
+def _merge(first: dict, *more: dict) -> dict[str, tuple[str, ...]]:
+    """Union of {key: sorted ids} tables."""
+    out = dict(first)
+    for m in more:
         for k, ids in m.items():
-            out.setdefault(k, set()).update(ids)
-    return {k: tuple(sorted(v)) for k, v in out.items()}
+            out[k] = tuple(sorted(set(out.get(k, ())) | set(ids)))
+    return out
 
 
 class _Customers:
@@ -455,7 +459,7 @@ def _branch_parents(payer: str, cust: _Customers) -> tuple[str, tuple[str, ...]]
     if not branch:
         return "", ()
     key = name_key(payer)
-    prefixes = {name_key(parent)} | {key[:m.end()] for m in _PARENT_END.finditer(key) if m.end() < len(key)}
+    prefixes = {name_key(parent)} | {key[:m.end()] for m in PARENT_END_RE.finditer(key) if m.end() < len(key)}
     ids = {i for p in prefixes for i in cust.by_full_name.get(p, ())}
     return branch, tuple(sorted(ids))
 

@@ -51,6 +51,7 @@ _EN_SUFFIX_WORDS = {
 # Branch markers: a unit of a company that pays with the parent's name in front of it.
 _BRANCH_MARKERS = ("分公司", "分厂", "分店", "办事处", "营业部", "分部", "分所", "分行", "支行")
 _PARENT_END_RE = re.compile(r"(公司|集团|厂|企业)")
+PARENT_END_RE = _PARENT_END_RE  # where a parent company's name can end (bank branch rule)
 _BRACKETED_TAIL_RE = re.compile(r"^(?P<parent>.+?)\s*[(\[（【]\s*(?P<branch>[^()\[\]（）【】]+)\s*[)\]）】]$")
 _EN_BRANCH_RE = re.compile(r"^(?P<parent>.+?)[\s,]+(?P<branch>[^\s,][\w\s]*\bbranch)$", re.IGNORECASE)
 
