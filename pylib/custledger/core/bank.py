@@ -162,8 +162,8 @@ def _merge(first: dict, *more: dict) -> dict[str, tuple[str, ...]]:
 
 
 class _Customers:
-    """Look-up tables over Customers and the learnt Payers, built once per run (vectorised
-    over customers; the typo index is one dict entry per character of each name)."""
+    """Look-up tables over Customers and the learnt Payers, built once per run (one pass over
+    the names; the character index for similar names and typos is built on first use)."""
 
     def __init__(self, customers: pd.DataFrame, payers: pd.DataFrame | None = None):
         c = customers.reset_index(drop=True)
