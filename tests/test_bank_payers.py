@@ -89,3 +89,17 @@ def test_second_confirmation_is_appended_and_read_next_time(tmp_path):
     assert r.summary["payers_learnt"] == 1
     learnt = rows(ledger, "付款方对照")
     assert [x[:3] for x in learnt[1:]] == [list(first), list(second)]
+
+
+def test_payers_sheet_in_english_and_as_text():
+    import pandas as pd
+
+    from custledger.ops.reconcile import payers_sheet
+    rows_ = pd.DataFrame({"payer": ["=HYPERLINK(\"x\")"], "payer_account": ["6222000011112222333"],
+                          "customer_id": ["C1"], "added": [pd.Timestamp("2026-10-31")]})
+    out = payers_sheet(rows_, "en")
+    assert out.name == "Payers" and out.headers == ["Payer", "Payer Account", "Customer ID", "Added"]
+    assert out.protect is False and out.table == "tblPayers"
+    assert out.formats == ["text", "text", "text", "date"]
+    # accounts stay text (no float rounding of 19 digits), a formula-like payer stays a string
+    assert out.data[1][0] == "6222000011112222333" and out.data[0][0] == "=HYPERLINK(\"x\")"
