@@ -253,9 +253,12 @@ def _one(payer, account="", memo="", customers=None):
     # a person's name: suggested even when exact
     ("李娜", "", "suggested", "C018", "name"),
     ("张伟", "6222001111222233334", "suggested", "C017", "name"),
-    # branch of a customer
-    ("宁波海天塑机股份有限公司杭州分公司", "", "suggested", "C003", "branch"),
-    ("宁波海天塑机股份有限公司(杭州分公司)", "", "suggested", "C003", "branch"),
+    # branch of a customer: auto when exactly one customer's full name is its prefix
+    # (DESIGN.md "Bank matching", issue 11; these two rows asserted "suggested" before)
+    ("宁波海天塑机股份有限公司杭州分公司", "", "auto", "C003", "branch"),
+    ("宁波海天塑机股份有限公司(杭州分公司)", "", "auto", "C003", "branch"),
+    # ... the parent written with another legal form is not its full name: suggested
+    ("宁波海天塑机有限公司杭州分公司", "", "suggested", "C003", "branch"),
     # the branch that is a customer itself
     ("无锡新城建材有限公司南京分公司", "", "auto", "C023", "name"),
     ("无锡新城建材公司（南京分公司）", "", "auto", "C023", "normalized"),
@@ -451,3 +454,130 @@ def test_name_key_and_split_branch():
     assert split_branch("ACME Co., Ltd. Shanghai Branch") == ("ACME Co., Ltd.", "Shanghai Branch")
     assert split_branch("恒昌杭州分公司") == ("恒昌杭州分公司", "")
     assert split_branch("XX有限公司") == ("XX有限公司", "")
+
+
+# ---- issue 11: short forms, branches, typos, candidates, learnt payers, notes in zh ---------
+
+def _payers(rows) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=["payer", "payer_account", "customer_id"])
+
+
+SHARED = pd.DataFrame({
+    "customer_id": ["W1", "X1", "C9", "P1", "P2"],
+    "name": ["武汉联创食品有限公司", "厦门联创食品有限责任公司", "成都锦程科技有限公司", "张伟", "鼎盛贸易有限公司"],
+    "aliases": ["", "联创食品", "", "", ""],
+    "type": ["company", "company", "company", "individual", "company"],
+    "bank_account": ["6222000011112222333", "", "", "", ""],
+})
+
+
+def test_alias_that_is_another_customers_short_form_is_never_auto():
+    row = _one("联创食品", customers=SHARED)
+    assert row["status"] == "suggested" and row["match_by"] == "alias"
+    assert {c.split(" ")[0] for c in row["candidate_name"].split("; ")} == {"W1", "X1"}
+    # the full names stay certain, each for its own customer
+    assert _one("武汉联创食品有限公司", customers=SHARED)[["status", "customer_id"]].tolist() == ["auto", "W1"]
+    assert _one("厦门联创食品有限责任公司", customers=SHARED)[["status", "customer_id"]].tolist() == ["auto", "X1"]
+    # the brand with a legal form: both offered, never auto
+    row = _one("联创食品有限公司", customers=SHARED)
+    assert row["status"] == "suggested" and len(row["candidate_name"].split("; ")) == 2
+    # with W1's account the name only confirms it: auto
+    row = _one("联创食品", "6222000011112222333", customers=SHARED)
+    assert (row["status"], row["customer_id"], row["match_by"]) == ("auto", "W1", "bank_account")
+
+
+def test_region_short_forms():
+    from custledger.core.names import region_short_forms
+    assert region_short_forms("武汉联创食品") == ("联创食品",)
+    assert region_short_forms("厦门市联创食品") == ("联创食品",)
+    assert region_short_forms("浙江省杭州市恒昌机电")[-1] == "恒昌机电"
+    assert region_short_forms("延边朝鲜族自治州长白山旅游")[0] == "长白山旅游"
+    assert region_short_forms("联创食品") == ()
+    assert region_short_forms("北京") == ()  # nothing would be left
+
+
+def test_branch_of_exactly_one_customer_is_auto():
+    row = _one("武汉联创食品有限公司成都分公司", customers=SHARED)
+    assert (row["status"], row["customer_id"], row["match_by"], row["score"]) == ("auto", "W1", "branch", 100)
+    assert row["receipt_no"].startswith("BK")
+    row = _one("武汉联创食品有限公司北京办事处", customers=SHARED)
+    assert (row["status"], row["customer_id"]) == ("auto", "W1")
+    # two customers' full names are prefixes of the payer: not certain
+    two = pd.concat([SHARED, pd.DataFrame({"customer_id": ["W2"], "name": ["武汉联创食品有限公司成都分公司"],
+                                           "aliases": [""], "type": ["company"], "bank_account": [""]})])
+    row = _one("武汉联创食品有限公司成都分公司锦江分店", customers=two)
+    assert row["status"] == "suggested" and row["match_by"] == "branch"
+    assert {c.split(" ")[0] for c in row["candidate_name"].split("; ")} == {"W1", "W2"}
+
+
+@pytest.mark.parametrize("payer, cid", [
+    ("成都锦城科技有限公司", "C9"),   # one character differs
+    ("锦城科技有限公司", "C9"),       # ... in the short form
+    ("鼎胜贸易有限公司", "P2"),
+    ("鼎盛贸易股份公司", "P2"),       # exact after normalization: not a typo case at all
+])
+def test_one_character_typos_are_offered_whatever_the_threshold(payer, cid):
+    for threshold in (90, 100):
+        bank = match_bank(_lines([(payer, "", "", None)]), SHARED, _receipts(), threshold=threshold)
+        row = bank.iloc[0]
+        assert row["status"] in ("suggested", "auto") and row["customer_id"] == cid, row["note"]
+        if row["status"] == "suggested":
+            assert row["candidate_name"].startswith(cid + " ")
+
+
+def test_at_most_three_candidates_best_first():
+    many = pd.DataFrame({"customer_id": [f"K{i}" for i in range(6)],
+                         "name": [f"{city}联创食品有限公司" for city in ("武汉", "厦门", "成都", "杭州", "苏州", "南京")],
+                         "aliases": "", "type": "company", "bank_account": ""})
+    row = _one("联创食品有限公司", customers=many)
+    parts = row["candidate_name"].split("; ")
+    assert row["status"] == "suggested" and len(parts) == 3
+    assert parts[0] == "K0 武汉联创食品有限公司" and row["customer_id"] == "K0"
+    assert "6" in row["note"]  # the note counts every customer that qualifies
+
+
+def test_notes_are_in_the_workbooks_language():
+    lines = _lines([("联创食品", "", "", None), ("武汉联创食品有限公司成都分公司", "", "", None),
+                    ("张伟", "", "", None), ("成都锦城科技有限公司", "", "", None)])
+    zh = match_bank(lines, SHARED, _receipts(), lang="zh")
+    en = match_bank(lines, SHARED, _receipts(), lang="en")
+    assert zh["note"].str.len().gt(0).all()
+    assert not zh["note"].str.contains(r"[A-Za-z]{3,}", regex=True).any(), zh["note"].tolist()
+    assert en["note"].str.contains(r"[A-Za-z]{3,}", regex=True).all()
+    assert zh.drop(columns="note").equals(en.drop(columns="note"))
+
+
+def test_learnt_payers_are_an_exact_level():
+    # a person confirmed that 王建国 pays for C9 and that an account is X1's
+    payers = _payers([("王建国", "", "C9"), ("", "6228000000000000777", "X1")])
+    bank = match_bank(_lines([("王建国", "", "", None), ("某公司", "6228000000000000777", "", None)]),
+                      SHARED, _receipts(), payers=payers)
+    assert bank[["status", "customer_id", "match_by"]].values.tolist() == [
+        ["auto", "C9", "payer"], ["auto", "X1", "bank_account"]]
+    # learnt for two different customers: not certain
+    twice = _payers([("王建国", "", "C9"), ("王建国", "", "P2"), ("", "6228000000000000777", "X1"),
+                     ("x", "6228 0000 0000 0000 777", "W1")])
+    bank = match_bank(_lines([("王建国", "", "", None), ("某公司", "6228000000000000777", "", None)]),
+                      SHARED, _receipts(), payers=twice)
+    assert bank["status"].tolist() == ["suggested", "suggested"]
+    # a learnt name that is also another customer's short form stays uncertain, the learnt one first
+    taught = _payers([("联创食品", "", "W1")])
+    row = match_bank(_lines([("联创食品", "", "", None)]), SHARED, _receipts(), payers=taught).iloc[0]
+    assert (row["status"], row["customer_id"]) == ("suggested", "W1")
+    # a row for a customer that no longer exists teaches nothing
+    gone = _payers([("王建国", "", "C404")])
+    assert match_bank(_lines([("王建国", "", "", None)]), SHARED, _receipts(), payers=gone).loc[0, "status"] == "unmatched"
+
+
+def test_learn_payers_from_confirmations():
+    from custledger.core.bank import learn_payers
+    lines = _lines([("联创食品", "6217000000000000001", "", None), ("联创食品", "6217000000000000001", "", None),
+                    ("张伟", "", "", None), ("鼎盛贸易有限公司", "", "", None)])
+    keys = bank_key(lines)
+    bank = match_bank(lines, SHARED, _receipts(), confirmed={keys[0]: "W1", keys[1]: "W1", keys[2]: "nobody"})
+    learnt = learn_payers(bank, None)
+    # once per (payer, account, customer); a typed id that is no customer teaches nothing;
+    # auto lines are not learnt (nothing to learn)
+    assert learnt.values.tolist() == [["联创食品", "6217000000000000001", "W1"]]
+    assert learn_payers(bank, _payers([("联创食品", "6217 0000 0000 0000 001", "W1")])).empty
+    assert len(learn_payers(bank, _payers([("联创食品", "", "X1")]))) == 1

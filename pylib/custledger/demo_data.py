@@ -508,8 +508,11 @@ class _Gen:
             name, acct = c["name"], c["bank_account"]
             if c["type"] == "企业" and x < 0.45:
                 branch = f"{c['name']}{r.choice(CITIES)[0]}分公司"
+                # the brand without its city (联创建材有限公司) is never certain: a line to confirm
+                brand = f"{c['_brand']}{c['_word']}有限公司"
                 name = (strip_suffix(name) if x < 0.2 else c["aliases"].split(";")[0] if x < 0.32
-                        else branch if x < 0.37 and branch not in names else name)
+                        else branch if x < 0.37 and branch not in names
+                        else brand if x < 0.42 and brand not in names else name)
                 acct = self.account()
             memo = r.choice((f"货款 {e['docs'][0]}", f"{e['docs'][0]}货款", "货款", "网银转账", ""))
             lines.append((e["date"], name, acct, e["cents"], memo, self.bank_ref(e["date"])))

@@ -13,26 +13,42 @@ Only credit lines (money in, amount > 0) are matched; debit lines are dropped.
 2. The customer is looked for level by level, and the first level with any candidate decides:
    ``bank_account`` (the payer account, digits only, ≥ 8 digits and not masked with */x,
    against Customers.bank_account, which may hold several accounts separated by ; , 、 / or
-   new lines) → ``name`` / ``alias`` (exact: NFKC, case and spaces ignored; aliases are the
-   ``;``-separated Customers.aliases) → ``normalized`` (names.normalize_name: legal-form
-   suffixes and punctuation dropped) → ``branch`` (payer "XX有限公司杭州分公司" whose parent
-   "XX有限公司" is a customer) → ``fuzzy`` (score ≥ threshold, see :func:`name_scores`) →
-   ``memo`` (a customer's normalized name, 4+ characters, written in the memo; Odoo's "partner
-   name in the communication").
-3. **auto** only when all of these hold: the level is bank_account, name, alias or normalized;
-   exactly one customer qualifies there; the name levels (name, alias and normalized together)
-   name no other customer (an account match may be confirmed by them, never contradicted); a
-   match by name alone is not to a person (customer type individual/个人: many people share a
-   name); and the line is not a duplicate. A line a person confirmed (``confirmed`` maps its
-   :func:`bank_key` to a customer_id that exists) is auto too, match_by ``confirmed``; a
-   typed id that is no customer_id is kept in confirm_id, noted, and the line is not auto.
-4. **suggested** — a best candidate exists but one of the conditions fails (ambiguity, branch,
-   fuzzy, memo, a person's name, account and name disagree). The best candidate is the one whose
-   name scores highest against the payer, ties by customer_id; ``note`` says why it is not auto.
+   new lines, and the accounts learnt in Payers) → ``name`` / ``alias`` / ``payer`` (exact:
+   NFKC, case and spaces ignored; aliases are the ``;``-separated Customers.aliases, ``payer``
+   a payer name learnt in Payers) → ``normalized`` (names.normalize_name: legal-form suffixes
+   and punctuation dropped) → ``branch`` (payer "XX有限公司杭州分公司" whose parent is a
+   customer) → ``fuzzy`` (a short form, a one-character typo or a score ≥ threshold, see
+   below) → ``memo`` (a customer's normalized name, 4+ characters, written in the memo;
+   Odoo's "partner name in the communication").
+   A customer's *short forms* are its normalized name and aliases with a leading region
+   (province, city, county or district; names.region_short_forms) dropped: 联创食品 for
+   武汉联创食品有限公司.
+3. **auto** only when all of these hold: the level is bank_account, name, alias, payer or
+   normalized; exactly one customer qualifies there; the payer's name names no other customer
+   at any level — exact, normalized, learnt or as a short form (an account match may be
+   confirmed by the names, never contradicted): 联创食品, the alias of one customer and the
+   short form of another, is never auto; a match by name alone is not to a person (customer
+   type individual/个人: many people share a name); and the line is not a duplicate.
+   A **branch** (…北京分公司, …分店, …办事处 after a legal form) is auto, match_by ``branch``,
+   when exactly one customer's full name (Customers.name) is its prefix and no other customer
+   is named. A line a person confirmed (``confirmed`` maps its :func:`bank_key` to a
+   customer_id that exists) is auto too, match_by ``confirmed``; a typed id that is no
+   customer_id is kept in confirm_id, noted, and the line is not auto. An account or payer
+   name learnt for two customers names both, so it is not certain.
+4. **suggested** — candidates exist but one of the conditions fails (ambiguity, a branch whose
+   parent is written otherwise, a short form, a typo, fuzzy, memo, a person's name, account and
+   name disagree). Up to :data:`MAX_CANDIDATES` candidates, best first ("C001 name; C002
+   name"), go into candidate_name and the best one into customer_id. Rank: the best name
+   score of any of the candidate's keys against the payer (a short form counts 95, a
+   one-character typo of a name or short form of 4+ characters, or the same short form in
+   another region, 90), ties by customer_id. A one-character typo is offered whatever the
+   threshold. ``note`` says why it is not auto.
 5. **unmatched** — no candidate.
 
-score: 100 for bank_account / name / alias / normalized / confirmed / duplicate, 95 for branch,
-the fuzzy score for fuzzy, 90 for memo, 0 for unmatched.
+score: 100 for bank_account / name / alias / payer / normalized / confirmed / duplicate and an
+auto branch, 95 for a suggested branch, the rank score for fuzzy, 90 for memo, 0 for unmatched.
+Notes are message codes worded from schema/messages.json in the workbook's language
+(``lang``). Learning: :func:`learn_payers` gives the Payers rows a run's confirmations add.
 """
 
 from __future__ import annotations
@@ -41,11 +57,11 @@ import re
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
-
+from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
-from custledger.core.names import name_key, normalize_name, split_branch
+from custledger.core.names import PARENT_END_RE, name_key, normalize_name, region_short_forms, split_branch
+from custledger.schema import msg
 
 BANK_COLUMNS = [
     "bank_ref", "date", "payer", "payer_account", "amount", "memo", "customer_id", "status",
@@ -57,8 +73,13 @@ _REF_SAFE = re.compile(r"[^0-9A-Za-z_\-]")
 _MIN_ACCOUNT_DIGITS = 8
 _MIN_PARTIAL_LEN = 4  # containment only counts for names of 4+ characters (华为 ⊂ 华为终端 does not)
 _PARTIAL_WEIGHT = 0.95
+_MIN_TYPO_LEN = 4  # a one-character difference only means "typo" in names of 4+ characters
 _BRANCH_SCORE = 95
+_SHORT_SCORE = 95  # the payer is a customer's name without region and legal form
+_TYPO_SCORE = 90   # one character differs, or the same brand in another region
 _MEMO_SCORE = 90
+MAX_CANDIDATES = 3
+_LEARNT_RANK = 101  # ranks a learnt customer above an equal name; never shown as a score
 
 
 # ---- keys ------------------------------------------------------------------------------
@@ -118,15 +139,33 @@ def collect_confirmations(bank_prev: pd.DataFrame) -> dict[str, str]:
 # ---- customer index ----------------------------------------------------------------------
 
 def _group_ids(keys: pd.Series, ids: pd.Series) -> dict[str, tuple[str, ...]]:
-    frame = pd.DataFrame({"k": keys.to_numpy(), "id": ids.to_numpy()})
-    frame = frame[frame["k"] != ""].drop_duplicates()
-    return {k: tuple(sorted(g)) for k, g in frame.groupby("k", sort=False)["id"]}
+    """{key: sorted customer ids} ("" keys left out). A dict pass, not a groupby: a ledger
+    has ~100,000 names, aliases and short forms, and a groupby per key costs seconds."""
+    out: dict[str, list] = {}
+    for k, i in zip(keys.tolist(), ids.tolist()):
+        if k and isinstance(k, str):
+            got = out.get(k)
+            if got is None:
+                out[k] = [i]
+            elif i not in got:
+                got.append(i)
+    return {k: (v[0],) if len(v) == 1 else tuple(sorted(v)) for k, v in out.items()}
+
+
+def _merge(first: dict, *more: dict) -> dict[str, tuple[str, ...]]:
+    """Union of {key: sorted ids} tables."""
+    out = dict(first)
+    for m in more:
+        for k, ids in m.items():
+            out[k] = tuple(sorted(set(out.get(k, ())) | set(ids)))
+    return out
 
 
 class _Customers:
-    """Look-up tables over Customers, built once per run (vectorised over customers)."""
+    """Look-up tables over Customers and the learnt Payers, built once per run (one pass over
+    the names; the character index for similar names and typos is built on first use)."""
 
-    def __init__(self, customers: pd.DataFrame):
+    def __init__(self, customers: pd.DataFrame, payers: pd.DataFrame | None = None):
         c = customers.reset_index(drop=True)
         get = lambda col: _str(c[col]) if col in c else pd.Series("", index=c.index, dtype=object)
         self.ids = get("customer_id")
@@ -139,10 +178,7 @@ class _Customers:
 
         accounts = get("bank_account")[keep].str.split(_ACCOUNT_SPLIT).explode()
         acc_digits = accounts.fillna("").map(_account_digits)
-        self.by_account = _group_ids(acc_digits, self.ids.reindex(acc_digits.index))
-        self.accounts_of = {k: set(g) for k, g in
-                            pd.DataFrame({"id": self.ids.reindex(acc_digits.index), "a": acc_digits})
-                            .query("a != ''").groupby("id")["a"]}
+        acc_ids = self.ids.reindex(acc_digits.index)
 
         aliases = get("aliases")[keep].str.split(r"[;；]").explode().fillna("").str.strip()
         alias_ids = self.ids.reindex(aliases.index)
@@ -150,20 +186,82 @@ class _Customers:
         all_ids = pd.concat([self.ids, alias_ids], ignore_index=True)
         is_name = pd.Series([True] * len(names) + [False] * len(aliases))
         exact = all_text.map(name_key)
-        self.by_exact = _group_ids(exact, all_ids)
         self.exact_is_name = set(exact[is_name.to_numpy()])
+        self.by_full_name = _group_ids(names.map(name_key), self.ids)
         norm = all_text.map(normalize_name)
-        self.by_norm = _group_ids(norm, all_ids)
         self.norm_of = dict(zip(self.ids, names.map(normalize_name)))
-        # fuzzy choices: every distinct normalized name/alias and the customers it names
-        self.choice_keys = list(self.by_norm.keys())
-        self.choice_ids = [self.by_norm[k] for k in self.choice_keys]
+
+        # payers learnt from confirmations: an exact level, like an alias (name) or an account
+        learnt_exact = learnt_norm = learnt_acc = {}
+        self.learnt_keys: set[str] = set()
+        self.learnt_ids: dict[str, set] = {}  # learnt exact or normalized payer → customers
+        if payers is not None and len(payers):
+            p = payers.reset_index(drop=True)
+            pget = lambda col: _str(p[col]) if col in p else pd.Series("", index=p.index, dtype=object)
+            pid = pget("customer_id")
+            known = pid.isin(set(self.ids))  # a learnt row for a deleted customer teaches nothing
+            ptext, pid, pacc = pget("payer")[known], pid[known], pget("payer_account")[known]
+            learnt_exact = _group_ids(ptext.map(name_key), pid)
+            learnt_norm = _group_ids(ptext.map(normalize_name), pid)
+            learnt_acc = _group_ids(pacc.map(_account_digits), pid)
+            self.learnt_keys = set(learnt_exact)
+            self.learnt_ids = {k: set(v) for k, v in _merge(learnt_exact, learnt_norm).items()}
+        self.by_account = _merge(_group_ids(acc_digits, acc_ids), learnt_acc)
+        self.accounts_of: dict[str, set] = {}
+        for i, a in zip(acc_ids.tolist(), acc_digits.tolist()):
+            if a:
+                self.accounts_of.setdefault(i, set()).add(a)
+        self.by_exact = _merge(_group_ids(exact, all_ids), learnt_exact)
+        self.by_norm = _merge(_group_ids(norm, all_ids), learnt_norm)
+
+        # short forms: normalized names and aliases with a leading region dropped (companies
+        # only: a person's name has no region)
+        company = ~all_ids.isin(self.individual)
+        shorts = norm[company].map(region_short_forms).explode().dropna()
+        self.by_short = _group_ids(shorts.astype(str), all_ids.reindex(shorts.index))
+        # every key that names a customer, for the fuzzy and typo look-ups
+        self.keys_of: dict[str, set] = {}
+        for table in (self.by_norm, self.by_short):
+            for k, ids in table.items():
+                for i in ids:
+                    self.keys_of.setdefault(i, set()).add(k)
+        self.choice_keys = sorted(set(self.by_norm) | set(self.by_short))
+        self.choice_ids = [tuple(sorted(set(self.by_norm.get(k, ())) | set(self.by_short.get(k, ()))))
+                           for k in self.choice_keys]
+        self._index: CharIndex | None = None
+
+    @property
+    def index(self) -> CharIndex:
+        """Character index over the choice keys, built on first use (most runs leave no line
+        for the fuzzy level)."""
+        if self._index is None:
+            self._index = CharIndex(self.choice_keys)
+        return self._index
+
+    def typos(self, queries: list[str]) -> list[list[int]]:
+        """Per query, the choice positions of the keys (4+ characters) that differ from it by
+        exactly one inserted, deleted or replaced character. Such a key shares all but one
+        character with the query, which the character index counts for every key at once;
+        only those few are compared."""
+        if not queries or not self.choice_keys:
+            return [[] for _ in queries]
+        ov = self.index.overlap(queries)
+        qlen = np.fromiter(map(len, queries), dtype=np.int64, count=len(queries))[:, None]
+        clen = self.index.lengths[None, :]
+        near = (np.abs(qlen - clen) <= 1) & (ov >= np.maximum(qlen, clen) - 1) & (clen >= _MIN_TYPO_LEN)
+        out: list[list[int]] = [[] for _ in queries]
+        for i, j in np.argwhere(near):
+            key = self.choice_keys[j]
+            if key != queries[i] and within_one_edit(key, queries[i]):
+                out[i].append(int(j))
+        return out
 
 
 # ---- fuzzy -------------------------------------------------------------------------------
 
-def name_scores(queries: list[str], choices: list[str]) -> np.ndarray:
-    """Similarity 0–100 of normalized names, queries × choices.
+def name_scores(queries: list[str], choices: list[str], score_cutoff: int = 0,
+                index: CharIndex | None = None) -> np.ndarray:
+    """Similarity 0–100 of normalized names, queries × choices (0 below ``score_cutoff``).
 
     score = max(ratio, 0.95 × partial_ratio when both names have 4+ characters).
 
@@ -173,31 +271,45 @@ def name_scores(queries: list[str], choices: list[str]) -> np.ndarray:
     ledger's mostly by a city prefix, an industry word or truncation, i.e. one name contains
     the other: partial_ratio gives that 100, weighted to 95 so it stays below an exact match.
     ratio covers typos in names of equal length. Fuzzy results are only ever *suggested*.
+    The scorers are core/fuzzy.py's (rapidfuzz when installed, the same scores without it).
     """
     if not queries or not choices:
         return np.zeros((len(queries), len(choices)), dtype=np.int16)
     out = np.empty((len(queries), len(choices)), dtype=np.int16)
     qlen = np.fromiter((len(q) for q in queries), dtype=np.int32, count=len(queries))
     clen = np.fromiter((len(c) for c in choices), dtype=np.int32, count=len(choices))
+    # a rounded score ≥ cutoff needs a raw one ≥ cutoff − 0.5; partial is weighted by 0.95
+    cut = max(0.0, score_cutoff - 0.5)
+    if index is None and score_cutoff > 0:
+        index = CharIndex(choices)
     step = max(1, 2_000_000 // max(1, len(choices)))  # keep each block to ~2M cells
     for start in range(0, len(queries), step):
         q = queries[start:start + step]
-        ratio = process.cdist(q, choices, scorer=fuzz.ratio, dtype=np.float32, workers=1)
-        partial = process.cdist(q, choices, scorer=fuzz.partial_ratio, dtype=np.float32, workers=1)
+        ratio = cdist(q, choices, "ratio", cut, index=index)
+        partial = cdist(q, choices, "partial_ratio", min(100.0, cut / _PARTIAL_WEIGHT), index=index)
         long_enough = (qlen[start:start + step, None] >= _MIN_PARTIAL_LEN) & (
             clen[None, :] >= _MIN_PARTIAL_LEN)
         best = np.maximum(ratio, np.where(long_enough, partial * _PARTIAL_WEIGHT, 0))
-        out[start:start + step] = np.rint(best).astype(np.int16)
+        best = np.rint(best).astype(np.int16)
+        out[start:start + step] = np.where(best >= score_cutoff, best, 0)
     return out
 
 
-def _rank(payer_norm: str, ids: tuple[str, ...], cust: _Customers) -> list[str]:
-    """Candidates best first: by name score against the payer, then customer_id."""
-    if len(ids) <= 1:
-        return list(ids)
-    scores = name_scores([payer_norm], [cust.norm_of.get(i, "") for i in ids])[0]
-    order = sorted(range(len(ids)), key=lambda j: (-int(scores[j]), ids[j]))
-    return [ids[j] for j in order]
+def _rank(payer_norm: str, ids, cust: _Customers, bonus: dict | None = None) -> list[tuple[str, int]]:
+    """(customer_id, score) best first: the best name score of any of the customer's keys
+    (name, aliases, short forms) against the payer, raised to ``bonus`` where given, then
+    customer_id."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    keys = sorted({k for i in ids for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}})
+    row = name_scores([payer_norm], keys)[0] if payer_norm else np.zeros(len(keys), dtype=np.int16)
+    of_key = dict(zip(keys, row.tolist()))
+    scored = []
+    for i in ids:
+        s = max((of_key.get(k, 0) for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}), default=0)
+        scored.append((i, max(int(s), (bonus or {}).get(i, 0))))
+    return sorted(scored, key=lambda t: (-t[1], t[0]))
 
 
 # ---- duplicates --------------------------------------------------------------------------
@@ -335,22 +447,46 @@ def _credit_lines(lines: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _ids(t) -> tuple:
+    return t if isinstance(t, tuple) else ()
+
+
+def _branch_parents(payer: str, cust: _Customers) -> tuple[str, tuple[str, ...]]:
+    """(branch, customers whose full name is the payer's prefix) for a branch payer, ("", ())
+    when the payer is no branch. The prefixes tried end where a parent can end (…公司, …集团,
+    …厂, …企业) or where split_branch cut the parent off."""
+    parent, branch = split_branch(payer)
+    if not branch:
+        return "", ()
+    key = name_key(payer)
+    prefixes = {name_key(parent)} | {key[:m.end()] for m in PARENT_END_RE.finditer(key) if m.end() < len(key)}
+    ids = {i for p in prefixes for i in cust.by_full_name.get(p, ())}
+    return branch, tuple(sorted(ids))
+
+
+def _listing(ranked: list[tuple[str, int]], cust: _Customers) -> str:
+    """"C001 杭州恒昌机电有限公司; C002 …": the candidates a person chooses from."""
+    return "; ".join(f"{i} {cust.name_of.get(i, '')}".strip() for i, _ in ranked[:MAX_CANDIDATES])
+
+
 def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFrame,
                threshold: int = 90, *, confirmed: dict[str, str] | None = None,
-               prefix: str = "BK") -> pd.DataFrame:
+               prefix: str = "BK", payers: pd.DataFrame | None = None, lang: str = "en") -> pd.DataFrame:
     """The Bank frame (columns ``BANK_COLUMNS``) for the credit lines of a bank file, by the
     rules of the module docstring. ``confirmed`` = :func:`collect_confirmations` of the
-    previous Bank sheet; ``prefix`` starts the receipt numbers given to auto lines."""
+    previous Bank sheet; ``payers`` = the Payers sheet (payer, payer_account, customer_id);
+    ``prefix`` starts the receipt numbers given to auto lines; notes are in ``lang``."""
     threshold = int(min(100, max(0, threshold)))
     df = _credit_lines(lines)
     n = len(df)
-    cust = _Customers(customers)
+    cust = _Customers(customers, payers)
 
     status = np.full(n, "unmatched", dtype=object)
     cid = np.full(n, "", dtype=object)
     score = np.zeros(n, dtype=np.int64)
     match_by = np.full(n, "", dtype=object)
-    note = np.full(n, "", dtype=object)
+    notes: list = [None] * n          # (message code, params) per line, worded at the end
+    listing = np.full(n, "", dtype=object)
     confirm = np.full(n, "", dtype=object)
 
     payer_norm = df["payer"].map(normalize_name)
@@ -359,15 +495,13 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
     ex_key = df["payer"].map(name_key)
     ex_c = ex_key.map(cust.by_exact)
     nm_c = payer_norm.map(cust.by_norm)
+    sh_c = payer_norm.map(cust.by_short)
     has_acc, has_ex, has_nm = acc_c.notna(), ex_c.notna(), nm_c.notna()
 
-    # all customers the name levels point at (exact ∪ normalized) for the agreement check
-    def union(a, b):
-        s = set(a) if isinstance(a, tuple) else set()
-        if isinstance(b, tuple):
-            s |= set(b)
-        return tuple(sorted(s))
-    name_c = pd.Series([union(a, b) for a, b in zip(ex_c, nm_c)], index=df.index, dtype=object)
+    # every customer the payer's name names at any level (exact, normalized, short form,
+    # learnt): a name level is certain only when this is one customer
+    name_c = pd.Series([tuple(sorted(set(_ids(a)) | set(_ids(b)) | set(_ids(s))))
+                        for a, b, s in zip(ex_c, nm_c, sh_c)], index=df.index, dtype=object)
 
     level = np.select([has_acc, has_ex, has_nm], ["bank_account", "exact", "normalized"], "")
     cands = acc_c.where(has_acc, ex_c.where(has_ex, nm_c))
@@ -379,13 +513,14 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
     first = cands.map(lambda t: t[0] if isinstance(t, tuple) and t else "").to_numpy()
     acc_ok = (level == "bank_account") & single & np.array(
         [k == 0 or c in names for c, names, k in zip(first, name_c, n_name)], dtype=bool)
-    # name levels: one customer across exact and normalized, and not a person
+    # name levels: one customer across every level, and not a person
     name_lvl = np.isin(level, ["exact", "normalized"])
     is_person = np.array([c in cust.individual for c in first], dtype=bool)
     name_ok = name_lvl & single & (n_name == 1) & ~is_person
     auto = acc_ok | name_ok
 
-    by_of_exact = np.where(ex_key.isin(cust.exact_is_name), "name", "alias")
+    learnt = ex_key.isin(cust.learnt_keys) & ~ex_key.isin(cust.exact_is_name)
+    by_of_exact = np.where(ex_key.isin(cust.exact_is_name), "name", np.where(learnt, "payer", "alias"))
     match_by[:] = np.where(level == "exact", by_of_exact, level)
     score[level != ""] = 100
     cid[auto] = first[auto]
@@ -396,47 +531,77 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
         pool = cands.iat[i]
         if level[i] != "bank_account" and n_name[i] > len(pool):
             pool = name_c.iat[i]
-        ranked = _rank(payer_norm.iat[i], pool, cust)
-        cid[i], status[i] = ranked[0], "suggested"
+        # a customer a person confirmed for this payer before comes first among equals
+        taught = cust.learnt_ids.get(ex_key.iat[i], set()) | cust.learnt_ids.get(payer_norm.iat[i], set())
+        ranked = _rank(payer_norm.iat[i], pool, cust, {c: _LEARNT_RANK for c in taught})
+        if level[i] == "bank_account":  # the account's owner first, then whom the name names
+            others = [c for c in name_c.iat[i] if c not in pool]
+            ranked = ranked + _rank(payer_norm.iat[i], others, cust)
+        cid[i], status[i] = ranked[0][0], "suggested"
+        listing[i] = _listing(ranked, cust)
         if level[i] == "bank_account" and len(pool) == 1:
-            others = ", ".join(name_c.iat[i])
-            note[i] = f"account is {ranked[0]}'s but the name is {others}'s"
+            notes[i] = ("bank_note_account_vs_name", {"cid": ranked[0][0], "others": ", ".join(name_c.iat[i])})
         elif len(ranked) > 1:
-            note[i] = f"{len(ranked)} customers qualify: " + ", ".join(ranked[:5])
-        elif ranked[0] in cust.individual:
-            held = cust.accounts_of.get(ranked[0], set())
-            note[i] = ("a person's name alone is not proof; the account differs from the one on file"
-                       if acct.iat[i] and held else "a person's name alone is not proof")
+            notes[i] = ("bank_note_ambiguous", {"n": len(ranked), "ids": ", ".join(i for i, _ in ranked[:5])})
+        elif ranked[0][0] in cust.individual:
+            held = cust.accounts_of.get(ranked[0][0], set())
+            notes[i] = ("bank_note_person_account" if acct.iat[i] and held else "bank_note_person", {})
 
-    # branch of a customer: suggested
-    left = np.flatnonzero(level == "")
-    for i in left:
-        parent, branch = split_branch(df["payer"].iat[i])
+    # a branch of a customer: auto when exactly one customer's full name is its prefix
+    for i in np.flatnonzero(level == ""):
+        branch, parents = _branch_parents(df["payer"].iat[i], cust)
         if not branch:
             continue
-        pool = cust.by_exact.get(name_key(parent)) or cust.by_norm.get(normalize_name(parent))
+        others = set(sh_c.iat[i]) - set(parents) if isinstance(sh_c.iat[i], tuple) else set()
+        if len(parents) == 1 and not others:
+            who = parents[0]
+            cid[i], status[i], score[i], match_by[i] = who, "auto", 100, "branch"
+            notes[i] = ("bank_note_branch", {"branch": branch, "name": cust.name_of.get(who, who)})
+            continue
+        parent, _ = split_branch(df["payer"].iat[i])
+        pool = set(parents) | set(cust.by_exact.get(name_key(parent), ())) | set(
+            cust.by_norm.get(normalize_name(parent), ())) | others
         if pool:
             ranked = _rank(normalize_name(parent), pool, cust)
-            cid[i], status[i], score[i], match_by[i] = ranked[0], "suggested", _BRANCH_SCORE, "branch"
-            note[i] = f"payer is a branch ({branch}) of {cust.name_of.get(ranked[0], ranked[0])}"
+            cid[i], status[i], score[i], match_by[i] = ranked[0][0], "suggested", _BRANCH_SCORE, "branch"
+            listing[i] = _listing(ranked, cust)
+            notes[i] = ("bank_note_branch", {"branch": branch,
+                                             "name": cust.name_of.get(ranked[0][0], ranked[0][0])})
 
-    # fuzzy on what is left: suggested only
+    # what is left: short forms, one-character typos and similar names, suggested only
     left = np.flatnonzero((status == "unmatched") & (payer_norm != "").to_numpy())
     if len(left) and cust.choice_keys:
         queries = sorted(set(payer_norm.iloc[left]))
-        scores = name_scores(queries, cust.choice_keys)
+        scores = name_scores(queries, cust.choice_keys, score_cutoff=threshold, index=cust.index)
         row_of = {q: j for j, q in enumerate(queries)}
+        typos_of = dict(zip(queries, cust.typos(queries)))
         for i in left:
-            row = scores[row_of[payer_norm.iat[i]]]
-            best = int(row.max())
-            if best < threshold:
+            q = payer_norm.iat[i]
+            bonus: dict[str, int] = {}
+            for c in _ids(sh_c.iat[i]):  # the payer is a customer's name without its region
+                bonus[c] = _SHORT_SCORE
+            for s in region_short_forms(q):  # the payer's brand is a customer's brand
+                for c in set(cust.by_short.get(s, ())) | set(cust.by_norm.get(s, ())):
+                    bonus[c] = max(bonus.get(c, 0), _TYPO_SCORE)
+            typo_ids = {c for j in typos_of[q] for c in cust.choice_ids[j]}
+            for c in typo_ids:
+                bonus[c] = max(bonus.get(c, 0), _TYPO_SCORE)
+            hits = np.flatnonzero(scores[row_of[q]] >= max(threshold, 1))
+            fuzzy_ids = {c for j in hits for c in cust.choice_ids[j]}
+            if not bonus and not fuzzy_ids:
                 continue
-            tied = np.flatnonzero(row == best)
-            ids = sorted({c for j in tied for c in cust.choice_ids[j]})
-            above = sorted({c for j in np.flatnonzero(row >= threshold) for c in cust.choice_ids[j]})
-            cid[i], status[i], score[i], match_by[i] = ids[0], "suggested", best, "fuzzy"
-            note[i] = ("similar name" if len(above) == 1 else
-                       f"{len(above)} similar names: " + ", ".join(above[:5]))
+            ranked = _rank(q, fuzzy_ids | set(bonus), cust, bonus)
+            best_id, best = ranked[0]
+            cid[i], status[i], score[i], match_by[i] = best_id, "suggested", best, "fuzzy"
+            listing[i] = _listing(ranked, cust)
+            if _ids(sh_c.iat[i]):
+                notes[i] = ("bank_note_short_form", {"n": len(ranked), "ids": ", ".join(c for c, _ in ranked[:5])})
+            elif best_id in typo_ids:
+                notes[i] = ("bank_note_typo", {"name": cust.name_of.get(best_id, best_id)})
+            elif len(ranked) == 1:
+                notes[i] = ("bank_note_similar", {})
+            else:
+                notes[i] = ("bank_note_similar_many", {"n": len(ranked), "ids": ", ".join(c for c, _ in ranked[:5])})
 
     # a customer's name in the memo: suggested
     left = np.flatnonzero((status == "unmatched") & (df["memo"] != "").to_numpy())
@@ -449,7 +614,8 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
                 if m:
                     ids = cust.by_norm[m.group(0)]
                     cid[i], status[i], score[i], match_by[i] = ids[0], "suggested", _MEMO_SCORE, "memo"
-                    note[i] = "customer named in the memo"
+                    listing[i] = _listing([(c, _MEMO_SCORE) for c in ids], cust)
+                    notes[i] = ("bank_note_memo", {})
 
     # confirmations typed by a person on the previous run
     if confirmed:
@@ -458,10 +624,10 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
             typed = str(confirmed[keys.iat[i]]).strip()
             if typed in cust.name_of:
                 cid[i], status[i], score[i], match_by[i] = typed, "auto", 100, "confirmed"
-                note[i] = "confirmed by a person"
+                notes[i] = ("bank_note_confirmed", {})
             else:  # a person disagreed but typed no valid id: nothing is certain any more
                 confirm[i] = typed
-                note[i] = f"confirm_id {typed!r} is not a customer_id"
+                notes[i] = ("bank_note_confirm_unknown", {"typed": typed})
                 if status[i] == "auto":
                     status[i] = "suggested"
 
@@ -470,19 +636,24 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
     status[is_dup] = "duplicate"
     score[is_dup] = 100
     cid[is_dup] = np.where(rcid[is_dup] != "", rcid[is_dup], cid[is_dup])
-    note[is_dup] = np.where(rno[is_dup] != "", "already in Receipts", "bank_ref repeated in the file")
+    for i in np.flatnonzero(is_dup):
+        notes[i] = ("bank_note_in_receipts" if rno[i] != "" else "bank_note_ref_repeated", {})
     match_by[is_dup] = np.where(rno[is_dup] != "", match_by[is_dup], "")
     receipt_no = np.where(is_dup, rno, "").astype(object)
 
     unmatched = status == "unmatched"
     score[unmatched], match_by[unmatched], cid[unmatched] = 0, "", ""
+    # auto and duplicate lines name their customer; a suggested line lists its candidates
+    names_out = np.array([cust.name_of.get(c, "") for c in cid], dtype=object)
+    suggested = (status == "suggested") & (listing != "")
+    names_out[suggested] = listing[suggested]
 
     out = pd.DataFrame({
         "bank_ref": df["bank_ref"], "date": df["date"], "payer": df["payer"],
         "payer_account": df["payer_account"], "amount": df["amount"].astype("int64"),
         "memo": df["memo"], "customer_id": cid, "status": status, "score": score,
-        "receipt_no": receipt_no, "candidate_name": [cust.name_of.get(c, "") for c in cid],
-        "match_by": match_by, "confirm_id": confirm, "note": note,
+        "receipt_no": receipt_no, "candidate_name": names_out,
+        "match_by": match_by, "confirm_id": confirm, "note": [bank_note(t, lang) for t in notes],
     })
     is_auto = out["status"] == "auto"
     if is_auto.any():
@@ -492,6 +663,30 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
                 "receipt_no", "candidate_name", "match_by", "confirm_id", "note"):
         out[col] = out[col].astype("object")
     return out[BANK_COLUMNS]
+
+
+def bank_note(note, lang: str) -> str:
+    """The wording of a line's note (message code, params) in ``lang``; "" for none."""
+    if not note:
+        return ""
+    code, params = note
+    return msg(code, lang, **params)
+
+
+def learn_payers(bank_df: pd.DataFrame, payers: pd.DataFrame | None) -> pd.DataFrame:
+    """Rows to append to the Payers sheet (columns ``PAYER_COLUMNS`` less ``added``): the payer
+    name and account of each line a person confirmed (match_by ``confirmed``), once per
+    (payer, account, customer) and only when the Payers sheet does not already hold it."""
+    cols = ["payer", "payer_account", "customer_id"]
+    rows = bank_df[bank_df["match_by"] == "confirmed"] if len(bank_df) else bank_df
+    frame = pd.DataFrame({c: _str(rows[c]) if c in rows else pd.Series(dtype=object) for c in cols})
+    frame = frame[(frame["customer_id"] != "") & ((frame["payer"] != "") | (frame["payer_account"] != ""))]
+    key = lambda f: f["payer"].map(name_key) + "|" + f["payer_account"].map(_account_digits) + "|" + f["customer_id"]
+    frame = frame[~key(frame).duplicated()]
+    if payers is not None and len(payers) and len(frame):
+        have = pd.DataFrame({c: _str(payers[c]) if c in payers else "" for c in cols}, index=payers.index)
+        frame = frame[~key(frame).isin(set(key(have)))]
+    return frame.reset_index(drop=True).astype("object")
 
 
 def new_receipts(bank_df: pd.DataFrame, receipts: pd.DataFrame, prefix: str = "BK") -> pd.DataFrame:

@@ -37,7 +37,10 @@ class LoadedBook:
     raw: object = None       # the RawBook read (generated sheets people edit, e.g. Bank confirm_id)
 
 
-DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
+DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers")
+# found by their name only, never by a left-over sheet's header: rows are appended to Payers,
+# and a person's own sheet with 付款方 / 客户编号 columns must not be taken for it
+BY_NAME_ONLY = ("payers",)
 
 
 def generated_sheet_names() -> set[str]:
@@ -82,7 +85,7 @@ def load(book, lang_hint: str = "zh") -> LoadedBook:
         if name is not None and name in book.sheets:
             layout = locate_header(book.sheets[name].frame, spec, name)
         if layout is None:  # not found by name: a left-over sheet whose header fits
-            for cand in leftovers:
+            for cand in (leftovers if key not in BY_NAME_ONLY else ()):
                 raw = book.sheets.get(cand)
                 if raw is None:
                     continue

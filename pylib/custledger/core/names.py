@@ -20,13 +20,20 @@ Rules:
   If removing suffixes would leave nothing, the name without punctuation is the key.
 * :func:`split_branch` — "XX有限公司杭州分公司" / "XX公司(杭州分公司)" / "XX Co., Ltd. Shanghai
   Branch" → (parent, branch).
+* :func:`region_short_forms` — a normalized key with its leading region dropped: "武汉联创食品"
+  → ("联创食品",); "浙江省杭州市恒昌机电" → ("杭州市恒昌机电", "恒昌机电"). A region is a
+  province, city, county or district of schema/regions.json, written in full (杭州市, 西湖区)
+  or without its 省/市/区/县/自治区… ending (杭州, 西湖); up to three are dropped one after the
+  other, longest first, and every step is a short form while two or more characters remain.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 # Legal-form suffixes, Chinese. Longest first so 股份有限公司 is not cut as 有限公司 + 股份.
 _ZH_SUFFIXES = tuple(sorted((
@@ -44,6 +51,7 @@ _EN_SUFFIX_WORDS = {
 # Branch markers: a unit of a company that pays with the parent's name in front of it.
 _BRANCH_MARKERS = ("分公司", "分厂", "分店", "办事处", "营业部", "分部", "分所", "分行", "支行")
 _PARENT_END_RE = re.compile(r"(公司|集团|厂|企业)")
+PARENT_END_RE = _PARENT_END_RE  # where a parent company's name can end (bank branch rule)
 _BRACKETED_TAIL_RE = re.compile(r"^(?P<parent>.+?)\s*[(\[（【]\s*(?P<branch>[^()\[\]（）【】]+)\s*[)\]）】]$")
 _EN_BRANCH_RE = re.compile(r"^(?P<parent>.+?)[\s,]+(?P<branch>[^\s,][\w\s]*\bbranch)$", re.IGNORECASE)
 
@@ -154,3 +162,54 @@ def split_branch(name) -> tuple[str, str]:
     if m:
         return m.group("parent").strip().rstrip(",").strip(), m.group("branch").strip()
     return text, ""
+
+
+# ---- regions -----------------------------------------------------------------------------
+
+# Endings of division names, longest first; what is left (2+ characters) is how company names
+# usually write the place: 杭州市 → 杭州, 西湖区 → 西湖, 延边朝鲜族自治州 → 延边.
+_REGION_ENDINGS = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "新区",
+                   "省", "市", "区", "县", "旗", "盟")
+_PROVINCE_STEMS = {"广西壮族自治区": "广西", "宁夏回族自治区": "宁夏", "新疆维吾尔自治区": "新疆"}
+_MAX_REGIONS = 3  # province, city, district: 浙江省杭州市西湖区…
+
+
+def _stem(name: str) -> str:
+    if name in _PROVINCE_STEMS:
+        return _PROVINCE_STEMS[name]
+    for end in _REGION_ENDINGS:
+        if name.endswith(end) and len(name) > len(end):
+            name = name[: -len(end)]
+            break
+    if "族" in name:  # …朝鲜族 / …藏族羌族: the place is the part before the first people's name
+        name = name[:2]
+    return name
+
+
+@cache
+def _regions() -> tuple[frozenset, int]:
+    """Every way a region is written at the start of a name (full name and stem), and the
+    longest such length."""
+    with resources.files("custledger.schema").joinpath("regions.json").open("r", encoding="utf-8") as fh:
+        doc = json.load(fh)
+    names = {n for level in ("provinces", "cities", "counties") for n in doc[level]}
+    forms = {f for n in names for f in (n, _stem(n)) if len(f) >= 2}
+    return frozenset(forms), max(map(len, forms))
+
+
+@lru_cache(maxsize=1 << 16)
+def region_short_forms(key: str) -> tuple[str, ...]:
+    """The normalized key ``key`` with one, two or three leading regions dropped (rule in the
+    module docstring); () when it starts with no region or too little would remain."""
+    forms, longest = _regions()
+    out = []
+    rest = key
+    for _ in range(_MAX_REGIONS):
+        for n in range(min(longest, len(rest) - 2), 1, -1):
+            if rest[:n] in forms:
+                rest = rest[n:]
+                out.append(rest)
+                break
+        else:
+            break
+    return tuple(out)

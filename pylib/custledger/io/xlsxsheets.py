@@ -93,6 +93,6 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
                 ws.write_string(r, j, str(v))
     if not use_table and ncols:
         ws.autofilter(0, 0, max(nrows, 1), ncols - 1)
-    if protect:
+    if protect and out.protect:
         ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_cells": True})
     return ws

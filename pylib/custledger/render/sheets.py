@@ -41,6 +41,7 @@ class SheetOut:
     # (row 1 header) for writers that cannot draw. Cells must be written in row order
     # (xlsxwriter's constant_memory mode drops writes to earlier rows).
     draw: object = None
+    protect: bool = True          # False: an input sheet created on first use (Payers) stays editable
 
 
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "settings")
+INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "settings")
 LANGS = ("zh", "en")
 
 
@@ -101,7 +101,7 @@ class SheetSpec:
 
 @cache
 def sheet(key: str) -> SheetSpec:
-    """The spec of an input sheet (customers, invoices, receipts, interactions, settings)."""
+    """The spec of an input sheet (customers, invoices, receipts, interactions, payers, settings)."""
     doc = _load(f"{key}.json")
     meta = doc["x-sheet"]
     required = set(doc.get("required", ()))
