@@ -307,6 +307,7 @@ _HANDLERS = {
 
 # -- comparing -------------------------------------------------------------------------------
 HYPERLINK = re.compile(r'^=HYPERLINK\("#((?:[^"]|"")*)","((?:[^"]|"")*)"\)$')
+FILE_HYPERLINK = re.compile(r'^=HYPERLINK\("([^#"](?:[^"]|"")*)","((?:[^"]|"")*)"\)$')
 
 
 def displayed(ws) -> list[list]:
@@ -319,7 +320,7 @@ def displayed(ws) -> list[list]:
             if v == "":
                 v = None
             if isinstance(v, str):
-                m = HYPERLINK.match(v)
+                m = HYPERLINK.match(v) or FILE_HYPERLINK.match(v)
                 if m:
                     v = m.group(2).replace('""', '"')
             vals.append(v)
@@ -339,6 +340,19 @@ def link_targets(ws) -> dict:
                 out[c.coordinate] = c.hyperlink.location
             elif isinstance(c.value, str) and HYPERLINK.match(c.value):
                 out[c.coordinate] = HYPERLINK.match(c.value).group(1).replace('""', '"')
+    return out
+
+
+def file_links(ws) -> dict:
+    """cell -> file link target (a path, relative to the workbook), from external hyperlinks
+    (file writer) or HYPERLINK("path", ...) formulas (xlwings)."""
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.hyperlink is not None and c.hyperlink.target and not c.hyperlink.location:
+                out[c.coordinate] = c.hyperlink.target
+            elif isinstance(c.value, str) and FILE_HYPERLINK.match(c.value):
+                out[c.coordinate] = FILE_HYPERLINK.match(c.value).group(1).replace('""', '"')
     return out
 
 
