@@ -26,8 +26,8 @@ from pathlib import Path
 from ..schema import msg
 from . import template
 
-BUTTONS = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "close")
-FIRST_ROW = 15            # 0-based row of the first button on Home (below the workflow text)
+from ..ops.operations import BUTTONS, FIRST_BUTTON_ROW as FIRST_ROW, button_cell
+
 MODULE = "custledger"
 
 
@@ -41,7 +41,7 @@ def lite_shape(op: str) -> str:
 
 def lite_cell(op: str) -> str:
     """The Home cell behind the Lite button of ``op`` (its hyperlink target)."""
-    return f"B{FIRST_ROW + BUTTONS.index(op) + 1}"
+    return button_cell(op)
 
 
 def bas_text() -> str:

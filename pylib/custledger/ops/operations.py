@@ -10,8 +10,7 @@ by their literal ``@script`` decorator, one wrapper in lite/main.py; a test chec
 ``RunOptions`` is every option ``ops.run`` understands; an unknown option or step is refused
 (ValueError, one line to the user) instead of being silently ignored.
 
-This module imports nothing heavy: the Lite scripts and the VBA generator read it without
-loading pandas.
+This module imports nothing of its own (the step modules import it, not the other way round).
 """
 
 from __future__ import annotations
