@@ -79,8 +79,9 @@ class Caps:
     note_sheets: frozenset | None = None
 
     def notes_on(self, sheet_name: str) -> bool:
-        """Notes on this sheet: the client has them and sent this sheet's (or added it now)."""
-        return self.notes and (self.note_sheets is None or sheet_name in self.note_sheets)
+        """Notes on this sheet of the payload: its notes were sent (a sheet added in the run
+        goes by ``notes``: a remote book gives it an empty list whatever the client)."""
+        return self.notes if self.note_sheets is None else sheet_name in self.note_sheets
 
 
 # What each client's own code does with the actions (xlwings 0.37.8: addin/Remote.bas,
