@@ -17,7 +17,7 @@ from custledger.io.template import CARD_CUSTOMER, build_ledger
 from custledger.io.xlbook import XlBook, caps_of
 from custledger.ops.operations import RunOptions
 from custledger.schema import msg
-from xlremote import (LoglessFileBook, apply_actions, client_action_sets, displayed, file_links, payload,
+from xlremote import (LoglessFileBook, Spy, apply_actions, client_action_sets, displayed, file_links, payload,
                       remote_book, xl_license)  # noqa: F401
 
 
@@ -38,16 +38,6 @@ def _ledger(path: Path, bad_date: bool = False) -> Path:
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory) -> Path:
     return _ledger(tmp_path_factory.mktemp("clients") / "ledger.xlsx")
-
-
-class Spy:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, book, steps, **options):
-        options.pop("progress", None)
-        self.calls.append((list(steps), options))
-        return ops.Report(exit_code=0, summary={}, notes=[], files=[])
 
 
 # -- capabilities from the payload ---------------------------------------------------------------

@@ -437,6 +437,20 @@ def cf_marked_cells(ws) -> dict:
     return out
 
 
+class Spy:
+    """Stands in for ops.run: records steps and options, returns a clean Report."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, book, steps, **options):
+        from custledger import ops
+
+        options.pop("progress", None)
+        self.calls.append((list(steps), options))
+        return ops.Report(exit_code=0, summary={}, notes=[], files=[])
+
+
 class LoglessFileBook:
     """FileBook as the command line uses it, minus the change log (ops/changes.py), which the
     xlwings route does not keep yet (XlBook.reads_change_log is False): so both routes are

@@ -6,6 +6,11 @@ Lite, paste this file into main.py and lite/requirements.txt into requirements.t
 xlwings_button_<op> linked to the cell behind it, the Lite convention); in App Mode the same
 scripts show as buttons with form fields (card: customer ID; statements/close: month).
 
+Which buttons exist, their cells and their steps come from custledger/ops/operations.py
+(OPERATIONS, the map the desktop buttons and the command line read); each is written out below
+because xlwings Lite finds scripts by their literal @script decorator (tests/test_lite.py checks
+that every operation has one).
+
 Everything runs in the browser (Pyodide): no local Python, no files. Results are written as
 sheets of the workbook, as with the desktop buttons; statements, which the desktop writes as
 files, are written as sheets here.
