@@ -184,3 +184,16 @@ def test_every_operation_is_a_button_everywhere():
     assert set(BUTTONS) <= commands | {"validate"}
     text = xlsm.bas_text()
     assert all(f"custledger.xl.{b}()" in text for b in BUTTONS)
+
+
+def test_the_replayer_fails_a_run_that_uses_a_throwing_action(ledger, tmp_path):
+    """So the matrix can fail: a table on Google Apps Script, an alert on Office Scripts."""
+    from xlremote import ClientThrew
+
+    table = {"func": "addTable", "args": ["A1:B2", True, "TableStyleLight9", "t1"], "values": None,
+             "sheet_position": 0, "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}
+    alert = dict(table, func="alert", args=["done", "custledger", "ok", "info", ""])
+    for client, action in (("Google Apps Script", table), ("Microsoft Office Scripts", alert)):
+        allowed, throws = ACTIONS[client]
+        with pytest.raises(ClientThrew):
+            apply_actions([action], ledger, tmp_path / "x.xlsx", client, allowed=allowed, throws=throws)
