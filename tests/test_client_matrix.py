@@ -21,7 +21,7 @@ import pytest
 
 from custledger import ops, xl
 from custledger.io.template import CARD_CUSTOMER, build_ledger
-from custledger.ops.operations import BUTTONS, OPERATIONS
+from custledger.operations import BUTTONS, OPERATIONS
 from custledger.schema import msg, output_sheet_name
 from xlremote import (LoglessFileBook, cf_marked_cells, client_action_sets, displayed, filled_cells, file_links,
                       link_targets, remote_book, xl_license)  # noqa: F401

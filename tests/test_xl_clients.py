@@ -15,7 +15,7 @@ from custledger import ops, xl
 from custledger.io.filebook import FileBook
 from custledger.io.template import CARD_CUSTOMER, build_ledger
 from custledger.io.xlbook import XlBook, caps_of
-from custledger.ops.operations import RunOptions
+from custledger.operations import RunOptions
 from custledger.schema import msg
 from xlremote import (LoglessFileBook, Spy, apply_actions, client_action_sets, displayed, file_links, payload,
                       remote_book, xl_license)  # noqa: F401
@@ -208,7 +208,7 @@ def test_a_step_missing_from_the_registry_fails_at_import(monkeypatch):
 
 
 def test_cli_refuses_an_unknown_operation_in_one_line():
-    from custledger.ops.operations import steps_of
+    from custledger.operations import steps_of
 
     with pytest.raises(ValueError, match="unknown operation"):
         steps_of("letters_now")

@@ -41,9 +41,9 @@ def _date(text: Optional[str]) -> Optional[dt.date]:
 
 
 def _steps(name: str) -> list:
-    """The steps of operation ``name``: ops/operations.OPERATIONS, the one command -> steps map
+    """The steps of operation ``name``: operations.OPERATIONS, the one command -> steps map
     (imported when a command runs: the run loads ops anyway)."""
-    from .ops.operations import steps_of
+    from .operations import steps_of
 
     return steps_of(name)
 
@@ -166,7 +166,7 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
-    from .ops.operations import STEP_ORDER
+    from .operations import STEP_ORDER
 
     steps = list(STEP_ORDER)   # the close, plus a card for one customer
     _run(ledger, steps, None, None, False, as_json, month=month, bank=bank, customer_id="C0001",

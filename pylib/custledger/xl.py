@@ -8,7 +8,7 @@ the status bar and the outcome in a message box. Nothing escapes as a Python tra
 failure becomes one line (a LedgerError in the workbook's language), the details go to a log
 file in the temp folder.
 
-Steps per button, and what each needs, come from ops/operations.OPERATIONS (the command line
+Steps per button, and what each needs, come from operations.OPERATIONS (the command line
 reads the same map). card() takes the customer from its argument, else the Home sheet's customer
 cell (the workbook name ``CardCustomer``, a dropdown of the Customers' IDs), else the selected row
 on the Customers sheet (or a selected cell holding a customer id); statements() and close() take
@@ -33,7 +33,7 @@ from pathlib import Path
 from .core.errors import LedgerError
 from .schema import msg, norm_header, sheet
 
-from .ops.operations import OPERATIONS
+from .operations import OPERATIONS
 
 MONTH_NAME = "StatementMonth"
 CUSTOMER_NAME = "CardCustomer"
@@ -97,8 +97,7 @@ def __getattr__(name: str):
 def run_button(name: str, book=None, lite: bool = False, **given):
     """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
     or None when it could not run (the reason was shown in Excel)."""
-    from . import ops
-    from .io.xlbook import XlBook, caps_of
+    from .io.xlcaps import caps_of   # light: read before the engine is imported
 
     if book is None:
         import xlwings as xw
@@ -110,9 +109,12 @@ def run_button(name: str, book=None, lite: bool = False, **given):
     start = len(queued) if queued is not None else 0
     try:
         caps = caps_of(book)
-    except Exception:  # noqa: BLE001 - an odd book: assume the least
+    except Exception:  # noqa: BLE001 - an odd book: a message box, as before
         caps = None
     try:
+        from . import ops                    # inside the handler: a missing package is one line
+        from .io.xlbook import XlBook
+
         xb = XlBook(book, caps=caps, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
         status.show(msg("xl_running", lang, step=msg(f"xl_button_{name}", lang)))
         raw = xb.read()                      # the one read: ops.run gets it from XlBook's cache

@@ -88,7 +88,7 @@ CARD_CUSTOMER = "CardCustomer"   # the Home cell the Card button reads (custledg
 def _card_customer(wb, ws, lang, fmt):
     """Beside the Card button: a caption and the customer cell, a dropdown of the Customers'
     IDs, named CardCustomer, so the Card button works whichever sheet is active."""
-    from ..ops.operations import BUTTONS, FIRST_BUTTON_ROW
+    from ..operations import BUTTONS, FIRST_BUTTON_ROW
 
     row = FIRST_BUTTON_ROW + BUTTONS.index("card")
     ws.set_column(2, 2, 22)

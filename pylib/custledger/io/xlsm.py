@@ -26,7 +26,7 @@ from pathlib import Path
 from ..schema import msg
 from . import template
 
-from ..ops.operations import BUTTONS, FIRST_BUTTON_ROW as FIRST_ROW, button_cell
+from ..operations import BUTTONS, FIRST_BUTTON_ROW as FIRST_ROW, button_cell
 
 MODULE = "custledger"
 

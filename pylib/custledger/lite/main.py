@@ -6,7 +6,7 @@ Lite, paste this file into main.py and lite/requirements.txt into requirements.t
 xlwings_button_<op> linked to the cell behind it, the Lite convention); in App Mode the same
 scripts show as buttons with form fields (card: customer ID; statements/close: month).
 
-Which buttons exist, their cells and their steps come from custledger/ops/operations.py
+Which buttons exist, their cells and their steps come from custledger/operations.py
 (OPERATIONS, the map the desktop buttons and the command line read); each is written out below
 because xlwings Lite finds scripts by their literal @script decorator (tests/test_lite.py checks
 that every operation has one).
@@ -20,7 +20,7 @@ import xlwings as xw
 from xlwings import script
 
 from custledger import xl
-from custledger.ops.operations import OPERATIONS, button_cell
+from custledger.operations import OPERATIONS, button_cell
 
 HOME = "首页"   # the Home sheet's name: "Home" in the English workbook
 

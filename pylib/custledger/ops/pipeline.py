@@ -20,7 +20,7 @@ from ..core.load import load
 from ..core.validate import Validation, validate
 from ..render.sheets import SheetOut, run_note
 from ..schema import msg
-from .operations import STEP_ORDER, RunOptions
+from ..operations import STEP_ORDER, RunOptions
 
 WITHHELD_ON_ERRORS = ("statements",)
 
@@ -77,9 +77,9 @@ STEPS: dict[str, Callable[[Run], None]] = {}
 
 def step(name: str):
     """Register ``fn`` as step ``name``; the name must be in STEP_ORDER (declared once, in
-    ops/operations.py), else the import fails instead of the step being silently skipped."""
+    operations.py), else the import fails instead of the step being silently skipped."""
     if name not in STEP_ORDER:
-        raise RuntimeError(f"step {name!r} is not in STEP_ORDER (ops/operations.py)")
+        raise RuntimeError(f"step {name!r} is not in STEP_ORDER (operations.py)")
 
     def register(fn):
         STEPS[name] = fn
