@@ -19,7 +19,7 @@ from custledger import ops, xl
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from custledger.schema import msg
-from xlremote import LoglessFileBook, apply_actions, displayed, link_targets, remote_book, xl_license  # noqa: F401
+from xlremote import LoglessFileBook, Spy, apply_actions, displayed, link_targets, remote_book, xl_license  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -38,18 +38,6 @@ def ledger(tmp_path_factory) -> Path:
     build_ledger(path, "zh", data={"customers": cust, "invoices": inv, "receipts": rec},
                  settings={"as_of": "2026-10-31"})
     return path
-
-
-class Spy:
-    """Stands in for ops.run: records steps and options, returns a clean Report."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, book, steps, **options):
-        options.pop("progress", None)
-        self.calls.append((list(steps), options))
-        return ops.Report(exit_code=0, summary={}, notes=[], files=[])
 
 
 def _alerts(book):

@@ -72,14 +72,19 @@ def sheet_values(ws) -> list[list]:
     return out
 
 
-def payload(path: Path, client: str = "VBA", selection: str = "A1", active: int = 0) -> dict:
+def payload(path: Path, client: str = "VBA", selection: str = "A1", active: int = 0,
+            notes: bool = True, empty="") -> dict:
+    """The JSON ``client`` sends for the workbook at ``path``, as that client really builds it:
+    Google Apps Script sends ``tables: []`` always (js/xlwings.js); Office.js sends each
+    sheet's ``notes`` only where Excel has ExcelApi 1.18 (``notes=False``: none, as an older
+    Excel); ``empty`` is what an empty cell becomes (``None``: the VBA client's null)."""
     import xlwings as xw
 
     wb = openpyxl.load_workbook(path, data_only=True)
     sheets = []
     for ws in wb.worksheets:
         tables = []
-        for t in ws.tables.values():
+        for t in (ws.tables.values() if client != "Google Apps Script" else ()):
             c0, r0, c1, r1 = range_boundaries(t.ref)
             head = f"{get_column_letter(c0)}{r0}:{get_column_letter(c1)}{r0}"
             body = f"{get_column_letter(c0)}{r0 + 1}:{get_column_letter(c1)}{r1}"
@@ -88,7 +93,10 @@ def payload(path: Path, client: str = "VBA", selection: str = "A1", active: int 
                            "show_headers": True, "show_totals": bool(t.totalsRowCount),
                            "table_style": t.tableStyleInfo.name if t.tableStyleInfo else None,
                            "show_autofilter": t.autoFilter is not None})
-        entry = {"name": ws.title, "values": sheet_values(ws), "pictures": [], "tables": tables}
+        values = sheet_values(ws)
+        if empty != "":
+            values = [[empty if v == "" else v for v in row] for row in values]
+        entry = {"name": ws.title, "values": values, "pictures": [], "tables": tables}
         if client == "Office.js":
             filled = [c for row in ws.iter_rows() for c in row if c.value not in (None, "")]
             used = None
@@ -100,8 +108,9 @@ def payload(path: Path, client: str = "VBA", selection: str = "A1", active: int 
                 "visibility": "Visible" if ws.sheet_state == "visible" else "Hidden",
                 "shapes": [], "charts": [], "pivot_tables": [], "print_area": None,
                 "show_gridlines": True, "used_range_address": used,
-                "notes": [{"address": c.coordinate} for row in ws.iter_rows() for c in row if c.comment],
             })
+            if notes:
+                entry["notes"] = [{"address": c.coordinate} for row in ws.iter_rows() for c in row if c.comment]
         sheets.append(entry)
     names = []
     for name, dn in wb.defined_names.items():
@@ -120,6 +129,7 @@ def payload(path: Path, client: str = "VBA", selection: str = "A1", active: int 
 
 
 def remote_book(path: Path, client: str = "VBA", **kw):
+    """``xw.Book(json=payload(path, client, **kw))``: the book as the remote engine sees it."""
     import xlwings as xw
 
     return xw.Book(json=payload(path, client, **kw))
@@ -179,18 +189,28 @@ class Applied:
         self.counts: dict = {}
 
 
-def apply_actions(actions: list[dict], src: Path, dst: Path, client: str = "VBA") -> Applied:
-    """Replay ``actions`` on a copy of ``src`` saved as ``dst``; unknown actions raise."""
+class ClientThrew(AssertionError):
+    """The client's own code throws on this action: in Excel the run stops there."""
+
+
+def apply_actions(actions: list[dict], src: Path, dst: Path, client: str = "VBA", allowed=None,
+                  throws=()) -> Applied:
+    """Replay ``actions`` on a copy of ``src`` saved as ``dst``; unknown actions raise, and so
+    does an action in ``throws`` (the client implements it by throwing). ``allowed``: the
+    client's action set (default: the basic set, plus Office.js' extras for Office.js)."""
     shutil.copyfile(src, dst)
     keep_vba = Path(src).suffix.lower() == ".xlsm"
     wb = openpyxl.load_workbook(dst, keep_vba=keep_vba)
-    allowed = BASIC_ACTIONS | (OFFICE_JS_EXTRA if client == "Office.js" else set())
+    if allowed is None:
+        allowed = BASIC_ACTIONS | (OFFICE_JS_EXTRA if client == "Office.js" else set())
     info = Applied()
     for a in actions:
         func = a["func"]
         info.counts[func] = info.counts.get(func, 0) + 1
         if func not in allowed:
             raise AssertionError(f"the {client} client has no action {func!r}")
+        if func in throws:
+            raise ClientThrew(f"the {client} client throws on {func!r}: {a.get('args')!r}")
         handler = _HANDLERS.get(func)
         if handler is None:
             raise AssertionError(f"the test applier does not know action {func!r}")
@@ -305,8 +325,43 @@ _HANDLERS = {
 }
 
 
+# -- the clients' own action sets, read from the xlwings package ------------------------------
+def _xlwings_dir() -> Path:
+    import xlwings
+
+    return Path(xlwings.__file__).parent
+
+
+def _js_functions(text: str):
+    """(name, body) of each top-level ``function name(workbook..., action...)`` in a JS/TS file."""
+    for m in re.finditer(r"^(?:async )?function (\w+)\(([^)]*)\)[^{]*\{(.*?)^\}", text, re.M | re.S):
+        name, params, body = m.groups()
+        if params.strip().startswith("workbook") and "action" in params and name != "getRange":
+            yield name, body
+
+
+def client_action_sets() -> dict:
+    """client kind -> (actions it implements, actions it implements by throwing), parsed from
+    the sources xlwings ships: addin/Remote.bas (``Sub X(wb As Workbook, action``), js/xlwings.ts
+    (Office Scripts) and js/xlwings.js (Google Apps Script); a body that starts a line with
+    ``throw`` throws whatever it is given. Office.js' code is not shipped: the VBA set plus the
+    extras docs/excel-clients.md lists; without ExcelApi 1.18 its notes actions fail."""
+    pkg = _xlwings_dir()
+    bas = (pkg / "addin" / "Remote.bas").read_text(encoding="utf-8", errors="replace")
+    vba = set(re.findall(r"^Sub (\w+)\(wb As Workbook, action", bas, re.M | re.I))
+    out = {"VBA": (frozenset(vba), frozenset())}
+    for kind, file in (("Microsoft Office Scripts", "xlwings.ts"), ("Google Apps Script", "xlwings.js")):
+        funcs = dict(_js_functions((pkg / "js" / file).read_text(encoding="utf-8")))
+        thrown = {n for n, body in funcs.items() if re.search(r"^  throw\b", body, re.M)}
+        out[kind] = (frozenset(funcs), frozenset(thrown))
+    out["Office.js"] = (frozenset(vba | OFFICE_JS_EXTRA), frozenset())
+    out["Office.js without notes"] = (frozenset(vba | OFFICE_JS_EXTRA), frozenset({"addNote", "deleteNote"}))
+    return out
+
+
 # -- comparing -------------------------------------------------------------------------------
 HYPERLINK = re.compile(r'^=HYPERLINK\("#((?:[^"]|"")*)","((?:[^"]|"")*)"\)$')
+FILE_HYPERLINK = re.compile(r'^=HYPERLINK\("([^#"](?:[^"]|"")*)","((?:[^"]|"")*)"\)$')
 
 
 def displayed(ws) -> list[list]:
@@ -319,7 +374,7 @@ def displayed(ws) -> list[list]:
             if v == "":
                 v = None
             if isinstance(v, str):
-                m = HYPERLINK.match(v)
+                m = HYPERLINK.match(v) or FILE_HYPERLINK.match(v)
                 if m:
                     v = m.group(2).replace('""', '"')
             vals.append(v)
@@ -339,6 +394,19 @@ def link_targets(ws) -> dict:
                 out[c.coordinate] = c.hyperlink.location
             elif isinstance(c.value, str) and HYPERLINK.match(c.value):
                 out[c.coordinate] = HYPERLINK.match(c.value).group(1).replace('""', '"')
+    return out
+
+
+def file_links(ws) -> dict:
+    """cell -> file link target (a path, relative to the workbook), from external hyperlinks
+    (file writer) or HYPERLINK("path", ...) formulas (xlwings)."""
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.hyperlink is not None and c.hyperlink.target and not c.hyperlink.location:
+                out[c.coordinate] = c.hyperlink.target
+            elif isinstance(c.value, str) and FILE_HYPERLINK.match(c.value):
+                out[c.coordinate] = FILE_HYPERLINK.match(c.value).group(1).replace('""', '"')
     return out
 
 
@@ -367,6 +435,20 @@ def cf_marked_cells(ws) -> dict:
                         for c in range(c0, c1 + 1):
                             out[f"{get_column_letter(c)}{r}"] = (rgb or "")[-6:].upper()
     return out
+
+
+class Spy:
+    """Stands in for ops.run: records steps and options, returns a clean Report."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, book, steps, **options):
+        from custledger import ops
+
+        options.pop("progress", None)
+        self.calls.append((list(steps), options))
+        return ops.Report(exit_code=0, summary={}, notes=[], files=[])
 
 
 class LoglessFileBook:

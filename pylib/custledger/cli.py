@@ -40,6 +40,14 @@ def _date(text: Optional[str]) -> Optional[dt.date]:
         raise LedgerError("bad_option", option="--as-of", value=text) from None
 
 
+def _steps(name: str) -> list:
+    """The steps of operation ``name``: operations.OPERATIONS, the one command -> steps map
+    (imported when a command runs: the run loads ops anyway)."""
+    from .operations import steps_of
+
+    return steps_of(name)
+
+
 def _fail(exc: BaseException) -> None:
     if isinstance(exc, LedgerError):
         typer.echo(exc.message(_lang()), err=True)
@@ -158,9 +166,9 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
-    from . import ops
+    from .operations import STEP_ORDER
 
-    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS]   # the close, plus a card for one customer
+    steps = list(STEP_ORDER)   # the close, plus a card for one customer
     _run(ledger, steps, None, None, False, as_json, month=month, bank=bank, customer_id="C0001",
          allow_errors=True)
 
@@ -169,7 +177,7 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
 def validate_cmd(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
                  force: bool = Force) -> None:
     """Check every entry; write the Problems sheet and mark the cells at fault."""
-    _run(path, ["validate"], as_of, out, force, as_json)
+    _run(path, _steps("validate"), as_of, out, force, as_json)
 
 
 Month = typer.Option(None, "--month", help="Statement month, YYYY-MM.")
@@ -200,21 +208,21 @@ def _guard(fn):
 def reconcile(path: Path, bank: Optional[Path] = Bank, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
               as_json: bool = Json, force: bool = Force) -> None:
     """Apply receipts and credit notes to invoices (核销); Allocations and Balances sheets."""
-    _run(path, ["reconcile"], as_of, out, force, as_json, bank=bank)
+    _run(path, _steps("reconcile"), as_of, out, force, as_json, bank=bank)
 
 
 @app.command()
 def aging(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """Aging and Overdue sheets, dunning letters (账龄、逾期、催款函)."""
-    _run(path, ["reconcile", "aging"], as_of, out, force, as_json)
+    _run(path, _steps("aging"), as_of, out, force, as_json)
 
 
 @app.command()
 def tiers(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """ABC, RFM, credit grades, core customers, lifecycle (客户分级)."""
-    _run(path, ["reconcile", "tiers"], as_of, out, force, as_json)
+    _run(path, _steps("tiers"), as_of, out, force, as_json)
 
 
 @app.command()
@@ -222,14 +230,14 @@ def reminders(path: Path, ics: Optional[Path] = typer.Option(None, "--ics", help
               as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
               force: bool = Force) -> None:
     """Due payments, contracts, birthdays, follow-ups (提醒事项)."""
-    _run(path, ["reconcile", "reminders"], as_of, out, force, as_json, ics=ics)
+    _run(path, _steps("reminders"), as_of, out, force, as_json, ics=ics)
 
 
 @app.command()
 def card(path: Path, customer_id: str, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
          as_json: bool = Json, force: bool = Force) -> None:
     """The one-page customer card (客户卡) of CUSTOMER_ID."""
-    _run(path, ["reconcile", "card"], as_of, out, force, as_json, customer_id=customer_id)
+    _run(path, _steps("card"), as_of, out, force, as_json, customer_id=customer_id)
 
 
 @app.command()
@@ -239,7 +247,7 @@ def statements(path: Path, month: Optional[str] = Month, pdf: bool = Pdf,
                force: bool = Force) -> None:
     """One statement (对账单) per customer for the month."""
     m = _guard(lambda: _month(month))
-    _run(path, ["reconcile", "statements"], as_of, out, force, as_json, month=m, pdf=pdf, dir=directory)
+    _run(path, _steps("statements"), as_of, out, force, as_json, month=m, pdf=pdf, dir=directory)
 
 
 @app.command()
@@ -248,11 +256,8 @@ def close(path: Path, month: Optional[str] = Month, bank: Optional[Path] = Bank,
           allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
           as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
     """The monthly close (月结): validate, reconcile, aging, tiers, reminders, statements, dashboard."""
-    from . import ops
-
     m = _guard(lambda: _month(month))
-    steps = [s for s in ops.STEP_ORDER if s in ops.STEPS and s != "card"]
-    _run(path, steps, as_of, out, force, as_json, month=m, bank=bank, pdf=pdf, dir=directory,
+    _run(path, _steps("close"), as_of, out, force, as_json, month=m, bank=bank, pdf=pdf, dir=directory,
          allow_errors=allow_errors)
 
 

@@ -8,11 +8,18 @@ the status bar and the outcome in a message box. Nothing escapes as a Python tra
 failure becomes one line (a LedgerError in the workbook's language), the details go to a log
 file in the temp folder.
 
-Steps per button are those of the command line (cli.py): aging, tiers, reminders, card and
-statements reconcile first. card() takes the customer of the selected row on the Customers
-sheet (or a selected cell holding a customer id); statements() and close() take the month from
-the workbook name ``StatementMonth`` (a cell holding YYYY-MM or a date) or else from the month
-of Settings ``as_of``.
+Steps per button, and what each needs, come from operations.OPERATIONS (the command line
+reads the same map). card() takes the customer from its argument, else the Home sheet's customer
+cell (the workbook name ``CardCustomer``, a dropdown of the Customers' IDs), else the selected row
+on the Customers sheet (or a selected cell holding a customer id); statements() and close() take
+the month from the workbook name ``StatementMonth`` (a cell holding YYYY-MM or a date) or else
+from the month of Settings ``as_of``.
+
+What the client can do is decided from the payload it sent (io/xlbook.caps_of): where a message
+box would fail (Office Scripts implements alert by throwing) the closing message goes to a
+sheet instead; where the workbook has no folder (xlwings Lite, a book never saved, a remote
+payload) files (letters, statements) become sheets and the message says so. A failed run takes
+back the actions it had queued, so a remote client applies nothing half-done.
 """
 
 from __future__ import annotations
@@ -26,18 +33,13 @@ from pathlib import Path
 from .core.errors import LedgerError
 from .schema import msg, norm_header, sheet
 
+from .operations import OPERATIONS
+
 MONTH_NAME = "StatementMonth"
+CUSTOMER_NAME = "CardCustomer"
 LOG_NAME = "custledger-xl.log"
 
-COMMANDS = {   # button -> steps, as the command line runs them
-    "validate": ["validate"],
-    "reconcile": ["reconcile"],
-    "aging": ["reconcile", "aging"],
-    "tiers": ["reconcile", "tiers"],
-    "reminders": ["reconcile", "reminders"],
-    "card": ["reconcile", "card"],
-    "statements": ["reconcile", "statements"],
-}
+COMMANDS = {name: list(op.steps) for name, op in OPERATIONS.items()}   # button -> steps (the CLI's)
 
 
 def validate(book=None):
@@ -81,56 +83,72 @@ def close(book=None, month: str | None = None):
 
 
 def close_steps() -> list[str]:
-    from . import ops
+    return list(OPERATIONS["close"].steps)
 
-    return [s for s in ops.STEP_ORDER if s in ops.STEPS and s != "card"]
+
+def __getattr__(name: str):
+    """A button for every declared operation (``custledger.xl.<name>()``), also one added to
+    OPERATIONS after this module was written."""
+    if name in OPERATIONS:
+        return lambda book=None, **given: run_button(name, book, **given)
+    raise AttributeError(name)
 
 
 def run_button(name: str, book=None, lite: bool = False, **given):
     """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
     or None when it could not run (the reason was shown in Excel)."""
+    from .io.xlcaps import caps_of   # light: read before the engine is imported
+
     if book is None:
         import xlwings as xw
 
         book = xw.Book.caller()
     lang = _guess_lang(book)
     status = _Status(book)
+    queued = _queued(book)
+    start = len(queued) if queued is not None else 0
+    try:
+        caps = caps_of(book)
+    except Exception:  # noqa: BLE001 - an odd book: a message box, as before
+        caps = None
     try:
         from . import ops                    # inside the handler: a missing package is one line
         from .io.xlbook import XlBook
 
-        xb = XlBook(book, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
+        xb = XlBook(book, caps=caps, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
         status.show(msg("xl_running", lang, step=msg(f"xl_button_{name}", lang)))
         raw = xb.read()                      # the one read: ops.run gets it from XlBook's cache
         lang = _book_lang(raw) or lang
-        steps = close_steps() if name == "close" else COMMANDS[name]
+        steps = COMMANDS[name]
         options = _options(name, book, raw, lite, given, lang)
         report = ops.run(xb, steps, progress=lambda step: status.show(
             msg("xl_running", lang, step=_step_label(step, lang))), **options)
     except Exception as exc:  # noqa: BLE001 - one line in Excel, never a traceback dialog
         status.clear()
-        _alert(book, failure_text(exc, lang), lang)
+        if queued is not None:
+            del queued[start:]               # nothing half-done reaches the client
+        _tell(book, caps, failure_text(exc, lang), lang)
         return None
     status.clear()
-    _alert(book, done_text(name, report, lang), lang)
+    _tell(book, caps, done_text(name, report, lang), lang)
     return report
 
 
 # -- options from the workbook -------------------------------------------------------------------
 def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
+    """The run options of button ``name`` from what its operation needs (OPERATIONS)."""
+    op = OPERATIONS[name]
     options = {}
-    if name in ("statements", "close"):
+    if "month" in op.needs:
         options["month"] = _check_month(given.get("month")) or named_month(book) or settings_month(raw)
-        if lite:
-            options["as_sheets"] = True        # no file system in xlwings Lite
+    if op.files:
+        path = None if lite else _book_path(book)    # no file system in xlwings Lite
+        if path is not None:
+            options["ledger_path"] = path
         else:
-            path = _book_path(book)
-            if path is not None:
-                options["ledger_path"] = path
-            else:
-                options["as_sheets"] = True
-    if name == "card":
-        cid = given.get("customer_id") or selected_customer(book, raw)
+            options["as_sheets"] = True
+    if "customer" in op.needs:
+        cid = given.get("customer_id") or named_customer(book) or selected_customer(book, raw)
         if not cid:
             raise LedgerError("xl_select_customer", sheet=sheet("customers").name(lang))
         options["customer_id"] = cid
@@ -148,15 +166,28 @@ def _check_month(text) -> str | None:
     return text[:7]
 
 
-def named_month(book) -> str | None:
-    """The month in the cell named StatementMonth: a date, or text YYYY-MM (None when absent/blank)."""
+def _named_value(book, name: str):
+    """The value of the one-cell range named ``name`` (None when absent, blank or not a range)."""
     try:
-        names = [n.name for n in book.names]
-        if MONTH_NAME not in names:
+        if name not in [n.name for n in book.names]:
             return None
-        value = book.names[MONTH_NAME].refers_to_range.value
+        value = book.names[name].refers_to_range.value
     except Exception:  # noqa: BLE001 - a name that is not a range: treat as absent
         return None
+    return None if value == "" else value
+
+
+def named_customer(book) -> str | None:
+    """The customer chosen in the Home sheet's customer cell (the name CardCustomer)."""
+    from .io.xlbook import cell_text
+
+    value = cell_text(_named_value(book, CUSTOMER_NAME))
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def named_month(book) -> str | None:
+    """The month in the cell named StatementMonth: a date, or text YYYY-MM (None when absent/blank)."""
+    value = _named_value(book, MONTH_NAME)
     if isinstance(value, (dt.date, dt.datetime)):
         return f"{value:%Y-%m}"
     return _check_month(value)
@@ -274,6 +305,42 @@ def failure_text(exc: BaseException, lang: str) -> str:
         log = None
     first = str(exc).splitlines()[0][:200] if str(exc) else ""
     return msg("xl_failed", lang, detail=f"{type(exc).__name__}: {first}", log=str(log or ""))
+
+
+def _queued(book):
+    """The remote client's queue of actions (None on desktop Excel, which acts at once)."""
+    try:
+        queued = book.json()["actions"]
+    except Exception:  # noqa: BLE001 - desktop Excel has no action queue
+        return None
+    return queued if isinstance(queued, list) else None
+
+
+def _tell(book, caps, text: str, lang: str) -> None:
+    """The closing message: a message box where the client has a safe one, else a sheet."""
+    if caps is None or caps.alert:
+        _alert(book, text, lang)
+    else:
+        try:
+            message_sheet(book, text, lang)
+        except Exception:  # noqa: BLE001 - nothing more can be done; never a traceback
+            pass
+
+
+def message_sheet(book, text: str, lang: str) -> None:
+    """Write ``text`` (one line per row, under a title) on the message sheet and show it: the
+    closing message on clients whose message box would be a script error."""
+    from .io.xlbook import excel_text
+
+    name = msg("xl_message_sheet", lang)
+    sheet = next((s for s in book.sheets if s.name == name), None)
+    if sheet is None:
+        sheet = book.sheets.add(name, after=book.sheets[len(book.sheets) - 1])
+    else:
+        sheet.clear_contents()
+    rows = [[msg("xl_title", lang)]] + [[excel_text(line)] for line in text.splitlines() if line]
+    sheet.range("A1").value = rows
+    sheet.activate()
 
 
 def _alert(book, text: str, lang: str) -> None:

@@ -78,7 +78,28 @@ def _home(wb, lang, fmt):
         r += 2 if line["style"] == "title" else 1
     ws.write_string(r + 1, 1, msg("home_buttons", lang), fmt["note"])
     ws.set_row(0, 20)
+    _card_customer(wb, ws, lang, fmt)
     ws.activate()
+
+
+CARD_CUSTOMER = "CardCustomer"   # the Home cell the Card button reads (custledger/xl.py)
+
+
+def _card_customer(wb, ws, lang, fmt):
+    """Beside the Card button: a caption and the customer cell, a dropdown of the Customers'
+    IDs, named CardCustomer, so the Card button works whichever sheet is active."""
+    from ..operations import BUTTONS, FIRST_BUTTON_ROW
+
+    row = FIRST_BUTTON_ROW + BUTTONS.index("card")
+    ws.set_column(2, 2, 22)
+    ws.set_column(3, 3, 16)
+    ws.write_string(row, 2, msg("home_card_customer", lang), fmt["note"])
+    ws.write_blank(row, 3, None, wb.add_format({"border": 1, "bg_color": "#FFF2CC"}))
+    ws.data_validation(row, 3, row, 3, {"validate": "list", "source": "=CustomerIDs", "error_type": "warning",
+                                         "input_title": msg("home_card_customer", lang)[:32],
+                                         "input_message": msg("dv_customer", lang)[:250],
+                                         "error_message": msg("dv_customer", lang)[:250]})
+    wb.define_name(CARD_CUSTOMER, f"='{HOME[lang]}'!$D${row + 1}")
 
 
 def _data_sheet(wb, key, lang, frame, fmt, kind_fmt):

@@ -11,12 +11,17 @@ Every Excel round trip is bulk, never a loop over cells:
   columns of the same kind, a table, one autofit; nothing is read back (xlwings' remote engine
   never sees its own writes).
 
-Not every Excel client can do everything (docs/excel.md): ``Caps`` says what the book at hand
-supports. Desktop Excel (COM/AppleScript, RunPython) and xlwings Lite (Office.js) get fills,
-notes, a hidden register sheet and frozen headers; the VBA / Office Scripts remote clients only
-know ~37 actions, so there the generated sheets are written plain and input cells are not marked
+Not every Excel client can do everything (docs/excel.md, /work/shared/docs/excel-clients.md):
+``Caps`` says what the book at hand supports, decided from the payload the client sent (its
+``client`` field names the code that will apply the actions; the sheets' ``notes`` lists say
+whether that Excel has notes, per sheet). Desktop Excel (COM/AppleScript, RunPython) and Office.js
+(xlwings Lite, add-ins) get fills, a hidden register sheet and frozen headers, and notes where
+the payload carries them; the VBA / Office Scripts / Google Apps Script clients only know the
+basic action set, so there the generated sheets are written plain and input cells are not marked
 (a fill could not be taken off again without wiping the cells' number formats): the Problems
-sheet, with its go-to links, still lists every cell.
+sheet, with its go-to links, still lists every cell. Google Apps Script throws on every table
+action: no tables there. Nothing optional (marks, notes, tables, freeze panes, autofit) can fail
+a run: what a client cannot do is skipped and the write's ``note`` says what.
 
 Marks: a marked cell gets a fill (light red error, light yellow warning, as the file adapter's
 conditional format) and, where the client supports notes, a note with the messages (not on a
@@ -42,6 +47,7 @@ from ..core.load import sheet_reader
 from ..core.parse import col_letter
 from ..render.sheets import FORMATS, SheetOut
 from .reader import RawBook, RawSheet
+from .xlcaps import Caps, caps_of  # noqa: F401  (the adapter's capabilities, re-exported)
 from .xlsxpatch_marks import FILL, combine
 
 REGISTER = "_custledger"
@@ -56,34 +62,13 @@ EXCEL_TEXT_MAX = 32767
 
 
 @dataclass(frozen=True)
-class Caps:
-    """What the Excel client behind a book can do (docs/excel.md has the table)."""
-
-    client: str
-    marks: bool       # set a fill and take it off again (no fill)
-    notes: bool       # add/delete cell notes
-    hide: bool        # hide a sheet
-    freeze: bool      # freeze the header row
-    read_color: bool  # read a range's fill synchronously
-    status_bar: bool
-
-
-def caps_of(book) -> Caps:
-    api = book.api
-    client = api.get("client", "") if isinstance(api, dict) else "desktop"
-    if client == "desktop":
-        return Caps(client, True, True, True, True, True, True)
-    if client == "Office.js":   # xlwings Lite, xlwings Server add-in
-        return Caps(client, True, True, True, True, False, False)
-    return Caps(client, False, False, False, False, False, False)  # VBA, Office Scripts, Apps Script
-
-
-@dataclass(frozen=True)
 class XlWriteInfo:
     target: str
     backup: None
     sheets: tuple
     marks: int
+    note: str = ""           # what this client could not do and was skipped (run note)
+    skipped: tuple = ()
 
 
 # -- reading: cell values -> the file reader's text ------------------------------------------------
@@ -157,8 +142,13 @@ def excel_text(s: str):
 
 
 def _link_formula(target: str, text: str) -> str:
-    place = target[len("internal:"):] if target.startswith("internal:") else target
+    """A link cell: ``internal:Sheet!A1`` a jump inside the workbook (``#``), ``external:path`` a
+    file link by its path relative to the workbook's folder (Excel resolves it from there, so
+    the workbook and its letters/statements folders move together)."""
     q = lambda t: t.replace('"', '""')  # noqa: E731
+    if target.startswith("external:"):
+        return f'=HYPERLINK("{q(target[len("external:"):])}","{q(text)}")'
+    place = target[len("internal:"):] if target.startswith("internal:") else target
     return f'=HYPERLINK("#{q(place)}","{q(text)}")'
 
 
@@ -247,6 +237,11 @@ class XlBook:
         self.progress = progress or (lambda text: None)
         self._register: list | None = None
         self._raw: RawBook | None = None
+        self.lang = "zh"                   # set by ops.run to the ledger's language (run note)
+        self.skipped: list = []            # optional features this client could not do, in order
+
+    # statements withheld on errors: Excel has no --allow-errors flag, so its own wording
+    withheld_message = "statements_withheld_xl"
 
     @property
     def target(self) -> str:
@@ -301,7 +296,13 @@ class XlBook:
         and a generated sheet is rewritten anyway."""
         for rec in appends:
             self._append(rec)
-        marked, register = self._marks(list(marks), set(clear_marks_on)) if self.caps.marks else (0, None)
+        marks = list(marks)
+        if self.caps.marks:
+            marked, register = self._marks(marks, set(clear_marks_on))
+        else:
+            marked, register = 0, None
+            if marks:
+                self._skip("marks")
         first = None
         for out in outs:
             self.progress(out.name)
@@ -311,7 +312,32 @@ class XlBook:
             self._write_register(register)   # last, so it sits after the generated sheets
         if first is not None:
             first.activate()
-        return XlWriteInfo(target=self.target, backup=None, sheets=tuple(o.name for o in outs), marks=marked)
+        return XlWriteInfo(target=self.target, backup=None, sheets=tuple(o.name for o in outs), marks=marked,
+                           note=self.skipped_note(), skipped=tuple(self.skipped))
+
+    def _skip(self, what: str) -> None:
+        if what not in self.skipped:
+            self.skipped.append(what)
+
+    def _optional(self, what: str, allowed: bool, call) -> None:
+        """An optional finish (table, autofit, freeze panes, note): done where the client can,
+        else, or if it fails, skipped and said in the run note, never failing the run."""
+        if not allowed:
+            self._skip(what)
+            return
+        try:
+            call()
+        except Exception:  # noqa: BLE001 - optional: the results are written already
+            self._skip(what)
+
+    def skipped_note(self) -> str:
+        """One line (the ledger's language) naming what this client skipped; "" when nothing."""
+        if not self.skipped:
+            return ""
+        from ..schema import msg
+
+        what = msg("xl_list_sep", self.lang).join(msg(f"xl_cap_{k}", self.lang) for k in self.skipped)
+        return msg("xl_skipped", self.lang, what=what)
 
     def _write_sheet(self, out: SheetOut):
         book = self.book
@@ -340,13 +366,14 @@ class XlBook:
             for j0, j1, fmt in format_runs(out.formats):
                 sheet.range((2, j0 + 1), (n + 1, j1 + 1)).number_format = fmt
         if out.table:
-            sheet.tables.add(source=sheet.range((1, 1), (max(n, 1) + 1, ncols)), name=out.table,
-                             table_style_name=TABLE_STYLE, has_headers=True)
-        sheet.range((1, 1), (min(n, AUTOFIT_ROWS) + 1, ncols)).columns.autofit()
-        if self.caps.freeze:
-            sheet.freeze_panes.freeze_at("A2")
-        if out.note and self.caps.notes:
-            sheet.range("A1").add_note(out.note)
+            self._optional("tables", self.caps.tables, lambda: sheet.tables.add(
+                source=sheet.range((1, 1), (max(n, 1) + 1, ncols)), name=out.table,
+                table_style_name=TABLE_STYLE, has_headers=True))
+        self._optional("autofit", self.caps.autofit,
+                       lambda: sheet.range((1, 1), (min(n, AUTOFIT_ROWS) + 1, ncols)).columns.autofit())
+        self._optional("freeze", self.caps.freeze, lambda: sheet.freeze_panes.freeze_at("A2"))
+        if out.note:   # a sheet added now: notes where the client has them at all
+            self._optional("notes", self.caps.notes, lambda: sheet.range("A1").add_note(out.note))
         return sheet
 
     def _append(self, rec) -> None:
@@ -386,7 +413,7 @@ class XlBook:
             rng = sheet.range(e["address"])
             if e["kind"] == "fill":
                 rng.color = e["color"]
-            elif self.caps.notes and rng.note is not None:
+            elif self.caps.notes_on(sheet.name) and rng.note is not None:
                 rng.note.delete()
         by_sheet = defaultdict(list)
         for m in marks:
@@ -406,7 +433,8 @@ class XlBook:
                 rng.color = MARK_COLOR[sev]
                 entries.append({"sheet": sheet.name, "address": address, "kind": "fill", "color": before})
                 fills += 1
-            if not self.caps.notes:
+            if not self.caps.notes_on(sheet.name):
+                self._skip("notes")
                 continue
             for (r, c), note in sorted(cells.items()):
                 if notes >= MAX_NOTES:

@@ -31,8 +31,8 @@ from pathlib import Path
 from ..schema import msg
 from . import template
 
-BUTTONS = ("validate", "reconcile", "aging", "tiers", "reminders", "card", "statements", "close")
-FIRST_ROW = 15            # 0-based row of the first button on Home (below the workflow text)
+from ..operations import BUTTONS, FIRST_BUTTON_ROW as FIRST_ROW, button_cell
+
 MODULE = "custledger"
 CODE_PAGES = {"zh": 936, "en": 1252}     # MS-OVBA PROJECTCODEPAGE per workbook language
 # MS-OVBA 2.3.4.1 on write: Reserved1 0x61CC, Version 0xFFFF, Reserved2 0x00, Reserved3 (the
@@ -51,7 +51,7 @@ def lite_shape(op: str) -> str:
 
 def lite_cell(op: str) -> str:
     """The Home cell behind the Lite button of ``op`` (its hyperlink target)."""
-    return f"B{FIRST_ROW + BUTTONS.index(op) + 1}"
+    return button_cell(op)
 
 
 def bas_text(lang: str = "zh") -> str:

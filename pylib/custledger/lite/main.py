@@ -6,6 +6,11 @@ Lite, paste this file into main.py and lite/requirements.txt into requirements.t
 xlwings_button_<op> linked to the cell behind it, the Lite convention); in App Mode the same
 scripts show as buttons with form fields (card: customer ID; statements/close: month).
 
+Which buttons exist, their cells and their steps come from custledger/operations.py
+(OPERATIONS, the map the desktop buttons and the command line read); each is written out below
+because xlwings Lite finds scripts by their literal @script decorator (tests/test_lite.py checks
+that every operation has one).
+
 Everything runs in the browser (Pyodide): no local Python, no files. Results are written as
 sheets of the workbook, as with the desktop buttons; statements, which the desktop writes as
 files, are written as sheets here.
@@ -15,15 +20,15 @@ import xlwings as xw
 from xlwings import script
 
 from custledger import xl
+from custledger.operations import OPERATIONS, button_cell
 
 HOME = "首页"   # the Home sheet's name: "Home" in the English workbook
-CELLS = {"validate": "B16", "reconcile": "B17", "aging": "B18", "tiers": "B19", "reminders": "B20",
-         "card": "B21", "statements": "B22", "close": "B23"}
 
 
 def button(op: str) -> str:
-    """The Lite binding of the Home sheet's button for ``op``: [shape name]sheet!cell."""
-    return f"[xlwings_button_{op}]{HOME}!{CELLS[op]}"
+    """The Lite binding of the Home sheet's button for ``op`` (an operation of OPERATIONS, the
+    map the desktop buttons and the command line read): [shape name]sheet!cell."""
+    return f"[xlwings_button_{OPERATIONS[op].name}]{HOME}!{button_cell(op)}"
 
 
 @script(button=button("validate"), show_taskpane=True)
@@ -58,8 +63,8 @@ def reminders(book: xw.Book):
 
 @script(button=button("card"), show_taskpane=True)
 def card(book: xw.Book, customer_id: str = ""):
-    """客户卡 Card of a customer: type the customer ID in App Mode (a sheet button changes the
-    selection, so the selected row cannot be used here)."""
+    """客户卡 Card of a customer: the customer ID typed in App Mode, else the one chosen in the
+    Home sheet's customer cell (a dropdown of the Customers' IDs)."""
     xl.run_button("card", book, lite=True, customer_id=customer_id.strip() or None)
 
 

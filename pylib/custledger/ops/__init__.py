@@ -11,6 +11,9 @@ from . import changes  # noqa: F401  (registers the step: runs in every run that
 from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
 from . import statements  # noqa: F401  (registers the step)
 from . import card, dashboard, reminders  # noqa: F401  (register the steps)
-from .pipeline import STEP_ORDER, STEPS, Report, Run, run, step
+from ..operations import OPERATIONS, RunOptions
+from .pipeline import STEP_ORDER, STEPS, Report, Run, check_registry, run, step
 
-__all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER"]
+check_registry()   # a step in STEP_ORDER without its module is an import error, never skipped
+
+__all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER", "OPERATIONS", "RunOptions"]

@@ -26,11 +26,12 @@ def aging_step(run: Run) -> None:
     bal = need(run, "balances")
     over = dict(zip(bal["customer_id"], bal["over_limit"])) if "over_limit" in bal else {}
     od = od.assign(over_limit=od["customer_id"].map(over).fillna(False).astype(bool))
-    letters = write_letters(run, od)
+    letters = write_letters(run, od)   # {customer: file} or, without a folder, {customer: (link, name)}
     base = ledger_path(run)
-    files = od["customer_id"].map(lambda c: letters.get(c))
-    names = files.map(lambda p: p.name if p else "")
-    links = files.map(lambda p: _relative(p, base) if p else None).tolist()
+    cells = {c: v if isinstance(v, tuple) else (_relative(v, base), v.stem) for c, v in letters.items()}
+    found = od["customer_id"].map(lambda c: cells.get(c))
+    names = found.map(lambda t: t[1] if t else "")   # the letter's name: the same whichever way in
+    links = found.map(lambda t: t[0] if t else None).tolist()
     run.add(sheet_out("aging", ag, run.lang, buckets=labels, note=run.note()))
     run.add(sheet_out("overdue", od.assign(letter=names), run.lang, buckets=labels, links={"letter": links},
                       note=run.note()))

@@ -18,13 +18,15 @@ from ..core.errors import LedgerError
 from ..render.letter import render_letters
 from ..schema import msg
 from .pipeline import Run
-from .statements import find_template, ledger_path
+from .statements import find_template, has_folder, ledger_path
 
 
 def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
     """Write the dunning letters of ``overdue_df``; {customer_id: Path of its xlsx letter}."""
     if run.options.get("letters") is False or overdue_df is None or overdue_df.empty:
         return {}
+    if not has_folder(run) and not run.options.get("letters_dir"):
+        return letters_sheet(run, overdue_df)
     ledger = ledger_path(run)
     folder = Path(run.options.get("letters_dir")
                   or ledger.parent / f"{ledger.stem}_letters" / f"{run.as_of:%Y-%m-%d}")
@@ -44,3 +46,39 @@ def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
     if paths:
         run.notes.append(msg("letters_written", run.lang, count=len(paths), dir=str(folder)))
     return paths
+
+
+def letter_name(rec: dict, prefix: str, issued) -> str:
+    """A letter's name (its file name without the extension): the text the Overdue sheet shows."""
+    return f"{prefix}_{rec['customer_id']}_{rec['name']}_{issued:%Y-%m-%d}"
+
+
+def letters_sheet(run: Run, overdue_df: pd.DataFrame) -> dict:
+    """Where the workbook has no folder (xlwings Lite, a book never saved): the letters as one
+    sheet, a row per letter with its full wording; {customer_id: 'internal:' link to its row}."""
+    from ..io.names import unique_names
+    from ..render.letter import LetterJob, letter_content, letter_records
+    from ..render.sheets import sheet_out
+    from ..schema import documents, output_sheet_name
+
+    s = run.settings
+    recs = letter_records(overdue_df, run.ledger.customers, bool(s.mask_exports))
+    if not recs:
+        return {}
+    issued = run.as_of.date()
+    job = LetterJob(template="", lang=run.lang, company=s.company_name, currency=s.currency,
+                    payment_instructions=s.payment_instructions, issued=issued, mask=bool(s.mask_exports))
+    prefix = documents()["letter"]["file_prefix"][run.lang]
+    names = [n[:-5] for n in unique_names([letter_name(r, prefix, issued) for r in recs], ".xlsx")]
+    rows = []
+    for name, rec in zip(names, recs):
+        values = letter_content(rec, job)[0]
+        rows.append({"letter": name, "customer_id": rec["customer_id"], "name": rec["name"],
+                     "contact": rec["contact"], "phone": rec["phone"], "level": rec["level"],
+                     "title": values["title"], "total": rec["total"], "items": len(rec["items"]),
+                     "body": "\n".join(str(values[k]) for k in ("salutation", "body", "closing") if values[k])})
+    sheet = output_sheet_name("letters", run.lang).replace("'", "''")
+    run.add(sheet_out("letters", pd.DataFrame(rows), run.lang, note=run.note()))
+    run.summary["letters"] = len(rows)
+    run.notes.append(msg("files_as_sheets", run.lang, what=msg("files_letters", run.lang)))
+    return {r["customer_id"]: (f"internal:'{sheet}'!A{i + 2}", n) for i, (r, n) in enumerate(zip(recs, names))}

@@ -20,9 +20,9 @@ from ..core.load import load
 from ..core.validate import Validation, validate
 from ..render.sheets import SheetOut, run_note
 from ..schema import msg
+from ..operations import STEP_ORDER, RunOptions
 
 WITHHELD_ON_ERRORS = ("statements",)
-STEP_ORDER = ("validate", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Run:
     """What a run has computed so far (frames) and will write (sheets)."""
 
     validation: Validation
-    options: dict
+    options: RunOptions
     frames: dict = field(default_factory=dict)
     outs: list = field(default_factory=list)
     files: list = field(default_factory=list)
@@ -76,10 +76,22 @@ STEPS: dict[str, Callable[[Run], None]] = {}
 
 
 def step(name: str):
+    """Register ``fn`` as step ``name``; the name must be in STEP_ORDER (declared once, in
+    operations.py), else the import fails instead of the step being silently skipped."""
+    if name not in STEP_ORDER:
+        raise RuntimeError(f"step {name!r} is not in STEP_ORDER (operations.py)")
+
     def register(fn):
         STEPS[name] = fn
         return fn
     return register
+
+
+def check_registry() -> None:
+    """Every step of STEP_ORDER registered (ops/__init__.py calls this once all modules are in)."""
+    missing = [s for s in STEP_ORDER if s not in STEPS]
+    if missing:
+        raise RuntimeError(f"steps in STEP_ORDER without a registered module: {missing}")
 
 
 def _marks(problems: pd.DataFrame):
@@ -124,7 +136,15 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
     """Read the book once, run ``steps`` (validate always first), write once.
 
     The whole run holds the book's session (for a file: a per-ledger lock, so a second run on
-    the same ledger waits, then refuses — two runs never interleave their writes)."""
+    the same ledger waits, then refuses — two runs never interleave their writes).
+
+    ``options`` become a frozen RunOptions; an unknown option or step is refused (ValueError)
+    before anything is read."""
+    steps = list(steps)
+    unknown = [s for s in steps if s not in STEP_ORDER]
+    if unknown:
+        raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(STEP_ORDER)}")
+    options = RunOptions.of(options)
     session = getattr(book, "session", None)
     with (session() if session else contextlib.nullcontext()):
         return _run(book, steps, as_of, progress, write, options)
@@ -139,13 +159,13 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
     validation = prepare(book, as_of)
     r = Run(validation=validation, options=options, book=book)
     for name in wanted:
-        fn = STEPS.get(name)
-        if fn is None:
-            raise NotImplementedError(name)
+        fn = STEPS[name]
         tick(name)
-        if name in WITHHELD_ON_ERRORS and validation.errors and not options.get("allow_errors"):
-            # statements go to customers: not from a ledger with errors unless asked (issue 6)
-            r.notes.append(msg("statements_withheld", r.lang, errors=validation.errors))
+        if name in WITHHELD_ON_ERRORS and validation.errors and not options.allow_errors:
+            # statements go to customers: not from a ledger with errors unless asked (issue 6);
+            # the way to ask differs (a CLI flag; in Excel, none: fix the errors first)
+            code = getattr(book, "withheld_message", "statements_withheld")
+            r.notes.append(msg(code, r.lang, errors=validation.errors))
             r.summary["statements"] = 0
             continue
         fn(r)

@@ -52,6 +52,15 @@ def ledger_path(run: Run) -> Path:
     return Path(tempfile.gettempdir()) / "custledger" / "ledger.xlsx"
 
 
+def has_folder(run: Run) -> bool:
+    """Whether files can be written beside the ledger: not when the run writes results as sheets
+    (xlwings Lite, a book never saved) nor when no real path is known (never a temp folder the
+    person cannot find)."""
+    if run.options.get("as_sheets"):
+        return False
+    return ledger_path(run).parent != Path(tempfile.gettempdir()) / "custledger"
+
+
 def find_template(run: Run, kind: str) -> Path:
     """The template of ``kind`` (statement | letter) in the run's language: option
     ``template`` (statements) / ``letter_template``, else ``templates/<file>`` beside the
@@ -90,7 +99,7 @@ def statements_step(run: Run) -> None:
                           basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc)
     run.frames["statements"] = ms
 
-    if run.options.get("as_sheets"):  # xlwings Lite: no file system, the statements become sheets
+    if not has_folder(run) and not run.options.get("dir"):  # no folder: the statements become sheets
         _as_sheets(run, ms)
         return
     ledger = ledger_path(run)
@@ -140,3 +149,5 @@ def _as_sheets(run: Run, ms) -> None:
     run.add(sheet_out("statements", ms.summary, run.lang, note=run.note()))
     run.add(sheet_out("statement_lines", statement_lines(ms), run.lang, note=run.note()))
     run.summary.update(statements=len(ms.summary))
+    if len(ms.summary):
+        run.notes.append(msg("files_as_sheets", run.lang, what=msg("files_statements", run.lang)))
