@@ -37,6 +37,7 @@ COMMANDS = {   # button -> steps, as the command line runs them
     "reminders": ["reconcile", "reminders"],
     "card": ["reconcile", "card"],
     "statements": ["reconcile", "statements"],
+    "import_invoices": ["import_invoices", "reconcile"],
 }
 
 
@@ -73,6 +74,12 @@ def card(book=None, customer_id: str | None = None):
 def statements(book=None, month: str | None = None):
     """对账单 for the month (``StatementMonth`` cell, else the month of Settings as_of)."""
     return run_button("statements", book, month=month)
+
+
+def import_invoices(book=None, file=None):
+    """发票导入: the tax platform's export ``file`` appended to Invoices (the button passes the
+    file a person picked)."""
+    return run_button("import_invoices", book, invoices=file)
 
 
 def close(book=None, month: str | None = None):
@@ -129,6 +136,10 @@ def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
                 options["ledger_path"] = path
             else:
                 options["as_sheets"] = True
+    if name == "import_invoices":
+        if not given.get("invoices"):
+            raise LedgerError("invoice_file_needed")
+        options["invoices"] = given["invoices"]
     if name == "card":
         cid = given.get("customer_id") or selected_customer(book, raw)
         if not cid:
