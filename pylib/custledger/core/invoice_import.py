@@ -148,13 +148,17 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     and the appended rows' notes); ``labels``: field -> the export's header text, for messages.
     """
     labels = labels or {}
+    used = [f for f in FIELDS if f not in ("net", "tax")]  # read for the header, not needed here
     t = {f: _text(rows[f]) if f in rows else pd.Series([""] * len(rows), index=rows.index, dtype=object)
-         for f in FIELDS}
+         for f in used}
     number = t["einvoice_no"].where(t["einvoice_no"] != "", t["invoice_code"] + t["invoice_no"])
-    filled = pd.concat([t[f] != "" for f in FIELDS], axis=1).any(axis=1)
-    footer = (number == "") & ((t["date"] == "") | pd.concat(
-        [t[f].str.contains(_FOOTER) for f in FIELDS], axis=1).any(axis=1))
-    keep = (filled & ~footer).to_numpy()
+    keep = (number != "").to_numpy().copy()
+    loose = np.flatnonzero(~keep)  # no number: a footer, a note line, or an invoice in error
+    if len(loose):
+        texts = pd.concat([t[f].iloc[loose] for f in used], axis=1)
+        filled = (texts != "").any(axis=1)
+        footer = (t["date"].iloc[loose] == "") | texts.apply(lambda c: c.str.contains(_FOOTER)).any(axis=1)
+        keep[loose] = (filled & ~footer).to_numpy()
     t = {f: s[keep].reset_index(drop=True) for f, s in t.items()}
     number = number[keep].reset_index(drop=True)
     row_no = rows["_row"].to_numpy()[keep] if "_row" in rows else np.arange(int(keep.sum())) + 2
@@ -220,11 +224,12 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     both = imp & by_name_a
     note[both] = [f"{n}; {m('invoice_note_by_name')}" if n else m("invoice_note_by_name") for n in note[both]]
 
+    blank = lambda a: np.where(a == "", None, a).astype(object)  # noqa: E731  (no cell written)
     report = pd.DataFrame({
         "doc_no": number.to_numpy(object), "date": dates.to_numpy("datetime64[ns]"),
-        "buyer": t["buyer_name"].to_numpy(object), "tax_id": tax.to_numpy(object),
-        "amount": cents.to_numpy("int64"), "customer_id": np.where(customer == "", "", customer).astype(object),
-        "status": status, "note": note,
+        "buyer": blank(t["buyer_name"].to_numpy(object)), "tax_id": blank(tax.to_numpy(object)),
+        "amount": cents.to_numpy("int64"), "customer_id": blank(customer.to_numpy(object)),
+        "status": status, "note": blank(note),
     }, columns=IMPORT_COLUMNS)
     new = pd.DataFrame({
         "doc_no": number.to_numpy(object)[imp], "date": dates.to_numpy("datetime64[ns]")[imp],

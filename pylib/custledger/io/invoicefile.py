@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..core.invoice_import import FIELDS
-from .bankfile import _TRAILING_UNIT_RE, _decode, _header_key, _text_rows, _untrusted_package
+from .bankfile import _TRAILING_UNIT_RE, _decode, _header_key, _text_rows
 
 HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_ROWS = 1_000_000
@@ -94,10 +94,14 @@ def _header(frame: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
     return best
 
 
-def _as_text(col: pd.Series) -> pd.Series:
-    """Text of a column, "" for blanks; a whole number read as 1001.0 is "1001"."""
+NUMBER_FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "buyer_tax_id")
+
+
+def _as_text(col: pd.Series, number: bool) -> pd.Series:
+    """Text of a column, "" for blanks; in a number column a whole number read as 1001.0 is
+    "1001" (other columns are parsed by the core, which reads 1130.0 as money anyway)."""
     s = col.astype(object).where(col.notna(), "").astype(str).str.strip()
-    return s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+    return s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True) if number else s
 
 
 def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) -> InvoiceFile | None:
@@ -110,7 +114,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
         raise LedgerError("invoice_file_too_large", path=name, rows=f"{len(body):,}", limit=f"{max_rows:,}")
     out = pd.DataFrame(index=range(len(body)))
     for f in FIELDS:
-        out[f] = _as_text(body.iloc[:, mapping[f]]).to_numpy(object) if f in mapping else ""
+        out[f] = _as_text(body.iloc[:, mapping[f]], f in NUMBER_FIELDS).to_numpy(object) if f in mapping else ""
     out["_row"] = np.arange(len(body), dtype="int64") + row0 + at + 1
     labels = {f: str(frame.iat[at, j]).strip() for f, j in mapping.items()}
     return InvoiceFile(name=name, sheet=sheet, rows=out, labels=labels)
@@ -119,15 +123,18 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
 def _workbook(path: Path, max_rows: int) -> InvoiceFile:
     import fastexcel
 
-    from .reader import _first_line, _first_value_row
+    from .reader import _first_line, _first_value_row, check_package, check_sheet_extent
 
     name = path.name
     with path.open("rb") as fh:
         zipped = fh.read(4) == b"PK\x03\x04"
     if zipped:
-        refused = _untrusted_package(path)  # zip bomb, DTD, absurd sheet box: before calamine
-        if refused:
-            raise LedgerError("invoice_file_unreadable", path=name, detail=refused)
+        try:  # zip bomb, DTD: refused before calamine opens the package
+            check_package(path)
+        except LedgerError as exc:
+            raise LedgerError("invoice_file_unreadable", path=name, detail=exc.message("en")) from None
+        except Exception:  # noqa: BLE001 - damaged: calamine's own message follows
+            pass
     try:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
@@ -135,6 +142,13 @@ def _workbook(path: Path, max_rows: int) -> InvoiceFile:
         raise LedgerError("invoice_file_unreadable", path=name, detail=_first_line(exc)) from None
     order = [n for n in names if n.strip() in SUMMARY_SHEETS] + [n for n in names if n.strip() not in SUMMARY_SHEETS]
     for sheet in order:
+        if zipped:
+            try:  # an absurd sheet box would make calamine allocate it densely: only the sheets read
+                check_sheet_extent(path, sheet)
+            except LedgerError as exc:
+                raise LedgerError("invoice_file_unreadable", path=name, detail=exc.message("en")) from None
+            except Exception:  # noqa: BLE001 - damaged part: calamine's own message follows
+                pass
         try:
             loaded = reader.load_sheet(sheet, header_row=None, dtypes="string")
             frame = loaded.to_pandas()
