@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..core.invoice_import import FIELDS
-from .bankfile import _TRAILING_UNIT_RE, _decode, _header_key, _text_rows
+from .bankfile import _decode, _field_of, _header_key, _text_rows
 
 HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_ROWS = 1_000_000
@@ -68,15 +68,7 @@ class InvoiceFile:
 
 
 def _field(cell) -> str | None:
-    if cell is None or (isinstance(cell, float) and cell != cell):
-        return None
-    text = str(cell).strip()
-    found = _INDEX.get(_header_key(text))
-    if found is None:
-        bare = _TRAILING_UNIT_RE.sub("", text)
-        if bare and bare != text:
-            found = _INDEX.get(_header_key(bare))
-    return found
+    return _field_of(cell, _INDEX)
 
 
 def _header(frame: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
