@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from invoice_export import export_rows, write_csv, write_old_xlsx, write_xlsx
 from python_calamine import CalamineWorkbook
+from xlremote import xl_license  # noqa: F401  (fixture: the remote engine's key, tests only)
 
 from custledger import ops
 from custledger.core.errors import LedgerError
@@ -245,3 +246,30 @@ def test_a_bad_tax_id_is_a_problems_row_and_the_rest_is_imported(tmp_path):
     problems = _sheet(path, "校验结果")
     hit = [r for r in problems if r[0] == "e.xlsx"]
     assert hit and hit[0][1] == 4 and hit[0][2] == "购方识别号" and "校验位" in hit[0][4]
+
+
+def test_import_button_through_xlwings_appends_like_the_cli(tmp_path, xl_license):
+    import shutil
+
+    from xlremote import LoglessFileBook, apply_actions, remote_book
+
+    from custledger import xl
+    from custledger.schema import msg
+
+    path = _small_ledger(tmp_path)
+    export = _rows_file(tmp_path)
+    book = remote_book(path, "VBA")
+    assert xl.import_invoices(book) is None                                  # no file: says so, no traceback
+    alerts = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert alerts == [msg("invoice_file_needed", "zh")]
+    cli = tmp_path / "cli.xlsx"
+    shutil.copyfile(path, cli)
+    ops.run(LoglessFileBook(cli), ["import_invoices", "reconcile"], invoices=export)
+    book = remote_book(path, "VBA")
+    report = xl.import_invoices(book, file=str(export))
+    assert report is not None and report.summary["invoices_imported"] == 1
+    out = tmp_path / "xl.xlsx"
+    apply_actions(book.json()["actions"], path, out, "VBA")
+    a, b = openpyxl.load_workbook(cli)["销售单据"], openpyxl.load_workbook(out)["销售单据"]
+    assert [[c.value for c in r] for r in a.iter_rows()] == [[c.value for c in r] for r in b.iter_rows()]
+    assert "26330000000000000101" in [c.value for r in b.iter_rows() for c in r]
