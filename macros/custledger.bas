@@ -32,6 +32,10 @@ Public Sub CustledgerStatements()
     RunPython "import custledger.xl; custledger.xl.statements()"
 End Sub
 
+Public Sub CustledgerImport_Invoices()
+    RunPython "import custledger.xl; custledger.xl.import_invoices()"
+End Sub
+
 Public Sub CustledgerClose()
     RunPython "import custledger.xl; custledger.xl.close()"
 End Sub

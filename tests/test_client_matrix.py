@@ -23,6 +23,7 @@ from custledger import ops, xl
 from custledger.io.template import CARD_CUSTOMER, build_ledger
 from custledger.operations import BUTTONS, OPERATIONS
 from custledger.schema import msg, output_sheet_name
+from invoice_export import export_rows, write_xlsx
 from xlremote import (LoglessFileBook, cf_marked_cells, client_action_sets, displayed, filled_cells, file_links,
                       link_targets, remote_book, xl_license)  # noqa: F401
 from xlremote import apply_actions
@@ -72,10 +73,19 @@ def ledger(tmp_path_factory) -> Path:
     sheet, cell = next(iter(wb.defined_names[CARD_CUSTOMER].destinations))
     wb[sheet][cell.replace("$", "")] = CUSTOMER
     wb.save(path)
+    new = pd.DataFrame({"doc_no": ["N1", "N2"], "date": ["2026-10-10", "2026-10-12"], "customer_id": ["C1", "C3"],
+                        "amount": [12000, 3050], "kind": ["invoice", "invoice"], "ref_doc": [None, None]})
+    cust["tax_id"] = None
+    write_xlsx(invoice_export(path), export_rows(new, cust, void=1))   # the file a person picks
     return path
 
 
-def _options(button: str) -> dict:
+def invoice_export(ledger: Path) -> Path:
+    """The e-invoice export a person picks for the Import Invoices button, beside the ledger."""
+    return ledger.with_name("全量发票查询导出.xlsx")
+
+
+def _options(button: str, ledger: Path | None = None) -> dict:
     """The options the Excel route gives this button on a book without a folder."""
     op = OPERATIONS[button]
     options = {}
@@ -85,6 +95,8 @@ def _options(button: str) -> dict:
         options["customer_id"] = CUSTOMER
     if op.files:
         options["as_sheets"] = True
+    if "invoices" in op.needs and ledger is not None:
+        options["invoices"] = invoice_export(ledger)
     return options
 
 
@@ -96,7 +108,8 @@ def cli(ledger, tmp_path_factory) -> dict:
     for button in BUTTONS:
         path = folder / f"{button}.xlsx"
         shutil.copyfile(ledger, path)
-        out[button] = (ops.run(LoglessFileBook(path), xl.COMMANDS[button], processes=1, **_options(button)), path)
+        out[button] = (ops.run(LoglessFileBook(path), xl.COMMANDS[button], processes=1,
+                                      **_options(button, ledger)), path)
     return out
 
 
@@ -120,7 +133,8 @@ def test_button_on_client(ledger, cli, tmp_path, button, kind):
     client, payload_kw, set_key = KINDS[kind]
     allowed, throws = ACTIONS[set_key]
     book = remote_book(ledger, client, **payload_kw)
-    report = getattr(xl, button)(book)
+    given = {"file": invoice_export(ledger)} if "invoices" in OPERATIONS[button].needs else {}
+    report = getattr(xl, button)(book, **given)
     actions = book.json()["actions"]
     alerts = [a["args"][0] for a in actions if a["func"] == "alert"]
     assert report is not None, (alerts, [a["func"] for a in actions][-5:])
@@ -181,7 +195,7 @@ def test_every_operation_is_a_button_everywhere():
     assert xlsm.BUTTONS == BUTTONS == tuple(OPERATIONS)
     assert all(callable(getattr(xl, b)) for b in BUTTONS)
     commands = {c.name or c.callback.__name__ for c in cli_mod.app.registered_commands}
-    assert set(BUTTONS) <= commands | {"validate"}
+    assert {b.replace("_", "-") for b in BUTTONS} <= commands | {"validate"}
     text = xlsm.bas_text()
     assert all(f"custledger.xl.{b}()" in text for b in BUTTONS)
 

@@ -20,6 +20,7 @@ from custledger import ops
 from custledger.io import xlsm
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
+from custledger.operations import OPERATIONS
 from custledger.schema import output_sheet_name
 from xlremote import LoglessFileBook, apply_actions, displayed, filled_cells, cf_marked_cells, remote_book, xl_license  # noqa: F401
 
@@ -207,6 +208,10 @@ def test_every_lite_script_runs_with_only_what_pyodide_ships(lock, demo, tmp_pat
     for op, _ in runs:
         out = tmp_path / f"lite-{op}.xlsx"
         info = apply_actions(got["actions"][op], ledger, out, "Office.js")
+        if "invoices" in OPERATIONS[op].needs:   # a file of this computer: Lite says it cannot
+            assert len(info.alerts) == 1 and "xlwings Lite" in info.alerts[0][0], (op, info.alerts)
+            assert openpyxl.load_workbook(out).sheetnames == source_sheets   # nothing written
+            continue
         assert len(info.alerts) == 1 and "已完成" in info.alerts[0][0], (op, info.alerts)   # done, not failed
         cli = tmp_path / f"cli-{op}.xlsx"
         shutil.copyfile(ledger, cli)

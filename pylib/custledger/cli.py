@@ -250,6 +250,13 @@ def statements(path: Path, month: Optional[str] = Month, pdf: bool = Pdf,
     _run(path, _steps("statements"), as_of, out, force, as_json, month=m, pdf=pdf, dir=directory)
 
 
+@app.command("import-invoices")
+def import_invoices(path: Path, file: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+                    as_json: bool = Json, force: bool = Force) -> None:
+    """Append invoices from the tax platform's export (数电票 全量发票查询导出, xlsx/csv) to Invoices."""
+    _run(path, ["import_invoices", "reconcile"], as_of, out, force, as_json, invoices=file)
+
+
 @app.command()
 def close(path: Path, month: Optional[str] = Month, bank: Optional[Path] = Bank, pdf: bool = Pdf,
           directory: Optional[Path] = typer.Option(None, "--dir", help="Folder for the statement files."),

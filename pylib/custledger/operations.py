@@ -22,7 +22,7 @@ from typing import Optional
 
 # The steps in the one order a run executes them; every step module registers itself under one
 # of these names (ops/__init__.py checks at import that the two agree exactly).
-STEP_ORDER = ("validate", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+STEP_ORDER = ("validate", "import_invoices", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ OPERATIONS: dict[str, Operation] = _ops(
     Operation("card", ("reconcile", "card"), needs=("customer",), writes=("card",)),
     Operation("statements", ("reconcile", "statements"), needs=("month",), writes=("statements",),
               files=("statements",)),
+    Operation("import_invoices", ("import_invoices", "reconcile"), needs=("invoices",),
+              writes=("invoice_import", "allocations", "balances")),
     Operation("close", tuple(s for s in STEP_ORDER if s != "card"), needs=("month", "bank"),
               writes=("problems", "allocations", "balances", "aging", "overdue", "tiers", "reminders",
                       "statements", "dashboard"), files=("letters", "statements")),
@@ -86,6 +88,7 @@ class RunOptions:
 
     month          statements / dashboard month "YYYY-MM"
     bank           bank statement export to import (reconcile)
+    invoices       e-invoice platform export to import (import_invoices)
     ics            also write an iCalendar file of the reminders
     customer_id    the card's customer
     allow_errors   issue statements although the ledger has validation errors
@@ -103,6 +106,7 @@ class RunOptions:
 
     month: Optional[str] = None
     bank: Optional[Path] = None
+    invoices: Optional[Path] = None
     ics: Optional[Path] = None
     customer_id: Optional[str] = None
     allow_errors: bool = False

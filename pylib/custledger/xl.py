@@ -77,6 +77,33 @@ def statements(book=None, month: str | None = None):
     return run_button("statements", book, month=month)
 
 
+def import_invoices(book=None, file=None):
+    """发票导入: the tax platform's export ``file`` appended to Invoices. From the desktop button
+    Excel's own file dialog asks for the file (a cancelled dialog does nothing); clients without
+    a file system (xlwings Lite, remote clients) are told that the import needs a file."""
+    if file is None:
+        file = _pick_file(book)
+        if file is False:
+            return None
+    return run_button("import_invoices", book, invoices=file)
+
+
+def _pick_file(book):
+    """Excel's Open dialog on desktop Excel (COM): a path, False when cancelled, None where the
+    client has no dialog (remote, Lite) — then the run says a file is needed."""
+    try:
+        if book is None:
+            import xlwings as xw
+
+            book = xw.Book.caller()
+        if isinstance(getattr(book, "api", None), dict):
+            return None
+        picked = book.app.api.GetOpenFilename("Excel, CSV (*.xlsx;*.csv),*.xlsx;*.csv")
+    except Exception:  # noqa: BLE001 - no dialog on this client: the run says what is needed
+        return None
+    return picked if isinstance(picked, str) and picked else False
+
+
 def close(book=None, month: str | None = None):
     """月结: everything but the card, one read and one write."""
     return run_button("close", book, month=month)
@@ -147,6 +174,10 @@ def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
             options["ledger_path"] = path
         else:
             options["as_sheets"] = True
+    if "invoices" in op.needs:
+        if not given.get("invoices"):   # Lite has no files of this computer to open
+            raise LedgerError("xl_import_not_in_lite" if lite else "invoice_file_needed")
+        options["invoices"] = given["invoices"]
     if "customer" in op.needs:
         cid = given.get("customer_id") or named_customer(book) or selected_customer(book, raw)
         if not cid:

@@ -39,6 +39,13 @@ What is left of a credit is unapplied (预收/未核销). After all of a custome
 ``auto_fifo``, each credit with something left, in the same order, is applied FIFO to the
 invoices still open, whatever their date, by (due_date, date, doc_no) [``auto_fifo``].
 
+Write-off of small differences (尾差) [``write_off``]: with ``write_off_tolerance`` > 0 (int
+cents; 0 = off), after the auto_fifo pass every invoice that received at least one receipt
+allocation (an invoice settled by credit notes alone is not) and still has 0 < open ≤
+tolerance is closed by one write-off row: credit_kind ``write_off``, receipt_no "", amount =
+its open amount, date = the invoice's latest allocation date. A customer's write-off rows
+follow its other rows, in FIFO order (due_date, date, doc_no).
+
 Allocations rows come in the order they are produced; ``receipt_no`` holds the credit's
 number (a credit note's doc_no), ``credit_kind`` is ``receipt`` or ``credit_note``, ``date``
 is the later of the credit's and the invoice's dates. Same input, same output: the result
@@ -64,8 +71,9 @@ import numpy as np
 import pandas as pd
 
 ALLOCATION_COLUMNS = ["receipt_no", "credit_kind", "doc_no", "customer_id", "amount", "rule", "date"]
-RULES = ("explicit", "credit_note", "memo", "exact_amount", "unique_subset", "fifo", "auto_fifo")
+RULES = ("explicit", "credit_note", "memo", "exact_amount", "unique_subset", "fifo", "auto_fifo", "write_off")
 CREDIT_KINDS = ("credit_note", "receipt")  # index = the tie-break rank on the same date
+WRITE_OFF = "write_off"  # credit_kind and rule of a write-off row (no credit behind it)
 SUBSET_MAX_CANDIDATES = 100
 
 _EXPLICIT, _CREDIT_NOTE, _MEMO, _EXACT, _SUBSET, _FIFO, _AUTO = range(7)
@@ -211,11 +219,11 @@ def credits(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of=None) -> pd.Da
 # --------------------------------------------------------------------------- allocation
 
 def allocate(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of: pd.Timestamp | None = None,
-             auto_fifo: bool = True) -> pd.DataFrame:
+             auto_fifo: bool = True, write_off_tolerance: int = 0) -> pd.DataFrame:
     """The Allocations frame of the ledger as of ``as_of`` (see the module docstring).
 
     Columns: receipt_no, credit_kind, doc_no, customer_id (text, object dtype), amount (int64
-    cents > 0), rule, date (datetime64[ns]).
+    cents > 0), rule, date (datetime64[ns]). ``write_off_tolerance`` in int cents (0 = off).
     """
     inv = invoice_rows(invoices, as_of)
     cred = credits(invoices, receipts, as_of)
@@ -260,6 +268,9 @@ def allocate(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of: pd.Timestamp
     oc = np.asarray(out[0], dtype="int64")
     og = np.asarray(out[1], dtype="int64")
     dates = np.maximum(cred["date"].to_numpy().view("int64")[oc], i_date[og])
+    if write_off_tolerance > 0 and len(og):
+        return _with_write_offs(cred, oc, og, np.asarray(out[2], dtype="int64"),
+                                np.asarray(out[3], dtype="int64"), dates, i_doc, ic, i_amt, int(write_off_tolerance))
     return pd.DataFrame({
         "receipt_no": pd.Series(cred["receipt_no"].to_numpy(object)[oc], dtype=object),
         "credit_kind": pd.Series(cred["credit_kind"].to_numpy(object)[oc], dtype=object),
@@ -268,6 +279,46 @@ def allocate(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of: pd.Timestamp
         "amount": np.asarray(out[2], dtype="int64"),
         "rule": pd.Series(np.array(RULES, dtype=object)[np.asarray(out[3], dtype="int64")], dtype=object),
         "date": dates.view("datetime64[ns]"),
+    }, columns=ALLOCATION_COLUMNS)
+
+
+def _with_write_offs(cred, oc, og, amt, rule, dates, i_doc, ic, i_amt, tolerance) -> pd.DataFrame:
+    """The allocation rows plus the write-off rows (rule in the module docstring), vectorised.
+
+    Invoice indices ``og`` are in FIFO order, so sorting write-offs by index is FIFO order; the
+    rows already come grouped by customer, so a stable sort on (customer, write-off last) puts
+    each customer's write-offs right after its own rows.
+    """
+    n = len(i_amt)
+    applied = np.zeros(n, dtype="int64")
+    np.add.at(applied, og, amt)
+    is_receipt = cred["credit_kind"].to_numpy(object)[oc] == "receipt"
+    by_receipt = np.zeros(n, dtype=bool)
+    by_receipt[og[is_receipt]] = True
+    latest = np.full(n, np.iinfo("int64").min, dtype="int64")
+    np.maximum.at(latest, og, dates)
+    open_ = i_amt - applied
+    w = np.flatnonzero(by_receipt & (open_ > 0) & (open_ <= tolerance))
+    c_no = cred["receipt_no"].to_numpy(object)[oc]
+    c_kind = cred["credit_kind"].to_numpy(object)[oc]
+    c_cust = cred["customer_id"].to_numpy(object)[oc]
+    cust_rank = np.concatenate([ic[og], ic[w]])
+    order = np.lexsort((np.arange(len(og) + len(w)), np.r_[np.zeros(len(og), "int64"), np.ones(len(w), "int64")],
+                        cust_rank))
+    rules = np.array(RULES, dtype=object)
+    both = lambda a, b: pd.Series(np.concatenate([a, b]).astype(object)[order], dtype=object)  # noqa: E731
+    # The write-off's customer is its invoice's, i.e. that of any credit applied to it.
+    row_of = np.zeros(n, dtype="int64")
+    row_of[og[::-1]] = np.arange(len(og) - 1, -1, -1)
+    w_cust = c_cust[row_of[w]]
+    return pd.DataFrame({
+        "receipt_no": both(c_no, np.full(len(w), "", dtype=object)),
+        "credit_kind": both(c_kind, np.full(len(w), WRITE_OFF, dtype=object)),
+        "doc_no": both(i_doc[og], i_doc[w]),
+        "customer_id": both(c_cust, w_cust),
+        "amount": np.concatenate([amt, open_[w]])[order],
+        "rule": both(rules[rule], np.full(len(w), WRITE_OFF, dtype=object)),
+        "date": np.concatenate([dates, latest[w]])[order].view("datetime64[ns]"),
     }, columns=ALLOCATION_COLUMNS)
 
 
@@ -536,16 +587,21 @@ def credit_keys(kinds: pd.Series, numbers: pd.Series) -> np.ndarray:
 def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Each invoice (kind invoice) dated on or before as_of with what was applied and what is open.
 
-    Columns: doc_no, customer_id, date, due_date, amount, applied, open (int64 cents), in the
-    input order. Closed invoices are kept (open 0). ``allocations`` should come from
-    :func:`allocate` with the same as_of; allocation rows dated after as_of are ignored (there
-    are none when it does). A blank due_date is read as the invoice date.
+    Columns: doc_no, customer_id, date, due_date, amount, applied (by credits), written_off
+    (尾差 write-offs), open = amount − applied − written_off (int64 cents), in the input order.
+    Closed invoices are kept (open 0), so a written-off invoice is neither aged nor dunned.
+    ``allocations`` should come from :func:`allocate` with the same as_of; allocation rows
+    dated after as_of are ignored (there are none when it does). A blank due_date is read as
+    the invoice date.
     """
     inv = invoice_rows(invoices, as_of)
     alloc = upto(allocations, as_of)
     doc = _ids(inv, "doc_no")
     amount = _cents(inv)
-    app = sum_into(doc, _ids(alloc, "doc_no"), _cents(alloc))
+    off = is_write_off(alloc)
+    a_doc, a_amt = _ids(alloc, "doc_no"), _cents(alloc)
+    app = sum_into(doc, a_doc[~off], a_amt[~off])
+    written = sum_into(doc, a_doc[off], a_amt[off])
     date = _ns(inv, "date")
     due = _ns(inv, "due_date")
     due = np.where(due == np.iinfo("int64").min, date, due)
@@ -556,8 +612,14 @@ def open_items(invoices: pd.DataFrame, allocations: pd.DataFrame, as_of=None) ->
         "due_date": due.view("datetime64[ns]"),
         "amount": amount,
         "applied": app,
-        "open": amount - app,
+        "written_off": written,
+        "open": amount - app - written,
     })
+
+
+def is_write_off(allocations: pd.DataFrame) -> np.ndarray:
+    """Which Allocations rows are write-offs (no credit behind them), as a bool array."""
+    return (_ids(allocations, "credit_kind") == WRITE_OFF).to_numpy()
 
 
 def unapplied_credits(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,

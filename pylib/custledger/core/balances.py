@@ -6,10 +6,11 @@ Rules (DESIGN.md "Money", "As of", Balances columns), all in int64 cents, per cu
 * credited    = sum of its credit notes (红字; the credit is the absolute amount);
 * received    = sum of its receipts;
 * applied     = sum of the allocations of its credits (核销, from ``allocate`` with the same
-  as_of);
+  as_of; write-off rows are not a credit's and are not counted here);
+* written_off = sum of its write-off rows (尾差, Settings write_off_tolerance);
 * unapplied   = credited + received − applied (预收/未核销, credit not yet set against invoices);
-* outstanding = invoiced − applied = the sum of its open invoice amounts;
-* balance     = invoiced − credited − received = outstanding − unapplied;
+* outstanding = invoiced − applied − written_off = the sum of its open invoice amounts;
+* balance     = invoiced − credited − received − written_off = outstanding − unapplied;
 * credit_limit from Customers (Int64, <NA> = none); credit_used_pct = balance / credit_limit as
   a float ratio (0.5 = 50 %), NaN when there is no positive limit; over_limit = a limit is set
   and balance > credit_limit (a limit of 0 means no credit: any positive balance is over it).
@@ -24,11 +25,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import _cents, _ids, credits, first_position, invoice_rows, sum_into, upto
+from custledger.core.allocate import (
+    _cents, _ids, credits, first_position, invoice_rows, is_write_off, sum_into, upto,
+)
 
 BALANCE_COLUMNS = [
     "customer_id", "name", "invoiced", "credited", "received", "applied", "unapplied",
-    "outstanding", "balance", "credit_limit", "credit_used_pct", "over_limit",
+    "outstanding", "balance", "credit_limit", "credit_used_pct", "over_limit", "written_off",
 ]
 
 
@@ -67,10 +70,12 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     out["invoiced"] = sum_into(ids, inv_cust, _cents(inv))
     out["credited"] = sum_into(ids, cred_cust[is_cn], amount[is_cn])
     out["received"] = sum_into(ids, cred_cust[~is_cn], amount[~is_cn])
-    out["applied"] = sum_into(ids, alloc_cust, _cents(alloc))
+    off, a_amt = is_write_off(alloc), _cents(alloc)
+    out["applied"] = sum_into(ids, alloc_cust[~off], a_amt[~off])
+    out["written_off"] = sum_into(ids, alloc_cust[off], a_amt[off])
     out["unapplied"] = out["credited"] + out["received"] - out["applied"]
-    out["outstanding"] = out["invoiced"] - out["applied"]
-    out["balance"] = out["invoiced"] - out["credited"] - out["received"]
+    out["outstanding"] = out["invoiced"] - out["applied"] - out["written_off"]
+    out["balance"] = out["invoiced"] - out["credited"] - out["received"] - out["written_off"]
 
     limit = pd.array(pd.to_numeric(pd.Series(column_of(customers, "credit_limit", ids, blank=None))),
                      dtype="Int64")

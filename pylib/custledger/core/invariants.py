@@ -3,12 +3,15 @@
 ``check_invariants`` recomputes every figure from the documents and the allocations and returns
 one message per violation (an empty list = all hold):
 
-* per customer: balance = invoiced − credited − received; outstanding = the sum of the open
-  amounts of its invoices (amount − allocated); balance = outstanding − unapplied; and the
-  Balances figures invoiced / credited / received / applied / unapplied / outstanding agree
-  with the documents;
+* per customer: balance = invoiced − credited − received − written_off; outstanding = the sum
+  of the open amounts of its invoices (amount − allocated, write-offs included); balance =
+  outstanding − unapplied; and the Balances figures invoiced / credited / received / applied
+  / written_off / unapplied / outstanding agree with the documents;
 * every allocation is > 0, names an existing credit and an existing invoice (kind invoice),
   both of the allocation's customer, and is dated on or before as_of;
+* a write-off row (credit_kind write_off) names no credit, closes its invoice (nothing open
+  after it), follows at least one receipt allocation to that invoice and, when
+  ``write_off_tolerance`` is given, is at most that;
 * no credit and no invoice is allocated more than it had (amounts are positive, so each
   allocation was ≤ what its credit and its invoice had open when it was made).
 
@@ -21,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from custledger.core.allocate import (
-    _cents, _ids, as_of_ts, credit_keys, credits, first_position, invoice_rows, sum_into,
+    _cents, _ids, as_of_ts, credit_keys, credits, first_position, invoice_rows, is_write_off, sum_into,
 )
 from custledger.core.balances import sorted_ids
 
@@ -35,10 +38,12 @@ def _fmt(cents) -> str:
 
 
 def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,
-                     balances_df: pd.DataFrame | None, as_of=None) -> list[str]:
+                     balances_df: pd.DataFrame | None, as_of=None,
+                     write_off_tolerance: int | None = None) -> list[str]:
     """Violations of the engine invariants, as readable messages (empty list = ok).
 
-    ``balances_df`` may be None to check the allocations only.
+    ``balances_df`` may be None to check the allocations only; ``write_off_tolerance`` (int
+    cents) None skips the bound check of write-offs.
     """
     problems: list[str] = []
     as_of = as_of_ts(as_of)
@@ -77,7 +82,12 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
     report(doc_pos < 0, lambda k: f"{where(k)}: {a_doc[k]} is not an invoice of the ledger")
     report((doc_pos >= 0) & (owner_doc != a_cust),
            lambda k: f"{where(k)}: invoice {a_doc[k]} belongs to {owner_doc[k]}, not {a_cust[k]}")
-    report(credit_pos < 0, lambda k: f"{where(k)}: {a_kind[k]} {a_no[k]} is not a credit of the ledger")
+    off = is_write_off(alloc) if n else np.zeros(0, dtype=bool)
+    report((credit_pos < 0) & ~off, lambda k: f"{where(k)}: {a_kind[k]} {a_no[k]} is not a credit of the ledger")
+    report(off & (a_no != ""), lambda k: f"{where(k)}: a write-off names a credit")
+    if write_off_tolerance is not None:
+        report(off & (a_amt > write_off_tolerance),
+               lambda k: f"{where(k)}: write-off {_fmt(a_amt[k])} > tolerance {_fmt(write_off_tolerance)}")
     report((credit_pos >= 0) & (owner_credit != a_cust),
            lambda k: f"{where(k)}: credit {a_no[k]} belongs to {owner_credit[k]}, not {a_cust[k]}")
     if as_of is not None and n:
@@ -91,6 +101,11 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
     by_doc = sum_into(inv_doc, a_doc, a_amt)
     report(by_doc > inv_amt, lambda k: f"invoice {inv_doc.iloc[k]}: allocated {_fmt(by_doc[k])} "
                                        f"> its amount {_fmt(inv_amt[k])}")
+    w_doc = a_doc[off]
+    closed = sum_into(w_doc, a_doc, a_amt) == sum_into(w_doc, inv_doc, inv_amt)
+    report(~closed, lambda k: f"write-off of {w_doc[k]}: the invoice is still open after it")
+    paid = sum_into(w_doc, a_doc[a_kind == "receipt"], np.ones(int((a_kind == "receipt").sum()), "int64")) > 0
+    report(~paid, lambda k: f"write-off of {w_doc[k]}: the invoice received no receipt")
 
     if balances_df is None:
         return problems
@@ -103,11 +118,12 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
         "invoiced": sum_into(ids, inv_cust, inv_amt),
         "credited": sum_into(ids, c_cust[is_cn], c_amt[is_cn]),
         "received": sum_into(ids, c_cust[~is_cn], c_amt[~is_cn]),
-        "applied": sum_into(ids, a_cust, a_amt),
+        "applied": sum_into(ids, a_cust[~off], a_amt[~off]),
+        "written_off": sum_into(ids, a_cust[off], a_amt[off]),
         "outstanding": sum_into(ids, inv_cust, inv_amt - by_doc),
     })
     want["unapplied"] = want["credited"] + want["received"] - want["applied"]
-    want["balance"] = want["invoiced"] - want["credited"] - want["received"]
+    want["balance"] = want["invoiced"] - want["credited"] - want["received"] - want["written_off"]
     report((want["balance"] != want["outstanding"] - want["unapplied"]).to_numpy(),
            lambda k: f"customer {ids[k]}: balance {_fmt(want['balance'].iloc[k])} != outstanding "
                      f"{_fmt(want['outstanding'].iloc[k])} − unapplied {_fmt(want['unapplied'].iloc[k])}")
@@ -125,8 +141,9 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
         report(present & (got != expected), lambda k, col=col, got=got, expected=expected:
                f"customer {ids[k]}: Balances {col} {_fmt(got[k])}, documents give {_fmt(expected[k])}")
     if {"balance", "invoiced", "credited", "received", "outstanding", "unapplied"} <= set(have):
-        report(present & (have["balance"] != have["invoiced"] - have["credited"] - have["received"]),
-               lambda k: f"customer {ids[k]}: Balances balance != invoiced − credited − received")
+        written = have.get("written_off", 0)
+        report(present & (have["balance"] != have["invoiced"] - have["credited"] - have["received"] - written),
+               lambda k: f"customer {ids[k]}: Balances balance != invoiced − credited − received − written_off")
         report(present & (have["balance"] != have["outstanding"] - have["unapplied"]),
                lambda k: f"customer {ids[k]}: Balances balance != outstanding − unapplied")
     return problems

@@ -76,6 +76,7 @@ class Settings:
     mask_exports: bool = True
     backup_keep: int = 10
     payment_instructions: str = ""
+    write_off_tolerance: int = 0   # int cents; 0 = no write-off of small differences (尾差)
     extra: dict = field(default_factory=dict)
 
     def with_as_of(self, as_of: dt.date | None) -> "Settings":

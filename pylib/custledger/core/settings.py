@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..schema import msg, norm_header, sheet
 from .model import Settings
+from .money import MoneyError, format_cents, to_cents
 from .parse import BOOL_WORDS, col_letter, parse_date
 
 SPEC = sheet("settings")
@@ -58,6 +59,14 @@ def convert(key: str, text: str):
         return d.iloc[0].date()
     if kind == "tier_param":
         return text  # checked against the tier rules in parse_settings
+    if kind == "money":  # int cents through the one money doorway; never negative
+        try:
+            cents = to_cents(text)
+        except MoneyError:
+            raise ValueError(text) from None
+        if cents is None or cents < 0:
+            raise ValueError(text)
+        return cents
     if kind in ("int_list", "float_list"):
         parts = [p for p in re.split(r"[,，;；\s]+", text) if p]
         vals = [int(float(p)) if kind == "int_list" else float(p) for p in parts]
@@ -148,6 +157,8 @@ def settings_rows(settings: Settings | None = None) -> list[tuple[str, str, str,
             v = getattr(settings, f.key)
             if isinstance(v, bool):
                 value = "yes" if v else "no"
+            elif f.kind == "money":
+                value = format_cents(v, thousands=False)
             elif isinstance(v, tuple):
                 value = ",".join(str(x) for x in v)
             elif v is None:

@@ -5,15 +5,19 @@ Rules (DESIGN.md "Statements"), all money in int64 cents, per customer, for the 
 
 * opening  = balance of everything dated up to the day before the month: invoices − credit
   notes − receipts dated < start;
-* lines    = every invoice, credit note and receipt dated in the month, in date order (same
-  day: invoices, then credit notes, then receipts, then by number as text by code point), each
-  with the running balance after it (opening + the signed amounts so far); an invoice is a
-  ``debit``, a credit note or a receipt a ``credit`` (credit notes count by their absolute
-  amount, as everywhere);
-* invoiced / credited / received = the month's invoice / credit note / receipt amounts;
+* lines    = every invoice, credit note, receipt and write-off (尾差, a line of its own: the
+  Allocations write-off rows, doc_no = the invoice written off) dated in the month, in date
+  order (same day: invoices, then credit notes, then receipts, then write-offs, then by number
+  as text by code point), each with the running balance after it (opening + the signed
+  amounts so far); an invoice is a ``debit``, a credit note, a receipt or a write-off a
+  ``credit`` (credit notes count by their absolute amount, as everywhere);
+* invoiced / credited / received / written_off = the month's invoice / credit note / receipt
+  / write-off amounts;
+* write-offs come from the allocation as of ``end`` (the same run as the aging below); those
+  dated before the month are in the opening;
 * closing  = balance of everything dated up to the month's last day
-  = opening + invoiced − credited − received = the last line's running balance (the opening
-  when there are no lines) = Balances.balance as of ``end``;
+  = opening + invoiced − credited − received − written_off = the last line's running balance
+  (the opening when there are no lines) = Balances.balance as of ``end``;
 * aging and unapplied credit at month end come from the allocation run as of ``end`` (not the
   run's as_of): ``allocate(..., as_of=end)`` → ``open_items`` → ``aging``;
 * a statement is made for every customer with a line in the month, a non-zero opening or
@@ -32,12 +36,12 @@ import numpy as np
 import pandas as pd
 
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
-from .allocate import _cents, _ids, _text, allocate, open_items, unapplied_credits
+from .allocate import _cents, _ids, _text, allocate, is_write_off, open_items, unapplied_credits, upto
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]
 SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "credited", "received",
-                   "closing", "outstanding", "unapplied", "lines"]
-KIND_ORDER = ("invoice", "credit_note", "receipt")
+                   "closing", "outstanding", "unapplied", "lines", "written_off"]
+KIND_ORDER = ("invoice", "credit_note", "receipt", "write_off")
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
@@ -74,6 +78,22 @@ class MonthStatements:
 
     def lines_of(self, customer_id: str) -> pd.DataFrame:
         return self.lines[self.lines["customer_id"].to_numpy(object) == customer_id]
+
+
+def _write_offs(allocations: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """The write-off rows of ``allocations`` dated on or before end, as statement documents."""
+    alloc = upto(allocations, end)
+    off = alloc[is_write_off(alloc)]
+    return pd.DataFrame({
+        "customer_id": _ids(off, "customer_id").to_numpy(object),
+        "date": pd.to_datetime(off["date"]).to_numpy("datetime64[ns]"),
+        "kind": np.full(len(off), "write_off", dtype=object),
+        "doc_no": _ids(off, "doc_no").to_numpy(object),
+        "due_date": np.full(len(off), np.datetime64("NaT"), dtype="datetime64[ns]"),
+        "debit": np.zeros(len(off), dtype="int64"),
+        "credit": _cents(off),
+        "memo": np.full(len(off), "", dtype=object),
+    })
 
 
 def _documents(invoices: pd.DataFrame, receipts: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -113,15 +133,24 @@ def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
 
 def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame, month,
                      buckets=DEFAULT_BUCKETS, basis: str = "due_date", auto_fifo: bool = True,
-                     allocations: pd.DataFrame | None = None) -> MonthStatements:
+                     allocations: pd.DataFrame | None = None, write_off_tolerance: int = 0) -> MonthStatements:
     """The statements of ``month`` (YYYY-MM) from the clean ledger frames.
 
     ``allocations``: the Allocations of the ledger as of the month's last day, if already
-    computed; otherwise the allocation is run here as of that day.
+    computed; otherwise the allocation is run here as of that day (with ``auto_fifo`` and
+    ``write_off_tolerance``, int cents).
     """
     start, end = month_bounds(month)
     labels = tuple(bucket_labels(buckets))
+    if allocations is None:
+        allocations = allocate(invoices, receipts, as_of=end, auto_fifo=auto_fifo,
+                               write_off_tolerance=write_off_tolerance)
     docs = _documents(invoices, receipts, end)
+    offs = _write_offs(allocations, end)
+    if len(offs):
+        docs = pd.concat([docs, offs], ignore_index=True)
+        for col in ("customer_id", "kind", "doc_no", "memo"):
+            docs[col] = pd.Series(docs[col].to_numpy(object), dtype=object)
     cust = docs["customer_id"].to_numpy(object)
     dates = docs["date"].to_numpy("datetime64[ns]")
     signed = docs["debit"].to_numpy() - docs["credit"].to_numpy()
@@ -144,8 +173,6 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
     lines["balance"] = run + opening.reindex(lc).fillna(0).to_numpy(dtype="int64")
     lines = lines[LINE_COLUMNS]
 
-    if allocations is None:
-        allocations = allocate(invoices, receipts, as_of=end, auto_fifo=auto_fifo)
     oi = open_items(invoices, allocations, as_of=end)
     un = unapplied_credits(invoices, receipts, allocations, as_of=end)
     ag = aging(oi, un, customers, end, buckets=buckets, basis=basis).set_index("customer_id")
@@ -168,6 +195,7 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
     out["invoiced"] = by_kind["invoice"].reindex(ids).fillna(0).to_numpy(dtype="int64")
     out["credited"] = by_kind["credit_note"].reindex(ids).fillna(0).to_numpy(dtype="int64")
     out["received"] = by_kind["receipt"].reindex(ids).fillna(0).to_numpy(dtype="int64")
+    out["written_off"] = by_kind["write_off"].reindex(ids).fillna(0).to_numpy(dtype="int64")
     out["closing"] = closing.reindex(ids).fillna(0).to_numpy(dtype="int64")
     aged = ag.reindex(ids)
     out["outstanding"] = aged["total"].fillna(0).to_numpy(dtype="int64")

@@ -108,19 +108,20 @@ for _field, _names in ALIASES.items():
         _ALIAS_INDEX.setdefault(_header_key(_name), _field)
 
 
-def _field_of(cell) -> str | None:
-    """The field a header cell names, or None. A trailing unit in brackets is ignored:
-    收入金额(元), 贷方发生额（收入）."""
-    if cell is None:
+def _field_of(cell, index: dict | None = None) -> str | None:
+    """The field a header cell names (in ``index``, default the bank aliases), or None. A
+    trailing unit in brackets is ignored: 收入金额(元), 贷方发生额（收入）."""
+    if cell is None or (isinstance(cell, float) and cell != cell):
         return None
+    index = _ALIAS_INDEX if index is None else index
     text = unicodedata.normalize("NFKC", str(cell)).strip()
     if not text:
         return None
-    found = _ALIAS_INDEX.get(_header_key(text))
+    found = index.get(_header_key(text))
     if found is None:
         stripped = _TRAILING_UNIT_RE.sub("", text)
         if stripped and stripped != text:
-            found = _ALIAS_INDEX.get(_header_key(stripped))
+            found = index.get(_header_key(stripped))
     return found
 
 

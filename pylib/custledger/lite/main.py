@@ -74,6 +74,13 @@ def statements(book: xw.Book, month: str = ""):
     xl.run_button("statements", book, lite=True, month=month.strip() or None)
 
 
+@script(button=button("import_invoices"), show_taskpane=True)
+def import_invoices(book: xw.Book):
+    """发票导入 Import invoices: needs the export file on this computer, which xlwings Lite cannot
+    open; the run says so (use the desktop button or `custledger import-invoices`)."""
+    xl.run_button("import_invoices", book, lite=True)
+
+
 @script(button=button("close"), show_taskpane=True)
 def close(book: xw.Book, month: str = ""):
     """月结 Close: everything but the card, one read and one write."""

@@ -11,6 +11,7 @@ from . import changes  # noqa: F401  (registers the step: runs in every run that
 from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
 from . import statements  # noqa: F401  (registers the step)
 from . import card, dashboard, reminders  # noqa: F401  (register the steps)
+from . import invoice_import  # noqa: F401  (registers the step)
 from ..operations import OPERATIONS, RunOptions
 from .pipeline import STEP_ORDER, STEPS, Report, Run, check_registry, run, step
 

@@ -26,7 +26,8 @@ from ..schema import msg
 
 def _allocations(run) -> pd.DataFrame:
     led = run.ledger
-    return _alloc.allocate(led.invoices, led.receipts, run.as_of, run.settings.auto_fifo)
+    return _alloc.allocate(led.invoices, led.receipts, run.as_of, run.settings.auto_fifo,
+                           run.settings.write_off_tolerance)
 
 
 def _open_items(run) -> pd.DataFrame:

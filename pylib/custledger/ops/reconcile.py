@@ -98,7 +98,8 @@ def reconcile_step(run: Run) -> None:
     led = run.ledger
     alloc = need(run, "allocations")
     bal = need(run, "balances")
-    problems = check_invariants(led.invoices, led.receipts, alloc, bal, run.as_of)
+    problems = check_invariants(led.invoices, led.receipts, alloc, bal, run.as_of,
+                                write_off_tolerance=run.settings.write_off_tolerance)
     if problems:
         raise LedgerError("invariant_violation", detail="; ".join(problems[:3]))
     run.add(sheet_out("allocations", alloc, run.lang, note=run.note()))

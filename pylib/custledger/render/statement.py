@@ -145,7 +145,8 @@ def statement_content(rec: dict, job: Job) -> tuple[dict, dict, dict]:
                       "debit": _money(debit) if debit else None, "credit": _money(credit) if credit else None,
                       "balance": _money(balance), "memo": memo})
     lines.append({"kind": kinds["closing"], "debit": _money(rec["invoiced"]),
-                  "credit": _money(rec["credited"] + rec["received"]), "balance": _money(rec["closing"])})
+                  "credit": _money(rec["credited"] + rec["received"] + rec.get("written_off", 0)),
+                  "balance": _money(rec["closing"])})
     rows = doc["aging_rows"]
     aging = [{"label": rows["not_due"][lang], "amount": _money(rec["not_due"])}]
     aging += [{"label": rows["bucket"][lang].format(label=b), "amount": _money(rec[b])} for b in job.buckets]
