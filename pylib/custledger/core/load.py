@@ -48,7 +48,7 @@ def generated_sheet_names() -> set[str]:
 
 
 READ_BACK = ("bank",)                       # generated sheets a person edits: Bank (confirm_id)
-CHANGE_LOG = ("changes", "snapshot")        # generated sheets the change log appends to
+CHANGE_LOG = ("changes", "snapshot", "sent")  # generated logs appended to (change log, Sent 发送记录)
 
 
 def sheet_reader(read_back=READ_BACK):

@@ -76,6 +76,8 @@ class Settings:
     mask_exports: bool = True
     backup_keep: int = 10
     payment_instructions: str = ""
+    send_pause_seconds: int = 1
+    owner_emails: str = ""
     extra: dict = field(default_factory=dict)
 
     def with_as_of(self, as_of: dt.date | None) -> "Settings":

@@ -11,6 +11,7 @@ from . import changes  # noqa: F401  (registers the step: runs in every run that
 from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
 from . import statements  # noqa: F401  (registers the step)
 from . import card, dashboard, reminders  # noqa: F401  (register the steps)
+from . import send  # noqa: F401  (registers the step: outside the close, run by `custledger send`)
 from .pipeline import STEP_ORDER, STEPS, Report, Run, run, step
 
 __all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER"]

@@ -132,6 +132,7 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
 
 def _run(book, steps, as_of, progress, write, options) -> Report:
     wanted = ["validate", *[s for s in STEP_ORDER if (s in steps or (write and s == "changes")) and s != "validate"]]
+    wanted += [s for s in steps if s not in STEP_ORDER]  # steps outside the close (send) run last
     tick = progress or (lambda name: None)
     tick("read")
     if write and hasattr(book, "check_writable"):
