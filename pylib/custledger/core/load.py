@@ -37,7 +37,7 @@ class LoadedBook:
     raw: object = None       # the RawBook read (generated sheets people edit, e.g. Bank confirm_id)
 
 
-DATA_SHEETS = ("customers", "invoices", "receipts", "interactions")
+DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "confirmations")
 
 
 def generated_sheet_names() -> set[str]:

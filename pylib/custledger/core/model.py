@@ -103,6 +103,7 @@ class Ledger:
     receipts: pd.DataFrame
     interactions: pd.DataFrame
     settings: Settings
+    confirmations: pd.DataFrame | None = None   # customer_id, period (YYYY-MM), status, amount, date, note
 
     def replace(self, **changes) -> "Ledger":
         return replace(self, **changes)

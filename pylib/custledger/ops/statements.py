@@ -87,7 +87,8 @@ def statements_step(run: Run) -> None:
 
         alloc = need(run, "allocations")
     ms = month_statements(led.customers, led.invoices, led.receipts, month, buckets=s.aging_buckets,
-                          basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc)
+                          basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc,
+                          confirmations=led.confirmations)
     run.frames["statements"] = ms
 
     if run.options.get("as_sheets"):  # xlwings Lite: no file system, the statements become sheets

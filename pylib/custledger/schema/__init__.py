@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "settings")
+INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "confirmations", "settings")
 LANGS = ("zh", "en")
 
 
