@@ -272,15 +272,36 @@ def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", he
 def export(path: Path, out: Optional[Path] = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
            password_file: Optional[Path] = typer.Option(None, "--password-file",
                                                         help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
-           as_json: bool = Json) -> None:
+           by_owner: Optional[Path] = typer.Option(None, "--by-owner",
+                                                   help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
+           as_of: Optional[str] = AsOf, as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
     from .ops.export import export_cli
 
+    if by_owner is not None:
+        _export_owners(path, by_owner, encrypt, password_file, as_of, as_json)
+        return
     result = _guard(lambda: export_cli(path, out=out, encrypt=encrypt, password_file=password_file))
     if as_json:
         typer.echo(json.dumps({"file": str(result.path)}, ensure_ascii=False))
     else:
         typer.echo(result.message(_lang()))
+
+
+def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None:
+    from .ops.export import export_owners_cli
+    from .schema import msg
+
+    packs, masked, encrypted = _guard(lambda: export_owners_cli(path, folder, encrypt=encrypt,
+                                                                password_file=password_file, as_of=_date(as_of)))
+    if as_json:
+        typer.echo(json.dumps({"files": [str(p.path) for p in packs],
+                               "owners": {p.owner: p.customers for p in packs}}, ensure_ascii=False))
+        return
+    lang = _lang()
+    typer.echo(msg("export_by_owner_written", lang, count=len(packs), dir=str(folder),
+                   masked=msg("export_masked" if masked else "export_unmasked", lang),
+                   encrypted=msg("export_encrypted", lang) if encrypted else ""))
 
 
 @app.command()
