@@ -24,6 +24,7 @@ from custledger.io.mail import SmtpTransport, check_address, parse_addresses  # 
 from custledger.io.template import build_ledger  # noqa: E402
 from custledger.ops.send import send_ledger  # noqa: E402
 from smtp_server import HOST, Mailbox, Server  # noqa: E402
+from xlremote import xl_license  # noqa: E402,F401  (fixture: xlwings' remote engine for the button test)
 
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = "2026-10"
@@ -274,3 +275,40 @@ def test_letters_are_sent_with_their_statements(tmp_path):
         assert kinds == [("C1", "催款函"), ("C1", "对账单"), ("C2", "对账单")]
         att = {p.get_filename(): p.get_content() for m in server.mailbox.messages() for p in m.iter_attachments()}
         assert att[letters[0].name] == letters[0].read_bytes()
+
+
+def test_send_button_writes_the_outbox_only(tmp_path, monkeypatch, xl_license):
+    """The Excel button takes no server: the month's .eml files go to the outbox beside the book."""
+    from custledger import xl
+    from xlremote import remote_book
+
+    ledger = make_ledger(tmp_path)
+    calls = []
+    real = ops.run
+
+    def spy(book, steps, **options):
+        calls.append((list(steps), dict(options)))
+        return real(book, steps, **options)
+
+    monkeypatch.setattr(ops, "run", spy)
+    monkeypatch.setattr(xl, "_book_path", lambda book: ledger)
+    book = remote_book(ledger)
+    report = xl.send(book, month=MONTH)
+    assert report is not None and calls[0][0] == ["send"]
+    assert "transport" not in calls[0][1] and calls[0][1]["month"] == MONTH
+    outbox = tmp_path / "台账_outbox" / MONTH
+    assert sorted(p.name for p in outbox.glob("*.eml")) == [
+        "statement_C1.eml", "statement_C2.eml", "statement_C4.eml", "statement_C6.eml"]
+
+
+def test_shipped_email_templates_are_current(tmp_path):
+    from custledger.render.build_templates import REPO_TEMPLATES
+    from custledger.render.email_body import FILES, build_email_templates, read_template
+
+    for path in build_email_templates(tmp_path):
+        assert (REPO_TEMPLATES / path.name).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), \
+            "templates/ is stale: python -m custledger.render.email_body"
+        subject, body = read_template(path)
+        assert "{customer_name}" in subject + body or "{owner}" in subject + body
+        assert "{company_name}" in subject + body and body.strip()
+    assert set(FILES.values()) == {p.name for p in build_email_templates(tmp_path)}

@@ -37,6 +37,7 @@ COMMANDS = {   # button -> steps, as the command line runs them
     "reminders": ["reconcile", "reminders"],
     "card": ["reconcile", "card"],
     "statements": ["reconcile", "statements"],
+    "send": ["send"],
 }
 
 
@@ -73,6 +74,12 @@ def card(book=None, customer_id: str | None = None):
 def statements(book=None, month: str | None = None):
     """对账单 for the month (``StatementMonth`` cell, else the month of Settings as_of)."""
     return run_button("statements", book, month=month)
+
+
+def send(book=None, month: str | None = None):
+    """发送: the month's statements as .eml files in the outbox beside the workbook (never SMTP
+    from a button: a server and a password are the command line's, ``custledger send --smtp``)."""
+    return run_button("send", book, month=month)
 
 
 def close(book=None, month: str | None = None):
@@ -129,6 +136,10 @@ def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
                 options["ledger_path"] = path
             else:
                 options["as_sheets"] = True
+    if name == "send":  # no transport option: ops/send.py writes to the outbox only
+        options["month"] = _check_month(given.get("month")) or named_month(book) or settings_month(raw)
+        if _book_path(book) is not None:
+            options["ledger_path"] = _book_path(book)
     if name == "card":
         cid = given.get("customer_id") or selected_customer(book, raw)
         if not cid:
