@@ -312,3 +312,55 @@ def test_shipped_email_templates_are_current(tmp_path):
         assert "{customer_name}" in subject + body or "{owner}" in subject + body
         assert "{company_name}" in subject + body and body.strip()
     assert set(FILES.values()) == {p.name for p in build_email_templates(tmp_path)}
+
+
+def _self_signed(tmp_path: Path):
+    """A certificate for 127.0.0.1 (server context, client context trusting only it)."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    crt, pem = tmp_path / "cert.pem", tmp_path / "key.pem"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(crt, pem)
+    client = ssl.create_default_context(cafile=str(crt))
+    return server, client
+
+
+def test_starttls_with_login_and_certificate_check(tmp_path):
+    import ssl
+
+    from custledger.core.errors import LedgerError
+
+    ledger = make_ledger(tmp_path)
+    server_ctx, client_ctx = _self_signed(tmp_path)
+    with Server(Mailbox(), user="ar@example.com", password="abcdefghijklmnop", tls_context=server_ctx) as server:
+        t = SmtpTransport(HOST, server.port, "starttls", "ar@example.com", "abcdefghijklmnop", context=client_ctx)
+        report = send_ledger(FileBook(ledger), month=MONTH, transport=t, sender="ar@example.com")
+        assert report.summary["sent"] == 4 and len(server.mailbox.received) == 4
+        # the system's trust store does not know this certificate: refused before any login
+        untrusted = SmtpTransport(HOST, server.port, "starttls", "ar@example.com", "abcdefghijklmnop",
+                                  context=ssl.create_default_context())
+        with pytest.raises(LedgerError) as err:
+            untrusted.connect()
+        assert err.value.code == "smtp_connect_failed"
+    # plain SMTP to a non-loopback host is refused outright (never tried)
+    with pytest.raises(LedgerError):
+        SmtpTransport("smtp.example.com", 25, "plain")
