@@ -17,6 +17,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 pytest.importorskip("aiosmtpd")
+# AUTH without TLS is what the plain loopback server of some tests offers, on 127.0.0.1 only
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 from custledger import ops  # noqa: E402
 from custledger.io.filebook import FileBook  # noqa: E402
@@ -131,10 +133,22 @@ def test_send_delivers_one_message_per_customer_then_nothing(tmp_path):
         log2 = sent_rows(ledger)
         assert log2[:6] == log and [(r["客户编号"], r["状态"]) for r in log2[6:]] == [("C5", "失败")]
 
+        # an address typed in later: that customer's statement goes on the next run, only it
+        import openpyxl
+
+        wb = openpyxl.load_workbook(ledger)
+        ws = wb["客户档案"]
+        header = [c.value for c in ws[1]] if ws.cell(1, 1).value else [c.value for c in ws[2]]
+        row = next(r for r in ws.iter_rows() if r[0].value == "C3")
+        row[header.index("邮箱")].value = "c3@example.com"
+        wb.save(ledger)
+        fourth = send_ledger(FileBook(ledger), month=MONTH, transport=transport(server), sender="ar@example.com")
+        assert fourth.summary["sent"] == 1 and sorted(by_customer(server.mailbox)) == ["C1", "C2", "C3", "C4", "C6"]
+
         # a statement that changed (new sha256) is sent again; the others are not
         ops.run(FileBook(ledger), ["reconcile", "statements"], month=MONTH, as_of=pd.Timestamp("2026-11-02").date())
         third = send_ledger(FileBook(ledger), month=MONTH, transport=transport(server), sender="ar@example.com")
-        assert third.summary["sent"] == 4 and len(server.mailbox.received) == 8
+        assert third.summary["sent"] == 5 and len(server.mailbox.received) == 10
 
 
 def test_refused_recipients_are_logged_and_resent_when_accepted(tmp_path):

@@ -11,7 +11,8 @@
    负责人's pack (ops/export.py ``export_by_owner``, built into ``<ledger stem>_owners/YYYY-MM/``)
    to the address Settings ``owner_emails`` gives.
 2. Never twice. A message whose (customer — or owner —, period, kind, sha256 of the file) is
-   already logged ``sent`` is skipped; so is one already ``no_email``, and in outbox mode one
+   already logged ``sent`` is skipped; so is one already ``no_email`` while the address is still
+   blank (once one is typed in, it goes), and in outbox mode one
    already ``outbox`` whose .eml is still there. The log is the Sent 发送记录 sheet read back
    plus the journal ``<ledger stem>.sent.jsonl`` beside the ledger, where every attempt is
    appended and flushed to disk (fsync) before the next message starts: a run killed half-way
@@ -288,7 +289,9 @@ def send_step(run: Run) -> None:
             key = (item.key, month, item.kind, sha)
             seen = status_of.get(key, set())
             eml = outbox / f"{item.kind}_{safe_name(item.key)}.eml"
-            if "sent" in seen or "no_email" in seen or (transport is None and "outbox" in seen and eml.is_file()):
+            no_address = not str(item.email or "").strip()
+            if "sent" in seen or ("no_email" in seen and no_address) or \
+                    (transport is None and "outbox" in seen and eml.is_file()):
                 counts["skipped"] += 1
                 continue
             try:
