@@ -108,11 +108,11 @@ def build_message(sender: str, sender_name: str, recipients: list[str], recipien
 
 def write_eml(path: Path, msg: EmailMessage) -> Path:
     """The message as an .eml file (written to a temp name, then renamed into place)."""
-    from . import safe
+    import os
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = safe.temp_path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one per process: a rerun overwrites it
     tmp.write_bytes(msg.as_bytes(policy=SMTP))
     tmp.replace(path)
     return path

@@ -211,10 +211,12 @@ def _merge(before: pd.DataFrame, journal: pd.DataFrame) -> pd.DataFrame:
 
 
 class Journal:
-    """Append-only JSON lines, each flushed and fsynced before the call returns."""
+    """Append-only JSON lines, each flushed (and with ``durable`` fsynced) before the call
+    returns. Outbox runs need no fsync: writing an .eml twice sends nothing twice."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, durable: bool = True):
         self.path = path
+        self.durable = durable
         self.fh = None
 
     def append(self, rec: dict) -> None:
@@ -223,7 +225,8 @@ class Journal:
             self.fh = open(self.path, "a", encoding="utf-8", newline="\n")
         self.fh.write(json.dumps({c: rec.get(c, "") for c in SENT_COLUMNS}, ensure_ascii=False) + "\n")
         self.fh.flush()
-        os.fsync(self.fh.fileno())
+        if self.durable:
+            os.fsync(self.fh.fileno())
 
     def close(self) -> None:
         if self.fh is not None:
@@ -277,7 +280,7 @@ def send_step(run: Run) -> None:
     if not items:
         run.notes.append(msg("send_no_files", run.lang, month=month, dir="; ".join(folders)))
     templates = {}
-    journal = Journal(jpath)
+    journal = Journal(jpath, durable=transport is not None)
     counts = {"sent": 0, "failed": 0, "no_email": 0, "skipped": 0, "outbox": 0}
     tick = run.options.get("progress_each") or (lambda done, total: None)
     pause = max(int(run.settings.send_pause_seconds or 0), 0)
