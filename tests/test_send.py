@@ -378,3 +378,22 @@ def test_starttls_with_login_and_certificate_check(tmp_path):
     # plain SMTP to a non-loopback host is refused outright (never tried)
     with pytest.raises(LedgerError):
         SmtpTransport("smtp.example.com", 25, "plain")
+
+
+def test_a_journal_folded_but_not_yet_emptied_is_not_folded_twice(tmp_path, monkeypatch):
+    """A crash between writing the ledger and emptying the journal: the next run finds the same
+    rows on the sheet and in the journal and keeps one of each."""
+    import custledger.ops.send as send_mod
+
+    ledger = make_ledger(tmp_path)
+    monkeypatch.setattr(send_mod, "clear_journal", lambda path: None)
+    send_ledger(FileBook(ledger), month=MONTH, sender="ar@example.com")
+    journal = ledger.with_name("台账.sent.jsonl")
+    assert len(journal.read_text(encoding="utf-8").splitlines()) == 6
+    first = sent_rows(ledger)
+    assert len(first) == 6
+    monkeypatch.undo()
+    send_ledger(FileBook(ledger), month=MONTH, sender="ar@example.com")
+    rows = sent_rows(ledger)
+    assert rows[:6] == first and [r["客户编号"] for r in rows[6:]] == ["C5"]   # only the new attempt
+    assert not journal.exists()
