@@ -397,3 +397,33 @@ def test_a_journal_folded_but_not_yet_emptied_is_not_folded_twice(tmp_path, monk
     rows = sent_rows(ledger)
     assert rows[:6] == first and [r["客户编号"] for r in rows[6:]] == ["C5"]   # only the new attempt
     assert not journal.exists()
+
+
+def test_a_server_gone_for_good_stops_the_run_and_the_rest_goes_next_time(tmp_path):
+    more = pd.concat([CUSTOMERS] + [pd.DataFrame({
+        "customer_id": [f"D{i}"], "name": [f"客户{i}"], "contact": [""], "email": [f"d{i}@example.com"], "phone": [""],
+        "owner": ["张三"]}) for i in range(4)], ignore_index=True)
+    ledger = make_ledger(tmp_path, customers=more)
+    box = Mailbox(drop_at={2})
+    server = Server(box)
+    port = server.port
+    real = box.handle_DATA
+
+    async def handle_DATA(srv, session, envelope):
+        reply = await real(srv, session, envelope)
+        if box.datas == 2:   # the second message: connection dropped, and the server stops listening
+            server.controller.server.close()
+        return reply
+
+    box.handle_DATA = handle_DATA
+    with server:
+        report = send_ledger(FileBook(ledger), month=MONTH, transport=transport(server), sender="ar@example.com")
+    assert report.exit_code == 1 and any("停止" in n for n in report.notes)
+    log = [(r["客户编号"], r["状态"]) for r in sent_rows(ledger)]
+    # C2 dropped; C4, C6, D0 could not connect: three in a row stop the run, D1.. are left untried
+    assert log == [("C1", "已发送"), ("C2", "失败"), ("C3", "无邮箱"), ("C4", "失败"), ("C5", "失败"), ("C6", "失败"),
+                   ("D0", "失败")]
+    with Server(box, port=port) as again:
+        send_ledger(FileBook(ledger), month=MONTH, transport=transport(again), sender="ar@example.com")
+    got = by_customer(box)
+    assert sorted(got) == ["C1", "C2", "C4", "C6", "D0", "D1", "D2", "D3"] and all(len(v) == 1 for v in got.values())

@@ -364,6 +364,8 @@ def send_step(run: Run) -> None:
     else:
         run.notes.append(msg("send_done", run.lang, sent=counts["sent"], failed=counts["failed"],
                              no_email=counts["no_email"], skipped=counts["skipped"]))
+    if stopped:
+        run.notes.append(msg("send_stopped", run.lang, count=MAX_RECONNECT_FAILURES))
     if counts["failed"]:
         run.notes.append(msg("send_some_failed", run.lang, count=counts["failed"]))
         run.summary["blocked"] = True   # exit 1 (pipeline): something did not go
