@@ -427,3 +427,14 @@ def test_a_server_gone_for_good_stops_the_run_and_the_rest_goes_next_time(tmp_pa
         send_ledger(FileBook(ledger), month=MONTH, transport=transport(again), sender="ar@example.com")
     got = by_customer(box)
     assert sorted(got) == ["C1", "C2", "C4", "C6", "D0", "D1", "D2", "D3"] and all(len(v) == 1 for v in got.values())
+
+
+def test_a_template_without_subject_stops_before_any_message(tmp_path):
+    ledger = make_ledger(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "email_statement.txt").write_text("您好 {customer_name}\n", encoding="utf-8")
+    cmd, env = _cli("send", str(ledger), "--month", MONTH)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "邮件模板" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "台账_outbox").exists()
+    assert not ledger.with_name("台账.sent.jsonl").exists()

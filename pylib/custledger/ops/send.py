@@ -276,12 +276,12 @@ def send_step(run: Run) -> None:
     status_of = {}
     for key, status in zip(zip(log["customer_id"], log["period"], log["kind"], log["sha256"]), log["status"]):
         status_of.setdefault(key, set()).add(status)
-    outbox_files = set(log.loc[log["status"] == "outbox", "file"]) if transport is None else set()
 
     items, folders = _items(run, month)
     if not items:
         run.notes.append(msg("send_no_files", run.lang, month=month, dir="; ".join(folders)))
-    templates = {}
+    # an unreadable template stops the run before the first message, not half-way
+    templates = {k: read_template(find_email_template(k, ledger)) for k in dict.fromkeys(i.kind for i in items)}
     journal = Journal(jpath, durable=transport is not None)
     counts = {"sent": 0, "failed": 0, "no_email": 0, "skipped": 0, "outbox": 0}
     tick = run.options.get("progress_each") or (lambda done, total: None)
@@ -315,8 +315,6 @@ def send_step(run: Run) -> None:
             elif stopped:
                 continue  # left for the next run
             else:
-                if item.kind not in templates:
-                    templates[item.kind] = read_template(find_email_template(item.kind, ledger))
                 subject, body = templates[item.kind]
                 from_addr = sender or "custledger@localhost"
                 rec["message_id"] = make_msgid(domain=from_addr.rsplit("@", 1)[-1])
