@@ -28,7 +28,6 @@ from ..core.mask import maybe_mask
 from ..schema import sheet
 
 FILES = {"statement": "email_statement.txt", "letter": "email_letter.txt", "owner_pack": "email_owner.txt"}
-_MASK_KIND = {"phone": "phone", "id": "id", "bank": "bank", "email": "email"}
 
 DEFAULTS = {
     "statement": """Subject: {company_name} {period} 对账单 / Statement of account — {customer_name}
@@ -135,7 +134,7 @@ def customer_values(row: dict, mask: bool) -> dict:
         if personal == "birthday":
             out[f.key] = "****-**-**" if mask and str(v).strip() else str(v)
         elif personal:
-            out[f.key] = maybe_mask(v, _MASK_KIND[personal], mask)
+            out[f.key] = maybe_mask(v, personal, mask)   # x-personal names the mask kind (core/mask.KINDS)
         else:
             out[f.key] = str(v).strip()
     out["customer_id"] = out.get("customer_id", "")
