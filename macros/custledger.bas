@@ -39,3 +39,7 @@ End Sub
 Public Sub CustledgerClose()
     RunPython "import custledger.xl; custledger.xl.close()"
 End Sub
+
+Public Sub CustledgerSend()
+    RunPython "import custledger.xl; custledger.xl.send()"
+End Sub

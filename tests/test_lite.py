@@ -179,11 +179,13 @@ def demo(tmp_path_factory) -> tuple[Path, str]:
 
 def _cli_options(op: str, raw_month: str, customer: str) -> dict:
     """What run_button gives ops.run for ``op`` in Lite (no file system: statements as sheets)."""
-    if op in ("statements", "close"):
-        return {"month": raw_month, "as_sheets": True}
-    if op == "card":
-        return {"customer_id": customer}
-    return {}
+    need = OPERATIONS[op].needs
+    options = {"month": raw_month} if "month" in need else {}
+    if OPERATIONS[op].files:
+        options["as_sheets"] = True
+    if "customer" in need:
+        options["customer_id"] = customer
+    return options
 
 
 def test_every_lite_script_runs_with_only_what_pyodide_ships(lock, demo, tmp_path):

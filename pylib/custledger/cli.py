@@ -75,7 +75,7 @@ def _print_report(report, as_json: bool, lang: str = "zh") -> None:
     console = Console()
     table = Table(show_header=False, box=None)
     for k, v in report.summary.items():
-        if k == "language":
+        if k in ("language", "blocked"):
             continue
         table.add_row(labels.get(k, {}).get(lang, k), str(v))
     console.print(table)
@@ -284,15 +284,98 @@ def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", he
 def export(path: Path, out: Optional[Path] = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
            password_file: Optional[Path] = typer.Option(None, "--password-file",
                                                         help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
-           as_json: bool = Json) -> None:
+           by_owner: Optional[Path] = typer.Option(None, "--by-owner",
+                                                   help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
+           as_of: Optional[str] = AsOf, as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
     from .ops.export import export_cli
 
+    if by_owner is not None:
+        _export_owners(path, by_owner, encrypt, password_file, as_of, as_json)
+        return
     result = _guard(lambda: export_cli(path, out=out, encrypt=encrypt, password_file=password_file))
     if as_json:
         typer.echo(json.dumps({"file": str(result.path)}, ensure_ascii=False))
     else:
         typer.echo(result.message(_lang()))
+
+
+def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None:
+    from .ops.export import export_owners_cli
+    from .schema import msg
+
+    packs, masked, encrypted = _guard(lambda: export_owners_cli(path, folder, encrypt=encrypt,
+                                                                password_file=password_file, as_of=_date(as_of)))
+    if as_json:
+        typer.echo(json.dumps({"files": [str(p.path) for p in packs],
+                               "owners": {p.owner: p.customers for p in packs}}, ensure_ascii=False))
+        return
+    lang = _lang()
+    typer.echo(msg("export_by_owner_written", lang, count=len(packs), dir=str(folder),
+                   masked=msg("export_masked" if masked else "export_unmasked", lang),
+                   encrypted=msg("export_encrypted", lang) if encrypted else ""))
+
+
+@app.command()
+def send(path: Path, month: Optional[str] = Month,
+         letters: bool = typer.Option(False, "--letters", help="Also send the dunning letters of the month."),
+         owners: bool = typer.Option(False, "--owners", help="Also mail each owner (负责人) their customers' workbook."),
+         outbox: Optional[Path] = typer.Option(None, "--outbox", help="Folder for the .eml files (without --smtp)."),
+         smtp: Optional[str] = typer.Option(None, "--smtp", help="Send through this server, HOST:PORT."),
+         use_ssl: bool = typer.Option(False, "--ssl", help="Implicit TLS (port 465)."),
+         starttls: bool = typer.Option(False, "--starttls", help="STARTTLS (port 587)."),
+         user: Optional[str] = typer.Option(None, "--user", help="SMTP login (usually the mailbox address)."),
+         password_file: Optional[Path] = typer.Option(None, "--password-file",
+                                                      help="Read the SMTP password (authorisation code) from this file (or CUSTLEDGER_SMTP_PASSWORD, or a prompt)."),
+         sender: Optional[str] = typer.Option(None, "--from", help="Sender address (default: --user)."),
+         directory: Optional[Path] = typer.Option(None, "--dir", help="Folder of the statement files."),
+         as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+    """Email each customer its statement of the month (and letters); without --smtp, .eml files to an outbox."""
+    from .ops.send import send_cli, send_ledger
+
+    m = _guard(lambda: _month(month))
+    try:
+        book, options = send_cli(path, out=out, force=force, month=m, letters=letters, owners=owners, outbox=outbox,
+                                 smtp=smtp, use_ssl=use_ssl, starttls=starttls, user=user,
+                                 password_file=password_file, sender=sender, directory=directory)
+        with _Bar(as_json) as each:  # one live display at a time: the messages' bar, not the stages'
+            report = send_ledger(book, as_of=_date(as_of), progress_each=each, **options)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        _fail(exc)
+        return
+    _print_report(report, as_json)
+    raise typer.Exit(report.exit_code)
+
+
+class _Bar:
+    """A rich progress bar over the messages of ``send`` (silent with --json or no terminal)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.progress = self.task = None
+
+    def __enter__(self):
+        if self.quiet:
+            return lambda done, total: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(TextColumn("custledger send"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.progress.__enter__()
+
+        def each(done, total):
+            if self.task is None:
+                self.task = self.progress.add_task("", total=total)
+            self.progress.update(self.task, completed=done, total=total)
+        return each
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+        return False
 
 
 def main() -> None:  # console script entry point

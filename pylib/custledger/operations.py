@@ -23,6 +23,10 @@ from typing import Optional
 # The steps in the one order a run executes them; every step module registers itself under one
 # of these names (ops/__init__.py checks at import that the two agree exactly).
 STEP_ORDER = ("validate", "import_invoices", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+# Steps that run on their own, after any others, and never in a close: delivery and the owners'
+# packs read the files a close wrote and send them out — a person decides when.
+ALONE = ("send", "owner_packs")
+ALL_STEPS = STEP_ORDER + ALONE
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,10 @@ class Operation:
     files: tuple = ()
 
     def __post_init__(self):
-        unknown = [s for s in self.steps if s not in STEP_ORDER]
+        unknown = [s for s in self.steps if s not in ALL_STEPS]
         if unknown:
             raise ValueError(f"operation {self.name!r}: unknown steps {unknown}")
-        object.__setattr__(self, "steps", tuple(s for s in STEP_ORDER if s in self.steps))
+        object.__setattr__(self, "steps", tuple(s for s in ALL_STEPS if s in self.steps))
 
 
 def _ops(*entries: Operation) -> dict:
@@ -63,6 +67,7 @@ OPERATIONS: dict[str, Operation] = _ops(
     Operation("close", tuple(s for s in STEP_ORDER if s != "card"), needs=("month", "bank"),
               writes=("problems", "allocations", "balances", "aging", "overdue", "tiers", "reminders",
                       "statements", "dashboard"), files=("letters", "statements")),
+    Operation("send", ("send",), needs=("month",), writes=("sent",), files=("outbox",)),
 )
 
 BUTTONS = tuple(OPERATIONS)   # the Home sheet's buttons, in this order (desktop and Lite)
@@ -102,6 +107,13 @@ class RunOptions:
     as_sheets      the workbook has no folder (xlwings Lite, a book never saved): results that
                    are files elsewhere (statements, letters) are written as sheets
     ledger_path    the ledger's path when the adapter cannot say (an Excel book)
+    outbox         send: folder of the .eml files (default <ledger>_outbox/YYYY-MM/)
+    transport      send: the SMTP connection (io/mail.py); None = outbox only
+    sender, sender_name   send: the From address and name
+    owners         send: each owner's pack to that owner instead of statements to customers
+    progress_each  send: callback(done, total) per message
+    owner_dir      export --by-owner: the folder of the owners' packs
+    password       export --by-owner --encrypt: the packs' password (never from argv)
     """
 
     month: Optional[str] = None
@@ -119,6 +131,14 @@ class RunOptions:
     processes: Optional[int] = None
     as_sheets: bool = False
     ledger_path: Optional[Path] = None
+    outbox: Optional[Path] = None
+    transport: Optional[object] = None
+    sender: Optional[str] = None
+    sender_name: Optional[str] = None
+    owners: bool = False
+    progress_each: Optional[object] = None
+    owner_dir: Optional[Path] = None
+    password: Optional[str] = None
 
     @classmethod
     def of(cls, options: dict) -> "RunOptions":

@@ -104,6 +104,12 @@ def _pick_file(book):
     return picked if isinstance(picked, str) and picked else False
 
 
+def send(book=None, month: str | None = None):
+    """发送: the month's statements as .eml files in the outbox beside the workbook (never SMTP
+    from a button: a server and a password are the command line's, ``custledger send --smtp``)."""
+    return run_button("send", book, month=month)
+
+
 def close(book=None, month: str | None = None):
     """月结: everything but the card, one read and one write."""
     return run_button("close", book, month=month)

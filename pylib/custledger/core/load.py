@@ -37,7 +37,7 @@ class LoadedBook:
     raw: object = None       # the RawBook read (generated sheets people edit, e.g. Bank confirm_id)
 
 
-DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers")
+DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "confirmations")
 # found by their name only, never by a left-over sheet's header: rows are appended to Payers,
 # and a person's own sheet with 付款方 / 客户编号 columns must not be taken for it
 BY_NAME_ONLY = ("payers",)
@@ -51,7 +51,7 @@ def generated_sheet_names() -> set[str]:
 
 
 READ_BACK = ("bank",)                       # generated sheets a person edits: Bank (confirm_id)
-CHANGE_LOG = ("changes", "snapshot")        # generated sheets the change log appends to
+CHANGE_LOG = ("changes", "snapshot", "sent")  # generated logs appended to (change log, Sent 发送记录)
 
 
 def sheet_reader(read_back=READ_BACK):

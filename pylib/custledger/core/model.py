@@ -77,6 +77,8 @@ class Settings:
     backup_keep: int = 10
     payment_instructions: str = ""
     write_off_tolerance: int = 0   # int cents; 0 = no write-off of small differences (尾差)
+    send_pause_seconds: int = 1
+    owner_emails: str = ""
     extra: dict = field(default_factory=dict)
 
     def with_as_of(self, as_of: dt.date | None) -> "Settings":
@@ -102,6 +104,7 @@ class Ledger:
     receipts: pd.DataFrame
     interactions: pd.DataFrame
     settings: Settings
+    confirmations: pd.DataFrame | None = None   # customer_id, period (YYYY-MM), status, amount, date, note
 
     def replace(self, **changes) -> "Ledger":
         return replace(self, **changes)

@@ -207,6 +207,26 @@ def parse_enum(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
+def parse_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """-> (month as "YYYY-MM" text, mask of non-blank values that are not months). Accepted:
+    2026-10, 2026/10, 2026.10, 2026年10月, and a date (Excel turns a typed 2026-10 into the
+    date 2026-10-01): its month."""
+    blank = _blank(s)
+    t = _nfkc(s.where(~blank).astype("str").str.strip())
+    parts = t.str.extract(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
+    year = pd.to_numeric(parts[0], errors="coerce")
+    mon = pd.to_numeric(parts[1], errors="coerce")
+    todo = ~blank & year.isna()
+    if todo.any():
+        d, _ = parse_date(s[todo])
+        year.loc[todo], mon.loc[todo] = d.dt.year, d.dt.month
+    ok = year.notna() & mon.between(1, 12)
+    text = year.where(ok).map(lambda y: "" if pd.isna(y) else f"{int(y):04d}") + "-" + \
+        mon.where(ok).map(lambda m: "" if pd.isna(m) else f"{int(m):02d}")
+    out = text.where(ok, "").astype(object)
+    return out, ~blank & ~ok
+
+
 BOOL_WORDS = {"yes": True, "y": True, "true": True, "1": True, "是": True, "开": True, "on": True,
               "no": False, "n": False, "false": False, "0": False, "否": False, "关": False, "off": False}
 
@@ -224,6 +244,8 @@ def parse_column(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
         return parse_number(s)
     if kind == "enum":
         return parse_enum(s, f)
+    if kind == "month":
+        return parse_month(s)
     return parse_text(s), pd.Series(False, index=s.index)
 
 
@@ -280,7 +302,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
         if bad.any():
             label = f.label(lang)
             code = {"date": "bad_date", "money": "bad_amount", "int": "bad_integer", "number": "bad_number",
-                    "price": "bad_number", "enum": "bad_enum"}.get(f.kind, "bad_value")
+                    "price": "bad_number", "enum": "bad_enum", "month": "bad_month"}.get(f.kind, "bad_value")
             choices = "/".join(f.enum_label(v, lang) for v in f.enum) if f.kind == "enum" else ""
             letter = col_letter(raw.col0 + pos)
             for idx in body.index[bad]:

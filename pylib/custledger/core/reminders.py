@@ -30,6 +30,9 @@ stale_profile   an active customer whose profile (updated, else created) is   as
 档案过期        more than stale_profile_days old (the rule of validation)
 open_complaint  an interaction of kind complaint whose status is not closed   as_of         as_of − complaint date
 未结投诉
+open_dispute    a Confirmations row ``disputed`` not yet followed by a        its date      as_of − its date
+对账异议        confirmation (core/confirmations.open_disputes); amount =     (as_of when
+                the balance the customer states                               blank)
 =============== ============================================================ ============= =========================
 
 The three *state* reminders (no_contact, stale_profile, open_complaint) are dated as_of: they
@@ -55,7 +58,7 @@ from .model import Ledger, Settings
 
 REMINDER_COLUMNS = ["date", "kind", "customer_id", "name", "owner", "subject", "amount", "action", "days"]
 KINDS = ("due_soon", "newly_overdue", "contract_end", "birthday", "follow_up", "no_contact",
-         "stale_profile", "open_complaint")
+         "stale_profile", "open_complaint", "open_dispute")
 _DAY = pd.Timedelta(days=1)
 
 
@@ -209,6 +212,22 @@ def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: s
     return parts
 
 
+def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[pd.DataFrame]:
+    from .confirmations import open_disputes
+
+    d = open_disputes(conf, as_of)
+    if d.empty:
+        return []
+    dates = pd.to_datetime(d["date"]).fillna(as_of)
+    stated = pd.to_numeric(d["amount"], errors="coerce")
+    tpl = msg("remind_subject_dispute", lang, period="{0}", stated="{1}", note="{2}")
+    subj = [tpl.format(p, "" if pd.isna(a) else f"{int(a) / 100:,.2f}", str(n or "").strip()).rstrip(" :：")
+            for p, a, n in zip(d["period"], stated, _text(d, "note"))]
+    part = _part("open_dispute", dates, _ids(d, "customer_id"), subj, -_days(dates, as_of))
+    part["amount"] = pd.array([pd.NA if pd.isna(a) else int(a) for a in stated], dtype="Int64")
+    return [part]
+
+
 def last_contacts(interactions: pd.DataFrame, as_of) -> pd.Series:
     """customer_id → date of its last interaction dated on or before as_of."""
     inter = upto(interactions, as_of)
@@ -228,6 +247,7 @@ def reminders(ledger: Ledger, open_items: pd.DataFrame, as_of=None, settings: Se
         *_payments(open_items, as_of, s.remind_due_days, lang),
         *_customer_dates(ledger.customers, as_of, s, lang, last_contacts(inter, as_of)),
         *_interactions(inter, as_of, s, lang),
+        *_disputes(getattr(ledger, "confirmations", None), as_of, lang),
     ]
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _part(
         "due_soon", [], [], [], [])

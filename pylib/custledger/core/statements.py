@@ -21,7 +21,10 @@ Rules (DESIGN.md "Statements"), all money in int64 cents, per customer, for the 
 * aging and unapplied credit at month end come from the allocation run as of ``end`` (not the
   run's as_of): ``allocate(..., as_of=end)`` → ``open_items`` → ``aging``;
 * a statement is made for every customer with a line in the month, a non-zero opening or
-  closing balance, something open or unapplied at month end, sorted by customer_id.
+  closing balance, something open or unapplied at month end, sorted by customer_id;
+* confirmation / stated / difference: the customer's answer for the month from the
+  Confirmations sheet (core/confirmations.for_period: the latest row of the period; difference
+  = stated − closing), blank when it has not answered.
 
 Pure: frames in, frames out. The core does not know templates, languages or files.
 """
@@ -37,6 +40,7 @@ import pandas as pd
 
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
 from .allocate import _cents, _ids, _text, allocate, is_write_off, open_items, unapplied_credits, upto
+from .confirmations import for_period
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]
 SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "credited", "received",
@@ -133,7 +137,8 @@ def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
 
 def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame, month,
                      buckets=DEFAULT_BUCKETS, basis: str = "due_date", auto_fifo: bool = True,
-                     allocations: pd.DataFrame | None = None, write_off_tolerance: int = 0) -> MonthStatements:
+                     allocations: pd.DataFrame | None = None, write_off_tolerance: int = 0,
+                     confirmations: pd.DataFrame | None = None) -> MonthStatements:
     """The statements of ``month`` (YYYY-MM) from the clean ledger frames.
 
     ``allocations``: the Allocations of the ledger as of the month's last day, if already
@@ -203,6 +208,9 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
     out["lines"] = count.reindex(ids).fillna(0).to_numpy(dtype="int64")
     for col in ("not_due", *labels, "total", "overdue"):
         out[col] = aged[col].fillna(0).to_numpy(dtype="int64")
+    answered = for_period(confirmations, f"{start:%Y-%m}", pd.Series(out["closing"].to_numpy(), index=ids), as_of=None)
+    for col in ("confirmation", "stated", "difference"):
+        out[col] = answered[col].to_numpy()
     keep = np.isin(lines["customer_id"].to_numpy(object), np.asarray(ids, dtype=object))
     return MonthStatements(month=f"{start:%Y-%m}", start=start, end=end, summary=out,
                            lines=lines[keep].reset_index(drop=True), buckets=labels)

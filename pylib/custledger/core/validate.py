@@ -23,6 +23,7 @@ Receipts                      unique receipt_no and bank_ref, amount > 0, custom
                               (exactly one customer), applied_to names invoices of that customer
                               (warning)
 Interactions                  customer exists, satisfaction 1–5
+Confirmations                 customer exists; period a month (YYYY-MM, read by parse.py)
 """
 
 from __future__ import annotations
@@ -350,6 +351,10 @@ def validate(loaded: LoadedBook) -> Validation:
     it = sheets["interactions"]
     c.add(it, ~_blank(it.frame["customer_id"]) & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
           "unknown_customer", "error")
+    cf = sheets.get("confirmations")
+    if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
+        c.add(cf, ~_blank(cf.frame["customer_id"]) & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
+              "unknown_customer", "error")
     problems = c.frame()
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     inv_clean = _fill_due_dates(inv_clean, customers, settings.default_terms)
@@ -359,6 +364,8 @@ def validate(loaded: LoadedBook) -> Validation:
         receipts=rec.drop(index=list(_error_index(c, "receipts"))).reset_index(drop=True),
         interactions=it.frame.drop(index=list(_error_index(c, "interactions"))).reset_index(drop=True),
         settings=settings,
+        confirmations=cf.frame.drop(index=list(_error_index(c, "confirmations"))).reset_index(drop=True)
+        if cf is not None else None,
     )
     problems = problems[problems["code"] != "_reading"]
     allp = pd.concat([reading, problems[PROBLEM_COLUMNS]], ignore_index=True) if len(reading) else problems[PROBLEM_COLUMNS]

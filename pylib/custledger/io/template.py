@@ -193,7 +193,8 @@ def _settings_sheet(wb, lang, values: dict, fmt):
             value = values.get(key, lang)
         ws.write_string(i, 0, key)
         ws.write_string(i, 1, f.label(lang))
-        ws.write_string(i, 2, str(value))
+        if str(value) != "":  # a blank setting is an empty cell, not an empty string (readers differ on those)
+            ws.write_string(i, 2, str(value))
         ws.write_string(i, 3, zh if lang == "zh" else en)
         if "enum" in f.spec:
             ws.data_validation(i, 2, i, 2, {"validate": "list", "source": list(f.spec["enum"]),

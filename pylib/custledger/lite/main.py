@@ -85,3 +85,10 @@ def import_invoices(book: xw.Book):
 def close(book: xw.Book, month: str = ""):
     """月结 Close: everything but the card, one read and one write."""
     xl.run_button("close", book, lite=True, month=month.strip() or None)
+
+
+@script(button=button("send"), show_taskpane=True)
+def send(book: xw.Book, month: str = ""):
+    """发送 Send: statements by email are the desktop's and the command line's (files beside the
+    workbook); xlwings Lite has no folder, the run says so."""
+    xl.run_button("send", book, lite=True, month=month.strip() or None)

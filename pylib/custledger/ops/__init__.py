@@ -12,6 +12,8 @@ from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
 from . import statements  # noqa: F401  (registers the step)
 from . import card, dashboard, reminders  # noqa: F401  (register the steps)
 from . import invoice_import  # noqa: F401  (registers the step)
+from . import send  # noqa: F401  (registers the step: outside the close, run by `custledger send`)
+from . import export  # noqa: F401  (registers owner_packs: `custledger export --by-owner`)
 from ..operations import OPERATIONS, RunOptions
 from .pipeline import STEP_ORDER, STEPS, Report, Run, check_registry, run, step
 

@@ -239,3 +239,157 @@ def _copy_typed(ws, src, ts, spec, masking: bool, fmts) -> int:
             else:
                 ws.write_number(i + 1, j, v, fmt)
     return len(body)
+
+
+# --- one workbook per owner (负责人) --------------------------------------------------------
+
+PACK_PREFIX = {"zh": "客户清单", "en": "Customers"}
+CARDS_SHEET = {"zh": "客户卡片", "en": "Cards"}
+PACK_SHEETS = ("balances", "aging", "overdue", "reminders")
+PACK_CREATED = dt.datetime(2026, 1, 1)   # fixed document date: the same figures give the same bytes
+
+
+@dataclass(frozen=True)
+class OwnerPack:
+    owner: str          # the owner as typed in Customers (the "no owner" label for the rest)
+    path: Path
+    customers: int
+
+
+def export_by_owner(run, folder: Path, password: str | None = None) -> list:
+    """One workbook per owner (Customers.owner, trimmed; customers without one together under
+    the "no owner" label) in ``folder``: Balances, Aging, Overdue and Reminders rows of that
+    owner's customers only, and a Cards sheet with their Customers rows; personal numbers
+    masked per mask_exports (phone, tax_id, bank_account, birthday — in every sheet that shows
+    them); encrypted with ``password`` when given. Named ``客户清单_<owner>_<as_of>.xlsx``; the
+    bytes depend on the figures only (fixed document date), unless encrypted (a fresh salt).
+    Returns the OwnerPacks, by owner name."""
+    from ..core.allocate import _ids
+    from ..core.reminders import reminders
+    from ..io.names import safe_name
+    from ..render.sheets import sheet_out
+    from .needs import need
+
+    lang = run.lang if run.lang in ("zh", "en") else "zh"
+    masking = bool(run.settings.mask_exports)
+    customers = run.ledger.customers.assign(customer_id=_ids(run.ledger.customers, "customer_id").to_numpy(object))
+    owner = customers["owner"].fillna("").astype(str).str.strip() if "owner" in customers else \
+        pd.Series("", index=customers.index)
+    owner = owner.where(owner != "", msg("owner_none", lang))
+    frames = {"balances": need(run, "balances"), "aging": need(run, "aging"), "overdue": need(run, "overdue")}
+    frames["reminders"] = run.frames.get("reminders")
+    if frames["reminders"] is None:
+        frames["reminders"] = reminders(run.ledger, need(run, "open_items"), run.as_of, run.settings)
+    buckets = list(_bucket_labels(run.settings))
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise LedgerError("dir_unwritable", path=str(folder)) from None
+    packs = []
+    for name in sorted(set(owner)):
+        ids = set(customers.loc[owner == name, "customer_id"])
+        outs = []
+        for key in PACK_SHEETS:
+            f = frames[key]
+            part = f[f["customer_id"].isin(ids).to_numpy()] if len(f) else f
+            outs.append(sheet_out(key, _mask_frame(part, masking), lang, buckets=buckets, table=""))
+        outs.append(_cards(customers[customers["customer_id"].isin(ids)], lang, masking))
+        data = _pack_bytes(outs)
+        if password is not None:
+            encrypted = io.BytesIO()
+            from msoffcrypto.format.ooxml import OOXMLFile
+
+            OOXMLFile(io.BytesIO(data)).encrypt(password, encrypted)
+            data = encrypted.getvalue()
+        path = folder / safe_name(f"{PACK_PREFIX[lang]}_{name}_{run.as_of:%Y-%m-%d}", ".xlsx")
+        _write_atomic(path, data)
+        packs.append(OwnerPack(owner=name, path=path, customers=len(ids)))
+    return packs
+
+
+def _bucket_labels(settings):
+    from ..core.aging import bucket_labels
+
+    return bucket_labels(settings.aging_buckets)
+
+
+def _mask_frame(frame: pd.DataFrame, masking: bool) -> pd.DataFrame:
+    if not masking:
+        return frame
+    out = frame
+    for col, kind in (("phone", "phone"), ("tax_id", "id"), ("bank_account", "bank")):
+        if col in out.columns:
+            out = out.assign(**{col: out[col].map(lambda v, k=kind: mask(v, k))})
+    return out
+
+
+def _cards(customers: pd.DataFrame, lang: str, masking: bool):
+    """The owner's Customers rows (the customer card profile), personal numbers masked."""
+    from ..render.sheets import SheetOut
+
+    spec = sheet("customers")
+    cols, headers = [], []
+    for f in spec.fields:
+        values = customers[f.key] if f.key in customers else pd.Series([None] * len(customers), index=customers.index)
+        personal = f.spec.get("x-personal")
+
+        def text(v, personal=personal):
+            if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
+                return ""
+            if isinstance(v, pd.Timestamp):
+                v = v.strftime("%Y-%m-%d")
+            if personal and masking:
+                return BIRTHDAY_MASK if personal == "birthday" else mask(v, _MASK_KIND[personal])
+            if f.kind == "money":
+                return f"{int(v) / 100:.2f}"
+            return str(v)
+        cols.append(values.map(text).reset_index(drop=True))
+        headers.append(f.label(lang))
+    data = pd.DataFrame({i: c for i, c in enumerate(cols)})
+    return SheetOut(key="cards", name=CARDS_SHEET[lang], headers=headers, formats=["text"] * len(headers),
+                    data=data, widths=[f.width for f in spec.fields])
+
+
+def _pack_bytes(outs) -> bytes:
+    import xlsxwriter
+
+    from ..io.xlsxsheets import WORKBOOK_OPTIONS, Formats, write_sheet_out
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {**WORKBOOK_OPTIONS, "in_memory": True})
+    wb.set_properties({"created": PACK_CREATED})
+    fmts = Formats(wb)
+    for o in outs:
+        write_sheet_out(wb, o, fmts, protect=False)
+    wb.close()
+    return buf.getvalue()
+
+
+def export_owners_cli(path: Path, folder: Path, encrypt: bool = False, password_file: Path | None = None,
+                      as_of=None) -> tuple:
+    """What ``custledger export PATH --by-owner DIR`` runs: (packs, masked, encrypted)."""
+    from ..io.filebook import FileBook
+    from . import run as ops_run
+
+    password = export_password(password_file) if encrypt else None
+    folder = Path(folder)
+    report = ops_run(FileBook(Path(path)), ["owner_packs"], as_of=as_of, write=False, owner_dir=folder,
+                     password=password)
+    return report.summary["owner_packs"], report.summary["owner_packs_masked"], password is not None
+
+
+def _owner_packs_step(run) -> None:
+    packs = export_by_owner(run, run.options.get("owner_dir"), password=run.options.get("password"))
+    run.files.extend(p.path for p in packs)
+    run.summary["owner_packs"] = packs
+    run.summary["owner_packs_masked"] = bool(run.settings.mask_exports)
+
+
+def _register() -> None:
+    from .pipeline import step
+
+    step("owner_packs")(_owner_packs_step)
+
+
+_register()

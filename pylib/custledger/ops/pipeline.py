@@ -20,7 +20,7 @@ from ..core.load import load
 from ..core.validate import Validation, validate
 from ..render.sheets import SheetOut, run_note
 from ..schema import msg
-from ..operations import STEP_ORDER, RunOptions
+from ..operations import ALL_STEPS, STEP_ORDER, RunOptions
 
 WITHHELD_ON_ERRORS = ("statements",)
 
@@ -78,8 +78,8 @@ STEPS: dict[str, Callable[[Run], None]] = {}
 def step(name: str):
     """Register ``fn`` as step ``name``; the name must be in STEP_ORDER (declared once, in
     operations.py), else the import fails instead of the step being silently skipped."""
-    if name not in STEP_ORDER:
-        raise RuntimeError(f"step {name!r} is not in STEP_ORDER (operations.py)")
+    if name not in ALL_STEPS:
+        raise RuntimeError(f"step {name!r} is not in STEP_ORDER or ALONE (operations.py)")
 
     def register(fn):
         STEPS[name] = fn
@@ -89,7 +89,7 @@ def step(name: str):
 
 def check_registry() -> None:
     """Every step of STEP_ORDER registered (ops/__init__.py calls this once all modules are in)."""
-    missing = [s for s in STEP_ORDER if s not in STEPS]
+    missing = [s for s in ALL_STEPS if s not in STEPS]
     if missing:
         raise RuntimeError(f"steps in STEP_ORDER without a registered module: {missing}")
 
@@ -141,9 +141,9 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
     ``options`` become a frozen RunOptions; an unknown option or step is refused (ValueError)
     before anything is read."""
     steps = list(steps)
-    unknown = [s for s in steps if s not in STEP_ORDER]
+    unknown = [s for s in steps if s not in ALL_STEPS]
     if unknown:
-        raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(STEP_ORDER)}")
+        raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(ALL_STEPS)}")
     options = RunOptions.of(options)
     session = getattr(book, "session", None)
     with (session() if session else contextlib.nullcontext()):
@@ -151,7 +151,7 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
 
 
 def _run(book, steps, as_of, progress, write, options) -> Report:
-    wanted = ["validate", *[s for s in STEP_ORDER if (s in steps or (write and s == "changes")) and s != "validate"]]
+    wanted = ["validate", *[s for s in ALL_STEPS if (s in steps or (write and s == "changes")) and s != "validate"]]
     tick = progress or (lambda name: None)
     tick("read")
     if write and hasattr(book, "check_writable"):

@@ -97,7 +97,7 @@ def statements_step(run: Run) -> None:
         alloc = need(run, "allocations")
     ms = month_statements(led.customers, led.invoices, led.receipts, month, buckets=s.aging_buckets,
                           basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc,
-                          write_off_tolerance=s.write_off_tolerance)
+                          write_off_tolerance=s.write_off_tolerance, confirmations=led.confirmations)
     run.frames["statements"] = ms
 
     if not has_folder(run) and not run.options.get("dir"):  # no folder: the statements become sheets

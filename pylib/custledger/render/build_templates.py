@@ -210,8 +210,10 @@ def build(kind: str, lang: str, folder: Path) -> Path:
 
 
 def build_all(folder: Path = REPO_TEMPLATES) -> list[Path]:
-    """Write the four shipped templates into ``folder``."""
-    return [build(kind, lang, Path(folder)) for kind, lang in FILES]
+    """Write the four shipped templates into ``folder`` (and the email texts of ``send``)."""
+    from .email_body import build_email_templates
+
+    return [build(kind, lang, Path(folder)) for kind, lang in FILES] + build_email_templates(Path(folder))
 
 
 def shipped(kind: str, lang: str) -> Path:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "settings")
+INPUT_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "confirmations", "settings")
 LANGS = ("zh", "en")
 
 
