@@ -8,7 +8,7 @@ RunPython buttons and xlwings Lite all go through ``run`` with a book adapter.
 
 from . import validate  # noqa: F401  (registers the step)
 from . import changes  # noqa: F401  (registers the step: runs in every run that writes)
-from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
+from . import aging, letters, reconcile, tiers  # noqa: F401  (register the steps)
 from . import statements  # noqa: F401  (registers the step)
 from . import card, dashboard, reminders  # noqa: F401  (register the steps)
 from .pipeline import STEP_ORDER, STEPS, Report, Run, run, step

@@ -22,7 +22,7 @@ from ..render.sheets import SheetOut, run_note
 from ..schema import msg
 
 WITHHELD_ON_ERRORS = ("statements",)
-STEP_ORDER = ("validate", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+STEP_ORDER = ("validate", "changes", "reconcile", "aging", "letters", "tiers", "reminders", "card", "statements", "dashboard")
 
 
 @dataclass
