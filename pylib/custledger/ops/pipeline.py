@@ -20,6 +20,7 @@ from ..core.load import load
 from ..core.validate import Validation, validate
 from ..render.sheets import SheetOut, run_note
 from ..schema import msg
+from .registry import StepRegistry
 
 WITHHELD_ON_ERRORS = ("statements",)
 STEP_ORDER = ("validate", "changes", "reconcile", "aging", "letters", "tiers", "reminders", "card", "statements", "dashboard")
@@ -72,7 +73,7 @@ class Report:
     backup: str = ""
 
 
-STEPS: dict[str, Callable[[Run], None]] = {}
+STEPS: dict[str, Callable[[Run], None]] = StepRegistry(STEP_ORDER)   # ops/<name>.py, imported on first use
 
 
 def step(name: str):
