@@ -21,6 +21,7 @@ _CELL_OR_ROW_S = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}" s="|<row [^>]*? s=")
 _COL_STYLE = re.compile(rb'(<col [^>]*? style=")([0-9]+)"')
 _CF_DXF = re.compile(rb'(<cfRule [^>]*?dxfId=")([0-9]+)"')
 _SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>([0-9]+)</v></c>')
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
 
@@ -114,7 +115,11 @@ def shared_strings(data: bytes | None) -> list[bytes]:
 class GeneratedSheetRewriter:
     """Rewrite one xlsxwriter worksheet for the target workbook, streaming."""
 
-    def __init__(self, xf_map: list[int], dxf_map: list[int], sst: list[bytes]) -> None:
+    def __init__(self, xf_map: list[int], dxf_map: list[int], sst: list[bytes], rows=None) -> None:
+        """``rows``: a columnar body (io/columnar.ColumnarBody) whose data rows go in before
+        ``</sheetData>``, styles mapped to the target here (its cells are inline strings)."""
+        self.rows = rows
+        self.xf_map = xf_map
         self.xf = {str(i).encode(): str(j).encode() for i, j in enumerate(xf_map)}
         self.xf_identity = all(i == j for i, j in enumerate(xf_map))
         self.dxf = {str(i).encode(): str(j).encode() for i, j in enumerate(dxf_map)}
@@ -136,7 +141,21 @@ class GeneratedSheetRewriter:
 
     def head(self, data: bytes) -> bytes:
         data = data.replace(b' tabSelected="1"', b"")
+        if self.rows is not None:   # the used range covers the rows added below
+            data = _DIMENSION.sub(b'<dimension ref="A1:' + self.rows.last_ref().encode() + b'"/>', data, count=1)
         return _COL_STYLE.sub(self._xf, data)
+
+    def _target_xf(self, fmt) -> int | None:
+        idx = getattr(fmt, "xf_index", None)
+        return None if idx is None else self.xf_map[idx]
+
+    def _columnar(self, end: bytes) -> Iterator[bytes]:
+        """The columnar rows, then the end of sheetData (``<sheetData/>`` opened and closed)."""
+        if end.endswith(b"/>"):
+            yield end[:-2].rstrip() + b">"
+            end = b"</sheetData>"
+        yield from self.rows.chunks(self._target_xf)
+        yield end
 
     def body(self, data: bytes) -> bytes:
         if not self.has_formulas and (b"<f>" in data or b"<f " in data):
@@ -166,7 +185,11 @@ class GeneratedSheetRewriter:
                 buf, state = buf[i:], "body"
             if state == "body":
                 m = _search_sheetdata_end(buf)
-                if m:
+                if m and self.rows is not None:
+                    yield self.body(buf[: m.start()])
+                    yield from self._columnar(m.group(0))
+                    buf, state = buf[m.end():], "tail"
+                elif m:
                     yield self.body(buf[: m.end()])
                     buf, state = buf[m.end():], "tail"
                 else:
