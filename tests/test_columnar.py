@@ -42,11 +42,12 @@ def tricky(n: int) -> SheetOut:
         7: pd.Series([pd.NaT if i % 4 == 0 else pd.Timestamp("2026-10-31") for i in range(n)]),
         8: pd.Series([None] * n, dtype=object),
         9: pd.Series(np.arange(n, dtype=np.int64) * 1_000_003),
+        10: pd.Series([None if i % 4 == 0 else i for i in range(n)], dtype="Int64"),
     }
     return SheetOut(key="allocations", name="核销明细", headers=["文本", "金额", "日期", "整数", "混合", "小数", "标记",
-                                                                 "日期2", "空", "大数"],
-                    formats=["text", "money", "date", "int", "text", "float", "bool", "date", "text", "int"],
-                    data=pd.DataFrame(data), table="tblAllocations", widths=[20, 14, 11, 8, 10, 8, 6, 11, 5, 12],
+                                                                 "日期2", "空", "大数", "可空整数"],
+                    formats=["text", "money", "date", "int", "text", "float", "bool", "date", "text", "int", "int"],
+                    data=pd.DataFrame(data), table="tblAllocations", widths=[20, 14, 11, 8, 10, 8, 6, 11, 5, 12, 8],
                     note="生成于 2026-10-31 10:00")
 
 
@@ -144,7 +145,7 @@ def test_a_date_before_march_1900_sends_the_sheet_to_xlsxwriter():
     out = tricky(600)
     out.data[2] = pd.Series([dt.datetime(1900, 1, 15)] * 600, dtype=object)
     with pytest.raises(columnar.NotColumnar):
-        columnar.ColumnarBody(out, [None] * 10, None)
+        columnar.ColumnarBody(out, [None] * 11, None)
 
 
 def test_a_whole_close_writes_the_same_sheets_either_way(tmp_path, monkeypatch):

@@ -199,8 +199,8 @@ def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
     if kind == "empty":
         return _Column(letter, "text", pa.nulls(len(series), pa.string()), None)
     if kind == "number":
-        return _Column(letter, kind, _numbers(pd.to_numeric(series.astype(object), errors="raise")
-                                              .astype("float64").to_numpy()), number_fmt)
+        numbers = pd.to_numeric(series.astype(object), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+        return _Column(letter, kind, _numbers(numbers), number_fmt)
     if kind == "bool":
         vals = series.astype(object)
         text = pa.array(np.where(pd.isna(vals), None, np.where(vals.fillna(False).astype(bool), "1", "0")),
