@@ -66,7 +66,9 @@ def _openpyxl_view(path: Path, names) -> dict:
     for name in names:
         ws = wb[name]
         cells = {(c.row, c.column): (c.value, c.data_type, c.number_format, c.font.b, c.fill.fgColor.rgb,
-                                     c.hyperlink.target if c.hyperlink else None)
+                                     c.font.u, c.font.color.rgb if c.font.color else None,
+                                     (c.hyperlink.target, c.hyperlink.location, c.hyperlink.display)
+                                     if c.hyperlink else None)
                  for row in ws.iter_rows() for c in row if c.value is not None}
         view[name] = (cells, ws.freeze_panes, ws.dimensions, dict(ws.tables.items()), ws.auto_filter.ref,
                       sorted((k, d.width, d.hidden) for k, d in ws.column_dimensions.items()),
@@ -130,10 +132,31 @@ def test_libreoffice_reads_the_same_values(pair, tmp_path):
     assert len(csv_a) > 10_000 and csv_a == csv_b
 
 
-def test_laid_out_small_or_linked_sheets_stay_with_xlsxwriter():
+def test_links_to_cells(tmp_path):
+    """The Problems sheet's kind of links: internal targets on a text column, some rows without."""
+    out = tricky(1200)
+    targets = [None if i % 3 == 0 else f"internal:'参数'!A{i + 1}" for i in range(1200)]
+    cells = pd.Series([None if i % 10 == 0 else f"A{i + 1}" if i % 7 else "" for i in range(1200)], dtype=object)
+    data = out.data.copy()
+    data[6] = cells
+    linked = SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
+                         + out.formats[7:]})
+    assert columnar.eligible(linked)
+    src = tmp_path / "src.xlsx"
+    build_ledger(src, "zh")
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    _write(src, a, linked, False)
+    assert list(_write(src, b, linked, True)) == [linked.name]
+    va, vb = _openpyxl_view(a, [linked.name]), _openpyxl_view(b, [linked.name])
+    assert va == vb
+    assert vb[linked.name][0][(3, 7)][-1] == (None, "'参数'!A2", "A2")
+    assert _calamine(a, [linked.name]) == _calamine(b, [linked.name])
+
+
+def test_laid_out_small_or_file_linked_sheets_stay_with_xlsxwriter():
     out = tricky(1200)
     assert not columnar.eligible(tricky(10))
-    linked = SheetOut(**{**out.__dict__, "links": {0: ["internal:'参数'!A1"] * 1200}})
+    linked = SheetOut(**{**out.__dict__, "links": {0: ["external:../letters/a.xlsx"] * 1200}})
     assert not columnar.eligible(linked)
     unlinked = SheetOut(**{**out.__dict__, "links": {0: [None] * 1200}})
     assert columnar.eligible(unlinked)
@@ -170,7 +193,7 @@ def test_a_whole_close_writes_the_same_sheets_either_way(tmp_path, monkeypatch):
             ops.run(FileBook(p), steps, as_of=dt.date(2026, 10, 31), month=month, processes=1)
         copies[mode] = p
     names = [n for n in CalamineWorkbook.from_path(str(copies["columnar"])).sheet_names
-             if n in ("核销明细", "对账余额", "账龄分析", "逾期清单", "客户分级", "提醒事项", "银行流水匹配")]
-    assert len(names) >= 6 and set(names) <= set(made)       # the second run wrote them column-wise
+             if n in ("核销明细", "对账余额", "账龄分析", "逾期清单", "客户分级", "提醒事项", "银行流水匹配", "校验结果")]
+    assert len(names) >= 7 and "校验结果" in names and set(names) <= set(made)       # the second run wrote them column-wise
     assert _openpyxl_view(copies["xlsxwriter"], names) == _openpyxl_view(copies["columnar"], names)
     assert _calamine(copies["xlsxwriter"], names) == _calamine(copies["columnar"], names)

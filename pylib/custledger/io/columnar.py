@@ -23,8 +23,13 @@ Cells are written as the xlsxwriter path writes them (io/xlsxsheets.write_sheet_
   needs 17 significant digits is rounded to 16); booleans ``t="b"``;
 - dates and datetimes as Excel serial numbers (1900 system) in the column's date format.
 
-Not for laid-out sheets (Card, Dashboard) or sheets with link targets (``eligible``): those stay
-with xlsxwriter, as do columns whose values are none of the above (then the whole sheet does).
+- a link column's cell with a target (``internal:`` links to cells of the workbook, the first
+  MAX_LINKS rows): its text as a string in the link format, and a ``<hyperlink ref location
+  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``.
+
+Not for laid-out sheets (Card, Dashboard) or sheets linking to files (``external:``) (see
+``eligible``): those stay with xlsxwriter, as do columns whose values are none of the above
+(then the whole sheet does).
 """
 
 from __future__ import annotations
@@ -61,12 +66,20 @@ def available() -> bool:
     return True
 
 
+MAX_LINKS = 65000        # as io/xlsxsheets: Excel allows 65,530 links a sheet; later rows get plain text
+
+
+def _internal(target) -> bool:
+    return isinstance(target, str) and target.startswith("internal:") and "#" not in target and len(target) <= 255
+
+
 def eligible(out: SheetOut, min_rows: int | None = None) -> bool:
-    """A tabular sheet of at least ``min_rows`` (MIN_ROWS) rows without link targets, and pyarrow present."""
+    """A tabular sheet of at least ``min_rows`` (MIN_ROWS) rows whose link targets (if any) are
+    links to cells of the workbook, and pyarrow present."""
     min_rows = MIN_ROWS if min_rows is None else min_rows
     if out.draw is not None or len(out.data) < min_rows or not len(out.headers):
         return False
-    if any(t for targets in out.links.values() for t in (targets or ()) if t):
+    if any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS]):
         return False
     return available()
 
@@ -100,6 +113,8 @@ class _Column:
     is_num: object = None     # mixed columns: cells written as numbers (style), as dates (date_style)
     is_date: object = None
     date_style: object = None
+    links: object = None      # link columns: bool mask of the cells written as links
+    link_style: object = None
 
 
 def _numbers(values: np.ndarray):
@@ -242,16 +257,63 @@ class ColumnarBody:
     """The data rows of one tabular SheetOut, prepared at build time (values formatted and
     escaped) and assembled when the sheet is transplanted (styles known then)."""
 
-    def __init__(self, out: SheetOut, col_formats: list, date_format):
+    def __init__(self, out: SheetOut, col_formats: list, date_format, link_format=None):
         from xlsxwriter.utility import xl_col_to_name
 
         self.rows = len(out.data)
         self.cols = len(out.headers)
         self.columns = []
+        self.hyperlinks = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
         for j in range(self.cols):
-            series = out.data[j]
+            series = out.data[j].reset_index(drop=True)
             fmt = col_formats[j] if out.formats[j] in FORMATS else None
-            self.columns.append(_column(series.reset_index(drop=True), xl_col_to_name(j), fmt, date_format))
+            targets = out.links.get(j)
+            if targets is not None and any(targets[:MAX_LINKS]):
+                self.columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format,
+                                                      link_format))
+            else:
+                self.columns.append(_column(series, xl_col_to_name(j), fmt, date_format))
+        # A format gets its style index when a cell first uses it (xlsxwriter does this in each
+        # write_*): the formats these cells use must be in the generated styles.
+        for c in self.columns:
+            for f in (c.style, c.date_style, c.link_style):
+                if f is not None and hasattr(f, "_get_xf_index"):
+                    f._get_xf_index()
+
+    def _link_column(self, series: pd.Series, targets: list, letter: str, fmt, date_format, link_format) -> _Column:
+        """A column whose cells with a target are links: the value's text, in the link format."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(series)
+        target = pd.Series(list(targets[:n]) + [None] * max(0, n - len(targets)), dtype=object)
+        linked = (target.notna() & (target != "") & series.notna()).to_numpy() & (np.arange(n) < MAX_LINKS)
+        text = series.astype(object).where(~linked, series.map(lambda v: v if isinstance(v, str) else str(v)))
+        col = _column(text, letter, fmt, date_format)
+        if col.kind not in ("text",) and linked.any():
+            raise NotColumnar("a link column with values other than text")
+        col.links, col.link_style = linked, link_format
+        location = pa.array(target.where(linked, None).map(lambda t: t if t is None else t[len("internal:"):]),
+                            type=pa.string())
+        display = pa.array(text.where(linked, None), type=pa.string())
+        self.hyperlinks.append((letter, _attr(location), _attr(display)))
+        return col
+
+    def hyperlinks_xml(self, xf_of=None) -> bytes:
+        """The ``<hyperlinks>`` element of the link columns (b"" when there are none)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self.hyperlinks:
+            return b""
+        rownum = pc.cast(pa.array(np.arange(2, self.rows + 2, dtype=np.int64)), pa.string())
+        # xlsxwriter writes them in row order, then column order
+        per_col = [pc.binary_join_element_wise(f'<hyperlink ref="{letter}', rownum, '" location="', loc,
+                                               '" display="', disp, '"/>', "")
+                   for letter, loc, disp in self.hyperlinks]
+        rows = pc.binary_join_element_wise(*[pc.fill_null(a, "") for a in per_col], "")
+        body = _buffer_bytes(rows)
+        return b"<hyperlinks>" + body + b"</hyperlinks>" if body else b""
 
     def last_ref(self) -> str:
         from xlsxwriter.utility import xl_rowcol_to_cell
@@ -278,6 +340,12 @@ class ColumnarBody:
                     s_arr = pa.array(np.where(c.is_num[lo:hi], s_attr, np.where(c.is_date[lo:hi], d_attr, "")),
                                      type=pa.string())
                     cell = _mixed_cells(c.letter, rownum, s_arr, c.type_attr.slice(lo, hi - lo), vals)
+                elif c.kind == "text" and c.links is not None:
+                    link_xf = xf_of(c.link_style) if c.link_style is not None else None
+                    s_link = pa.array(np.where(c.links[lo:hi], f' s="{link_xf}"' if link_xf else "", ""),
+                                      type=pa.string())
+                    cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, '"', s_link, ' t="inlineStr">',
+                                                       vals, "</c>", "")
                 elif c.kind == "text":
                     cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, '" t="inlineStr">', vals,
                                                        "</c>", "")
@@ -290,6 +358,15 @@ class ColumnarBody:
                 cells.append(pc.fill_null(cell, ""))
             rows = pc.binary_join_element_wise('<row r="', rownum, '">', *cells, "</row>", "")
             yield _buffer_bytes(rows)
+
+
+def _attr(text):
+    """xlsxwriter's escaping of attribute values: & " < > and line feeds."""
+    import pyarrow.compute as pc
+
+    for a, b in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;"), ("\n", "&#xA;")):
+        text = pc.replace_substring(text, a, b)
+    return text
 
 
 def _mixed_cells(letter, rownum, s_arr, t_attr, vals):

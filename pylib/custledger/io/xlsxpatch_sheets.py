@@ -21,6 +21,8 @@ _CELL_OR_ROW_S = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}" s="|<row [^>]*? s=")
 _COL_STYLE = re.compile(rb'(<col [^>]*? style=")([0-9]+)"')
 _CF_DXF = re.compile(rb'(<cfRule [^>]*?dxfId=")([0-9]+)"')
 _SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>([0-9]+)</v></c>')
+_AFTER_HYPERLINKS = re.compile(rb"<(?:printOptions|pageMargins|pageSetup|headerFooter|drawing|legacyDrawing|"
+                               rb"tableParts|extLst)[\s/>]")
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
@@ -170,7 +172,14 @@ class GeneratedSheetRewriter:
         return data
 
     def tail(self, data: bytes) -> bytes:
-        return _CF_DXF.sub(self._dxf, data)
+        data = _CF_DXF.sub(self._dxf, data)
+        links = self.rows.hyperlinks_xml() if self.rows is not None else b""
+        if links:   # in schema order: before printOptions / pageMargins
+            m = _AFTER_HYPERLINKS.search(data)
+            if m is None:
+                raise XlsxPatchError("generated sheet: no place for its hyperlinks")
+            data = data[:m.start()] + links + data[m.start():]
+        return data
 
     def rewrite(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         buf = b""

@@ -111,6 +111,6 @@ def _columnar_body(out: SheetOut, col_fmts: list, fmts: Formats):
     if not columnar.eligible(out):
         return None
     try:
-        return columnar.ColumnarBody(out, col_fmts, fmts.get("date"))
+        return columnar.ColumnarBody(out, col_fmts, fmts.get("date"), fmts.get("link"))
     except columnar.NotColumnar:
         return None
