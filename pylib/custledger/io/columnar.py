@@ -283,7 +283,6 @@ class ColumnarBody:
     def _link_column(self, series: pd.Series, targets: list, letter: str, fmt, date_format, link_format) -> _Column:
         """A column whose cells with a target are links: the value's text, in the link format."""
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         n = len(series)
         target = pd.Series(list(targets[:n]) + [None] * max(0, n - len(targets)), dtype=object)
