@@ -58,7 +58,7 @@ def test_letters_command_writes_letters_and_links_overdue(ledger):
     rows = _overdue(ledger)
     assert sorted(r[0] for r in rows) == ["I1", "I2"]
     for _, name, link in rows:
-        assert name == files[0].name
+        assert name == files[0].stem
         assert link and link.replace("\\", "/").endswith(f"台账_letters/2026-10-31/{files[0].name}")
     assert "账龄分析" in openpyxl.load_workbook(ledger).sheetnames
 

@@ -41,16 +41,17 @@ def overdue_with_limits(run: Run):
 
 
 def add_overdue_sheet(run: Run, od, letters: dict) -> None:
-    """The Overdue sheet; ``letters`` {customer_id: Path} fills the letter column with links."""
+    """The Overdue sheet; ``letters`` {customer_id: letter file, or (link, name) where the letters
+    are not files} fills the letter column: the letter's name, linked to it."""
+    links, names = [None] * len(od), ""
     if letters:
         from .statements import ledger_path
 
         base = ledger_path(run)
-        files = od["customer_id"].map(lambda c: letters.get(c))
-        names = files.map(lambda p: p.name if p else "")
-        links = files.map(lambda p: _relative(p, base) if p else None).tolist()
-    else:
-        names, links = "", [None] * len(od)
+        cells = {c: v if isinstance(v, tuple) else (_relative(v, base), v.stem) for c, v in letters.items()}
+        found = od["customer_id"].map(lambda c: cells.get(c))
+        names = found.map(lambda t: t[1] if t else "")   # the letter's name: the same whichever way in
+        links = found.map(lambda t: t[0] if t else None).tolist()
     run.add(sheet_out("overdue", od.assign(letter=names), run.lang, buckets=bucket_labels(run.settings.aging_buckets),
                       links={"letter": links}, note=run.note()))
 
