@@ -288,11 +288,17 @@ def build(n_customers: int, n_invoices: int, n_receipts: int, seed: int = 1,
     return {"customers": cust, "invoices": inv, "receipts": rec}
 
 
-def _write_sheet(wb, name: str, headers: list, cols: dict, fmt: dict, chunk: int = 50_000) -> int:
+def _write_sheet(wb, name: str, headers: list, cols: dict, fmt: dict, chunk: int = 50_000,
+                 formulas: list | None = None) -> int:
+    """``formulas``: (header, template with {r} for the 1-based row) columns after the data, as
+    an accountant adds SUMIF/SUMIFS columns to their own ledger."""
     ws = wb.add_worksheet(name)
+    formulas = formulas or []
     for j, (key, label) in enumerate(headers):
         ws.write_string(0, j, label, fmt["header"])
         ws.set_column(j, j, 12 if key in DATE_COLS else 14)
+    for k, (label, _) in enumerate(formulas):
+        ws.write_string(0, len(headers) + k, label, fmt["header"])
     plan = []  # (column, values, writer, format)
     for j, (key, _) in enumerate(headers):
         v = cols[key]
@@ -312,25 +318,46 @@ def _write_sheet(wb, name: str, headers: list, cols: dict, fmt: dict, chunk: int
                 x = values[i]
                 if x is not None:  # blank cells are not written
                     write(r, j, x, f)
+            for k, (_, template) in enumerate(formulas):
+                ws.write_formula(r, len(headers) + k, template.format(r=r + 1), fmt["money"])
     return n
 
 
-def write_xlsx(path: Path, data: dict, as_of: dt.date) -> None:
+# The user's own formula ledger (issue 12): balances and overdue amounts by SUMIF/SUMIFS over
+# whole columns, and a running total per customer on every invoice, as accountants build them.
+CUSTOMER_FORMULAS = [
+    ("销售合计", "SUMIF(销售单据!$C:$C,$A{r},销售单据!$H:$H)"),
+    ("回款合计", "SUMIF(回款记录!$C:$C,$A{r},回款记录!$E:$E)"),
+    ("应收余额", "X{r}-Y{r}"),
+    ("逾期30天以上", 'SUMIFS(销售单据!$H:$H,销售单据!$C:$C,$A{r},销售单据!$I:$I,"<"&(参数!$B$2-30))'),
+]
+INVOICE_FORMULAS = [
+    ("客户累计销售", 'SUMIFS($H:$H,$C:$C,$C{r},$B:$B,"<="&$B{r})'),
+    ("客户累计回款", 'SUMIFS(回款记录!$E:$E,回款记录!$C:$C,$C{r},回款记录!$B:$B,"<="&$B{r})'),
+]
+
+
+def write_xlsx(path: Path, data: dict, as_of: dt.date, formulas: bool = False) -> None:
     import xlsxwriter
 
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     fmt = {"header": wb.add_format({"bold": True}), "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
            "money": wb.add_format({"num_format": "#,##0.00"})}
-    _write_sheet(wb, "客户档案", CUSTOMER_HEADERS, data["customers"], fmt)
-    _write_sheet(wb, "销售单据", INVOICE_HEADERS, data["invoices"], fmt)
+    _write_sheet(wb, "客户档案", CUSTOMER_HEADERS, data["customers"], fmt,
+                 formulas=CUSTOMER_FORMULAS if formulas else None)
+    _write_sheet(wb, "销售单据", INVOICE_HEADERS, data["invoices"], fmt,
+                 formulas=INVOICE_FORMULAS if formulas else None)
     _write_sheet(wb, "回款记录", RECEIPT_HEADERS, data["receipts"], fmt)
     ws = wb.add_worksheet("参数")
     rows = [("参数", "值"), ("基准日", as_of.isoformat()), ("公司名称", W.COMPANY), ("语言", "zh"),
             ("默认账期(天)", "30")]
     for i, (k, v) in enumerate(rows):
         ws.write_string(i, 0, k, fmt["header"] if i == 0 else None)
-        ws.write_string(i, 1, v, fmt["header"] if i == 0 else None)
+        if i == 1 and formulas:   # the formulas compare dates: as_of as a date cell
+            ws.write_number(i, 1, float(_serial(np.array([np.datetime64(as_of, "D")]))[0]), fmt["date"])
+        else:
+            ws.write_string(i, 1, v, fmt["header"] if i == 0 else None)
     wb.close()
 
 
@@ -343,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 10, 31))
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--formulas", action="store_true",
+                    help="add the SUMIF/SUMIFS columns of an accountant's own formula ledger")
     a = ap.parse_args(argv)
     if a.small:
         a.customers, a.invoices, a.receipts = PRESETS["small"]
@@ -350,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     data = build(a.customers, a.invoices, a.receipts, a.seed, a.as_of)
     t1 = time.perf_counter()
-    write_xlsx(out, data, a.as_of)
+    write_xlsx(out, data, a.as_of, formulas=a.formulas)
     t2 = time.perf_counter()
     counts = {k: len(v[next(iter(v))]) for k, v in data.items()}
     print(f"{out}: customers {counts['customers']:,}  invoices {counts['invoices']:,}  "

@@ -1,6 +1,7 @@
 """Benchmark runner: custledger operations next to the I/O floor measured in the same run.
 
     python benchmarks/run.py benchmarks/data/large.xlsx [--ops validate,reconcile,aging,tiers,close]
+    python benchmarks/run.py --suite issue12 [--rows 1,2,3] [--repeat 3]   # the table of issue 12
 
 For each measurement a fresh Python process runs the work, so peak memory (max RSS) is that of
 the work alone. Figures:
@@ -119,11 +120,21 @@ result["invoices"] = len(L.invoices); result["receipts"] = len(L.receipts); resu
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("ledger", type=Path)
+    ap.add_argument("ledger", type=Path, nargs="?")
     ap.add_argument("--ops", default="validate,reconcile,aging,close")
     ap.add_argument("--month", default=None)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--suite", choices=["issue12"], help="run a table of measurements (suite_issue12.py)")
+    ap.add_argument("--rows", default="1,2,3,4,5", help="with --suite: which rows of the table")
+    ap.add_argument("--repeat", type=int, default=3, help="with --suite: runs per small measurement (median)")
     a = ap.parse_args()
+    if a.suite:
+        from suite_issue12 import run_suite
+
+        run_suite([int(r) for r in a.rows.split(",") if r], a.repeat)
+        return
+    if a.ledger is None:
+        ap.error("a ledger path, or --suite")
     tmp = Path(tempfile.mkdtemp(prefix="custledger-bench-"))
     try:
         fig = {}

@@ -16,6 +16,10 @@ Public Sub CustledgerAging()
     RunPython "import custledger.xl; custledger.xl.aging()"
 End Sub
 
+Public Sub CustledgerLetters()
+    RunPython "import custledger.xl; custledger.xl.letters()"
+End Sub
+
 Public Sub CustledgerTiers()
     RunPython "import custledger.xl; custledger.xl.tiers()"
 End Sub

@@ -278,7 +278,7 @@ def test_letters_are_sent_with_their_statements(tmp_path):
         "invoices": pd.DataFrame({"doc_no": ["I1", "I2"], "date": ["2026-08-01", "2026-10-05"],
                                   "customer_id": ["C1", "C2"], "amount": [500, 600]})},
         settings={"as_of": "2026-10-31", "send_pause_seconds": "0"})
-    ops.run(FileBook(ledger), ["reconcile", "aging", "statements"], month=MONTH)
+    ops.run(FileBook(ledger), ["reconcile", "aging", "letters", "statements"], month=MONTH)
     letters = list((tmp_path / "台账_letters" / "2026-10-31").glob("*.xlsx"))
     assert [p.name.split("_")[1] for p in letters] == ["C1"]
     with Server() as server:

@@ -111,9 +111,10 @@ def test_letters_are_real_file_links_relative_to_the_workbook(ledger, tmp_path):
     xl_dir.mkdir()
     shutil.copyfile(ledger, cli_dir / "ledger.xlsx")
     shutil.copyfile(ledger, xl_dir / "ledger.xlsx")
-    ops.run(LoglessFileBook(cli_dir / "ledger.xlsx"), ["reconcile", "aging"], processes=1)
+    ops.run(LoglessFileBook(cli_dir / "ledger.xlsx"), ["reconcile", "aging", "letters"], processes=1)
     book = remote_book(ledger, "VBA")
-    report = ops.run(XlBook(book), ["reconcile", "aging"], ledger_path=xl_dir / "ledger.xlsx", processes=1)
+    report = ops.run(XlBook(book), ["reconcile", "aging", "letters"], ledger_path=xl_dir / "ledger.xlsx",
+                     processes=1)
     assert report.summary["letters"] >= 1
     out = tmp_path / "out.xlsx"
     apply_actions(book.json()["actions"], ledger, out)
@@ -129,7 +130,7 @@ def test_without_a_folder_letters_are_a_sheet_and_nothing_goes_to_temp(ledger, t
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     book = remote_book(ledger, "VBA")
-    report = xl.aging(book)
+    report = xl.letters(book)
     assert report.files == [] and not list((tmp_path / "tmp").rglob("*.xlsx"))
     out = tmp_path / "out.xlsx"
     apply_actions(book.json()["actions"], ledger, out)

@@ -214,8 +214,15 @@ def reconcile(path: Path, bank: Optional[Path] = Bank, as_of: Optional[str] = As
 @app.command()
 def aging(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
           force: bool = Force) -> None:
-    """Aging and Overdue sheets, dunning letters (账龄、逾期、催款函)."""
+    """Aging and Overdue sheets (账龄、逾期); letters: `custledger letters`."""
     _run(path, _steps("aging"), as_of, out, force, as_json)
+
+
+@app.command()
+def letters(path: Path, pdf: bool = typer.Option(False, "--pdf", help="Also convert the letters to PDF (LibreOffice headless)."),
+            as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+    """Dunning letters (催款函) for every customer at dunning level 1 or more; Overdue links to them."""
+    _run(path, ["reconcile", "aging", "letters"], as_of, out, force, as_json, pdf=pdf)
 
 
 @app.command()

@@ -22,7 +22,7 @@ from typing import Optional
 
 # The steps in the one order a run executes them; every step module registers itself under one
 # of these names (ops/__init__.py checks at import that the two agree exactly).
-STEP_ORDER = ("validate", "import_invoices", "changes", "reconcile", "aging", "tiers", "reminders", "card", "statements", "dashboard")
+STEP_ORDER = ("validate", "import_invoices", "changes", "reconcile", "aging", "letters", "tiers", "reminders", "card", "statements", "dashboard")
 # Steps that run on their own, after any others, and never in a close: delivery and the owners'
 # packs read the files a close wrote and send them out — a person decides when.
 ALONE = ("send", "owner_packs")
@@ -56,7 +56,9 @@ def _ops(*entries: Operation) -> dict:
 OPERATIONS: dict[str, Operation] = _ops(
     Operation("validate", ("validate",), writes=("problems",)),
     Operation("reconcile", ("reconcile",), needs=("bank",), writes=("allocations", "balances", "bank")),
-    Operation("aging", ("reconcile", "aging"), writes=("aging", "overdue"), files=("letters",)),
+    Operation("aging", ("reconcile", "aging"), writes=("aging", "overdue")),
+    Operation("letters", ("reconcile", "aging", "letters"), writes=("aging", "overdue", "letters"),
+              files=("letters",)),
     Operation("tiers", ("reconcile", "tiers"), writes=("tiers",)),
     Operation("reminders", ("reconcile", "reminders"), writes=("reminders",)),
     Operation("card", ("reconcile", "card"), needs=("customer",), writes=("card",)),

@@ -179,6 +179,86 @@ def _check_phone(text: str) -> bool:
     return phonenumbers.is_valid_number(num)
 
 
+# An 11-digit number 13x..19x (not 11x/12x/179x, which CN parsing may read as a carrier prefix):
+# parse() keeps it whole as a national number, so is_valid_number is "matches the general
+# pattern and one of the number types" of the CN metadata, checked here for a whole column.
+_PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+          "fixed_line", "mobile")
+
+
+def _matches(s: pd.Series, desc) -> pd.Series:
+    """phonenumbers' _is_number_matching_desc over a column of national numbers."""
+    if desc is None or desc.national_number_pattern is None:
+        return pd.Series(False, index=s.index)
+    ok = s.str.fullmatch(desc.national_number_pattern)
+    if desc.possible_length:
+        ok &= s.str.len().isin(desc.possible_length)
+    return ok
+
+
+def phones_valid(phones: pd.Series) -> pd.Series:
+    """Per value: a valid phone number of China (phonenumbers, region CN), as ``_check_phone``;
+    plain 11-digit mobile numbers are checked column-wise with the CN metadata, others one by one."""
+    from phonenumbers import PhoneMetadata
+
+    u = pd.Series(pd.unique(phones.astype(str)), dtype=object)
+    plain = u.str.fullmatch(_PLAIN_MOBILE).fillna(False).astype(bool)
+    ok = pd.Series(False, index=u.index)
+    if plain.any():
+        md = PhoneMetadata.metadata_for_region("CN")
+        nums = u[plain].astype(str)
+        known = pd.Series(False, index=nums.index)
+        for t in _TYPES:
+            known |= _matches(nums, getattr(md, t, None))
+        ok[plain] = _matches(nums, md.general_desc) & known
+    if not plain.all():
+        ok[~plain] = [_check_phone(t) for t in u[~plain]]
+    return phones.astype(str).map(dict(zip(u, ok)))
+
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
+
+
+def _uscc_valid(codes: pd.Series) -> pd.Series:
+    """stdnum.cn.uscc.is_valid for codes that are 18 ASCII letters/digits (check digit computed
+    for the whole column); None where the code has other characters (checked one by one)."""
+    plain = codes.str.fullmatch(r"[0-9A-Z]{18}").fillna(False).astype(bool)
+    out = pd.Series(None, index=codes.index, dtype=object)
+    if plain.any():
+        raw = np.frombuffer("".join(codes[plain]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        table = np.full(256, -1, dtype=np.int64)
+        for i, ch in enumerate(_USCC_ALPHABET):
+            table[ord(ch)] = i
+        idx = table[raw]
+        digits8 = (raw[:, :8] >= ord("0")) & (raw[:, :8] <= ord("9"))
+        check = (31 - (idx[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
+        ok = digits8.all(axis=1) & (idx[:, 8:] >= 0).all(axis=1) & (idx[:, 17] == check)
+        out[plain] = ok
+    return out
+
+
+def tax_ids_valid(tax: pd.Series, kinds: pd.Series) -> pd.Series:
+    """Per row, ``_check_tax_id``: a valid unified social credit code, or for an individual a
+    valid resident ID number; the check digits of plain codes computed column-wise."""
+    t = tax.astype(str).str.strip().str.upper()
+    fast = _uscc_valid(t)
+    out = pd.Series(False, index=tax.index)
+    known = fast.notna()
+    out[known] = fast[known].astype(bool)
+    rest = ~known | (~out & (kinds == "individual"))   # other characters, or an individual's ID number
+    if rest.any():
+        out[rest] = [_check_tax_id(x, k) for x, k in zip(tax[rest], kinds[rest])]
+    return out
+
+
+def _map_unique(s: pd.Series, fn) -> pd.Series:
+    """``s.map(fn)`` with ``fn`` called once per distinct value (names repeat)."""
+    u = s.unique()
+    return s.map(dict(zip(u, map(fn, u))))
+
+
 def _check_tax_id(text: str, kind: str) -> bool:
     from stdnum.cn import ric, uscc
 
@@ -194,12 +274,12 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     phone = df["phone"]
     has = ~_blank(phone)
     if has.any():
-        ok = {u: _check_phone(u) for u in phone[has].unique()}
-        c.add(ts, has & ~phone.map(ok).fillna(True).astype(bool), "phone", "phone_invalid", "warning")
+        ok = phones_valid(phone[has]).reindex(df.index, fill_value=True)
+        c.add(ts, has & ~ok.astype(bool), "phone", "phone_invalid", "warning")
     tax = df["tax_id"]
     has = ~_blank(tax)
     if has.any():
-        valid = pd.Series([_check_tax_id(t, k) for t, k in zip(tax[has], df.loc[has, "type"])], index=tax[has].index)
+        valid = tax_ids_valid(tax[has], df.loc[has, "type"])
         c.add(ts, has & ~valid.reindex(df.index, fill_value=True), "tax_id", "uscc_invalid", "warning")
     email = df["email"]
     has = ~_blank(email)
@@ -208,7 +288,7 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     lang = c.lang
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
                                ("phone", lambda s: s.str.replace(r"\D", "", regex=True), "dup_what_phone"),
-                               ("name", lambda s: s.map(normalize_name), "dup_what_name")):
+                               ("name", lambda s: _map_unique(s, normalize_name), "dup_what_name")):
         key = keyfn(df[field].fillna("").astype(str))
         present = key != ""
         dup = key.duplicated(keep="first") & present & ~df["customer_id"].duplicated(keep="first")
@@ -305,7 +385,7 @@ def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Serie
             if ids:
                 return next(iter(ids)) if len(ids) == 1 else None
         return None
-    found = receipts.loc[need, "payer"].map(pick)
+    found = _map_unique(receipts.loc[need, "payer"], pick)
     out.loc[need] = found.fillna("")
     return out
 

@@ -67,15 +67,17 @@ class FileBook:
         tmp = safe.temp_path(target)
         big = any(len(o.data) > BIG_SHEET_ROWS for o in outs)
 
+        bodies: dict = {}   # big tabular sheets: data rows written column-wise (io/columnar.py)
+
         def build(wb):
             fmts = Formats(wb)
             for o in outs:
-                write_sheet_out(wb, o, fmts, protect=protect, constant_memory=big)
+                write_sheet_out(wb, o, fmts, protect=protect, constant_memory=big, bodies=bodies)
 
         try:
             extra = {"appends": list(appends)} if appends else {}
             patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
-                           clear_marks_on=list(clear_marks_on), constant_memory=big, **extra)
+                           clear_marks_on=list(clear_marks_on), constant_memory=big, bodies=bodies, **extra)
             backup = safe.commit(tmp, target, self.path, keep)
         except LedgerError:
             _remove(tmp)

@@ -222,6 +222,7 @@ def patch_workbook(
     tmp_dir: Path | None = None,
     verify: bool = True,
     appends: Sequence[RowAppend] = (),
+    bodies: dict | None = None,
 ) -> PatchReport:
     """Write *src* plus the sheets *build* draws (named *sheet_names*, in order) and *marks* to *dst*.
 
@@ -237,7 +238,8 @@ def patch_workbook(
     entry's local header, the CRC and a streaming, namespace-aware well-formedness check of
     every rewritten XML part (generated sheets in full; for a marked or appended input sheet,
     its root tag with the new rows and the new tail, since the rest is the source's own bytes);
-    a failure raises and deletes *dst*.
+    a failure raises and deletes *dst*. *bodies* {sheet name: io/columnar.ColumnarBody}, filled
+    by *build*: the data rows of those sheets, inserted while they are transplanted.
     """
     t0 = time.perf_counter()
     src, dst = Path(src), Path(dst)
@@ -254,7 +256,7 @@ def patch_workbook(
             zgen = zipfile.ZipFile(gen_path) if sheet_names else None
             try:
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
-                                   list(clear_marks_on), list(appends))
+                                   list(clear_marks_on), list(appends), bodies)
                 report = patcher.run(dst, compresslevel)
                 if verify:
                     _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
@@ -315,8 +317,10 @@ def _build_generated(path: Path, work: Path, build: Callable[[xlsxwriter.Workboo
 
 class _Patcher:
     def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | None, sheet_names: list[str],
-                 marks: list[CellMark], clear_on: list[str], appends: list[RowAppend] | None = None) -> None:
+                 marks: list[CellMark], clear_on: list[str], appends: list[RowAppend] | None = None,
+                 bodies: dict | None = None) -> None:
         self.z = zsrc
+        self.bodies = bodies or {}
         self.appends = appends or []
         self.scans: dict[str, SheetScan] = {}       # appended sheet part -> its pass-1 scan
         self.sheet_edits: dict[str, list[tuple[int, int | None, bytes]]] = {}  # input sheet splices
@@ -563,7 +567,8 @@ class _Patcher:
                             r.target = relative_target(new, mapping[t])
                 self._put(rels_name(new), serialize_rels(rels))
             if is_sheet:
-                rw = GeneratedSheetRewriter(xf_map, dxf_map, sst)
+                name = next(s.name for s in gens if s.part == part)
+                rw = GeneratedSheetRewriter(xf_map, dxf_map, sst, rows=self.bodies.get(name))
                 self._put_stream(new, lambda rw=rw, part=part: rw.rewrite(iter_chunks(g, part)))
                 self.rewriters.append(rw)
             elif ct == CT_TABLE:

@@ -21,6 +21,9 @@ _CELL_OR_ROW_S = re.compile(rb'(<c r="[A-Z]{1,3}[0-9]{1,7}" s="|<row [^>]*? s=")
 _COL_STYLE = re.compile(rb'(<col [^>]*? style=")([0-9]+)"')
 _CF_DXF = re.compile(rb'(<cfRule [^>]*?dxfId=")([0-9]+)"')
 _SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>([0-9]+)</v></c>')
+_AFTER_HYPERLINKS = re.compile(rb"<(?:printOptions|pageMargins|pageSetup|headerFooter|drawing|legacyDrawing|"
+                               rb"tableParts|extLst)[\s/>]")
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
 
@@ -114,7 +117,11 @@ def shared_strings(data: bytes | None) -> list[bytes]:
 class GeneratedSheetRewriter:
     """Rewrite one xlsxwriter worksheet for the target workbook, streaming."""
 
-    def __init__(self, xf_map: list[int], dxf_map: list[int], sst: list[bytes]) -> None:
+    def __init__(self, xf_map: list[int], dxf_map: list[int], sst: list[bytes], rows=None) -> None:
+        """``rows``: a columnar body (io/columnar.ColumnarBody) whose data rows go in before
+        ``</sheetData>``, styles mapped to the target here (its cells are inline strings)."""
+        self.rows = rows
+        self.xf_map = xf_map
         self.xf = {str(i).encode(): str(j).encode() for i, j in enumerate(xf_map)}
         self.xf_identity = all(i == j for i, j in enumerate(xf_map))
         self.dxf = {str(i).encode(): str(j).encode() for i, j in enumerate(dxf_map)}
@@ -136,7 +143,21 @@ class GeneratedSheetRewriter:
 
     def head(self, data: bytes) -> bytes:
         data = data.replace(b' tabSelected="1"', b"")
+        if self.rows is not None:   # the used range covers the rows added below
+            data = _DIMENSION.sub(b'<dimension ref="A1:' + self.rows.last_ref().encode() + b'"/>', data, count=1)
         return _COL_STYLE.sub(self._xf, data)
+
+    def _target_xf(self, fmt) -> int | None:
+        idx = getattr(fmt, "xf_index", None)
+        return None if idx is None else self.xf_map[idx]
+
+    def _columnar(self, end: bytes) -> Iterator[bytes]:
+        """The columnar rows, then the end of sheetData (``<sheetData/>`` opened and closed)."""
+        if end.endswith(b"/>"):
+            yield end[:-2].rstrip() + b">"
+            end = b"</sheetData>"
+        yield from self.rows.chunks(self._target_xf)
+        yield end
 
     def body(self, data: bytes) -> bytes:
         if not self.has_formulas and (b"<f>" in data or b"<f " in data):
@@ -151,7 +172,14 @@ class GeneratedSheetRewriter:
         return data
 
     def tail(self, data: bytes) -> bytes:
-        return _CF_DXF.sub(self._dxf, data)
+        data = _CF_DXF.sub(self._dxf, data)
+        links = self.rows.hyperlinks_xml() if self.rows is not None else b""
+        if links:   # in schema order: before printOptions / pageMargins
+            m = _AFTER_HYPERLINKS.search(data)
+            if m is None:
+                raise XlsxPatchError("generated sheet: no place for its hyperlinks")
+            data = data[:m.start()] + links + data[m.start():]
+        return data
 
     def rewrite(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         buf = b""
@@ -166,7 +194,11 @@ class GeneratedSheetRewriter:
                 buf, state = buf[i:], "body"
             if state == "body":
                 m = _search_sheetdata_end(buf)
-                if m:
+                if m and self.rows is not None:
+                    yield self.body(buf[: m.start()])
+                    yield from self._columnar(m.group(0))
+                    buf, state = buf[m.end():], "tail"
+                elif m:
                     yield self.body(buf[: m.end()])
                     buf, state = buf[m.end():], "tail"
                 else:

@@ -41,7 +41,10 @@ class Formats:
         return self.cache[kind]
 
 
-def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, constant_memory: bool = False):
+def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, constant_memory: bool = False,
+                    bodies: dict | None = None):
+    """``bodies``: when given (the xlsxpatch path), a big tabular sheet's data rows are prepared
+    column-wise (io/columnar.py) into ``bodies[out.name]`` instead of written cell by cell."""
     ws = wb.add_worksheet(out.name)
     if out.draw is not None:  # a laid-out sheet draws itself (render/card.py, render/dashboard.py)
         out.draw(wb, ws, fmts)
@@ -70,7 +73,11 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
         ws.write_comment(0, 0, out.note, {"x_scale": 3, "y_scale": 1.5})
     col_fmts = [fmts.get(k) if k in FORMATS else None for k in out.formats]
     link_fmt = fmts.get("link")
-    columns = [out.data[j].tolist() for j in range(ncols)]
+    body = _columnar_body(out, col_fmts, fmts) if bodies is not None else None
+    if body is not None:
+        bodies[out.name] = body
+        nrows = 0
+    columns = [out.data[j].tolist() for j in range(ncols)] if nrows else []
     links = {j: out.links.get(j) for j in range(ncols) if out.links.get(j) is not None}
     for i in range(nrows):
         r = i + 1
@@ -92,7 +99,18 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
             else:
                 ws.write_string(r, j, str(v))
     if not use_table and ncols:
-        ws.autofilter(0, 0, max(nrows, 1), ncols - 1)
+        ws.autofilter(0, 0, max(len(out.data), 1), ncols - 1)
     if protect and out.protect:
         ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_cells": True})
     return ws
+
+
+def _columnar_body(out: SheetOut, col_fmts: list, fmts: Formats):
+    from . import columnar
+
+    if not columnar.eligible(out):
+        return None
+    try:
+        return columnar.ColumnarBody(out, col_fmts, fmts.get("date"), fmts.get("link"))
+    except columnar.NotColumnar:
+        return None

@@ -49,6 +49,12 @@ def aging(book: xw.Book):
     xl.run_button("aging", book, lite=True)
 
 
+@script(button=button("letters"), show_taskpane=True)
+def letters(book: xw.Book):
+    """催款函 Letters: a dunning letter for every customer at dunning level 1 or more (as sheets here)."""
+    xl.run_button("letters", book, lite=True)
+
+
 @script(button=button("tiers"), show_taskpane=True)
 def tiers(book: xw.Book):
     """分级 Tiers: ABC, RFM, credit grades."""

@@ -2,21 +2,13 @@
 
 ``run(book, steps)`` (pipeline.py) reads the book once, validates, runs the steps in their
 fixed order over the clean ledger and writes every generated sheet in one save. Each step lives
-in its own module here and registers itself with ``@step(name)``; the command line, the
-RunPython buttons and xlwings Lite all go through ``run`` with a book adapter.
+in its own module here, ops/<name>.py, and registers itself with ``@step(name)``; ``STEPS``
+imports that module the first time the step is asked for (ops/registry.py), so a run imports
+only what its steps need. The command line, the RunPython buttons and xlwings Lite all go
+through ``run`` with a book adapter.
 """
 
-from . import validate  # noqa: F401  (registers the step)
-from . import changes  # noqa: F401  (registers the step: runs in every run that writes)
-from . import aging, reconcile, tiers  # noqa: F401  (register the steps)
-from . import statements  # noqa: F401  (registers the step)
-from . import card, dashboard, reminders  # noqa: F401  (register the steps)
-from . import invoice_import  # noqa: F401  (registers the step)
-from . import send  # noqa: F401  (registers the step: outside the close, run by `custledger send`)
-from . import export  # noqa: F401  (registers owner_packs: `custledger export --by-owner`)
 from ..operations import OPERATIONS, RunOptions
 from .pipeline import STEP_ORDER, STEPS, Report, Run, check_registry, run, step
-
-check_registry()   # a step in STEP_ORDER without its module is an import error, never skipped
 
 __all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER", "OPERATIONS", "RunOptions"]

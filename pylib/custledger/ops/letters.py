@@ -1,7 +1,9 @@
-"""Dunning letters 催款函 for the aging step: ``write_letters(run, overdue_df)``.
+"""Dunning letters 催款函: the letters step (``custledger letters``, the Letters button, ``close``).
 
-The aging step calls it with its Overdue frame (core/aging.overdue); every customer with an
-item at dunning level ≥ 1 gets one letter (render/letter.py: tone by its highest level), written
+The aging step writes no letter files (DESIGN.md, command line): an accountant presses Aging
+often and sends letters when they decide to. The letters step takes the Overdue frame
+(core/aging.overdue, with the over-limit flags of the aging step), and ``write_letters`` gives
+every customer with an item at dunning level ≥ 1 one letter (render/letter.py: tone by its highest level), written
 to option ``letters_dir``, default ``<ledger stem>_letters/YYYY-MM-DD/`` (as_of) beside the
 ledger; with option ``pdf`` the letters are converted too (one LibreOffice batch). The files
 are added to ``run.files``; the returned {customer_id: path} is what the Overdue sheet links
@@ -15,10 +17,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import LedgerError
-from ..render.letter import render_letters
 from ..schema import msg
-from .pipeline import Run
+from .pipeline import Run, step
 from .statements import find_template, has_folder, ledger_path
+
+
+@step("letters")
+def letters_step(run: Run) -> None:
+    """Write the letters and the Overdue sheet again, each row linked to its customer's letter."""
+    from .aging import add_overdue_sheet, overdue_with_limits
+
+    od = overdue_with_limits(run)
+    letters = write_letters(run, od)
+    add_overdue_sheet(run, od, letters)
+    run.summary["letters"] = len(letters)
 
 
 def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
@@ -27,6 +39,8 @@ def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
         return {}
     if not has_folder(run) and not run.options.get("letters_dir"):
         return letters_sheet(run, overdue_df)
+    from ..render.letter import render_letters
+
     ledger = ledger_path(run)
     folder = Path(run.options.get("letters_dir")
                   or ledger.parent / f"{ledger.stem}_letters" / f"{run.as_of:%Y-%m-%d}")

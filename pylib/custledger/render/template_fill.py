@@ -91,6 +91,9 @@ class Layout:
     names: dict                  # name -> (row, col) of a named cell
     regions: list                # Region, by first row
     page: dict = field(default_factory=dict)
+    # what fill derives from the layout (rows by region, named cells, row order, styles visible
+    # when blank), worked out on the first fill and reused for every later file
+    plan: object = field(default=None, init=False, repr=False, compare=False)
 
     def region(self, name: str) -> Region:
         for r in self.regions:
@@ -437,11 +440,32 @@ def shift_formula(formula: str, rows: _RowMap) -> str:
     return _REF.sub(sub, formula)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    region_of: dict      # template row -> Region
+    named_at: dict       # (row, col) -> name
+    order: list          # template rows in writing order
+    visible: list        # per style index: shows without a value (borders, fill)
+
+
+def _plan(layout: Layout) -> _Plan:
+    """The layout's derived structure, computed once per Layout (not once per file)."""
+    if layout.plan is None:
+        region_of = {r: reg for reg in layout.regions for r in range(reg.r0, reg.r1 + 1)}
+        layout.plan = _Plan(region_of=region_of, named_at={pos: name for name, pos in layout.names.items()},
+                            order=sorted(set(layout.rows) | set(layout.row_heights)),
+                            visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles])
+    return layout.plan
+
+
 class _Formats:
-    def __init__(self, wb, styles):
+    def __init__(self, wb, styles, visible: list | None = None):
         self.wb, self.styles, self.cache = wb, styles, {}
+        self._visible = visible
 
     def visible(self, idx: int) -> bool:
+        if self._visible is not None:
+            return self._visible[idx]
         props = self.styles[idx]
         return any(k in props for k in _VISIBLE_WHEN_BLANK)
 
@@ -514,17 +538,15 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
     if properties:
         wb.set_properties(properties)
     ws = wb.add_worksheet(layout.sheet[:31])
-    fmts = _Formats(wb, layout.styles)
+    plan = _plan(layout)
+    fmts = _Formats(wb, layout.styles, plan.visible)
 
     for c, (px, hidden) in layout.col_widths.items():
         ws.set_column_pixels(c, c, px, None, {"hidden": True} if hidden else None)
     if layout.default_row_height:
         ws.set_default_row(layout.default_row_height)
 
-    region_of = {}
-    for reg in layout.regions:
-        for r in range(reg.r0, reg.r1 + 1):
-            region_of[r] = reg
+    region_of = plan.region_of
     # Merges first (merge_range writes every cell of the range), then each cell with its own
     # style, so that a merged block keeps per-cell borders.
     for r0, c0, r1, c1 in layout.merges:
@@ -537,9 +559,9 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
                 if i % reg.height == r0 - reg.r0:
                     ws.merge_range(start + i, c0, start + i + (r1 - r0), c1, None)
 
-    named_at = {pos: name for name, pos in layout.names.items()}
+    named_at = plan.named_at
     done_regions = set()
-    for r in sorted(set(layout.rows) | set(layout.row_heights)):
+    for r in plan.order:
         reg = region_of.get(r)
         if reg is not None:
             if reg.name not in done_regions:

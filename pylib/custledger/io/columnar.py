@@ -1,0 +1,389 @@
+"""Columnar sheet bodies: the data rows of a tabular SheetOut as worksheet XML, built from whole
+columns with Arrow string kernels instead of one xlsxwriter call per cell.
+
+xlsxwriter costs ~10–40 µs of Python per cell; a 900,000-row Allocations sheet is 8 M cells.
+Here each column becomes an Arrow array of cell XML fragments in a few vectorised passes
+(numbers and dates formatted, text escaped), the fragments of a row are joined element-wise,
+and the rows of a chunk are the bytes of the joined array's data buffer.
+
+The sheet around the rows — column widths and styles, header row, freeze pane, table part,
+autofilter, print setup, note comment, protection — is still drawn by xlsxwriter
+(io/xlsxsheets.write_sheet_out without its data loop), so styles and structure are the ones of
+the xlsxwriter path; io/xlsxpatch inserts these rows before ``</sheetData>`` while
+transplanting the sheet, with the cell styles already mapped to the target workbook.
+
+Cells are written as the xlsxwriter path writes them (io/xlsxsheets.write_sheet_out):
+
+- blank (None, NaN, NA, NaT): no cell; text, also "" and text starting with = + - @: an inline
+  string (``t="inlineStr"``), never a formula; & < > escaped, XML-invalid control characters
+  and a literal ``_xHHHH_`` escaped as Excel does (``_x0001_``, ``_x005F_x0001_``), the
+  ``xml:space="preserve"`` attribute when the text starts or ends with white space, text longer
+  than Excel's 32,767 UTF-16 units cut there;
+- numbers in the column's number format, as ``%.16G`` (xlsxwriter's precision: a number that
+  needs 17 significant digits is rounded to 16); booleans ``t="b"``;
+- dates and datetimes as Excel serial numbers (1900 system) in the column's date format.
+
+- a link column's cell with a target (``internal:`` links to cells of the workbook, the first
+  MAX_LINKS rows): its text as a string in the link format, and a ``<hyperlink ref location
+  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``.
+
+Not for laid-out sheets (Card, Dashboard) or sheets linking to files (``external:``) (see
+``eligible``): those stay with xlsxwriter, as do columns whose values are none of the above
+(then the whole sheet does).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..render.sheets import FORMATS, SheetOut
+
+CHUNK_ROWS = 50_000
+MIN_ROWS = 500            # below this a sheet is small: xlsxwriter is as quick and needs no setup
+STR_MAX = 32767           # Excel's limit, in UTF-16 code units
+_EXCEL_EPOCH = np.datetime64("1899-12-31", "ns")
+_FIRST_SAFE_DATE = pd.Timestamp("1900-03-01")   # before it, Excel's 1900 leap-year bug shifts serials
+_CONTROL = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
+# Python's str.isspace() set (xlsxwriter tests r"^\s" / r"\s$" on str): RE2's \s is ASCII only
+_SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
+          r"\x{205F}\x{3000}]")
+_RE_CONTROL_1 = re.compile("(_x[0-9a-fA-F]{4}_)")
+_RE_CONTROL_2 = re.compile(r"([\x00-\x08\x0b-\x1f])")
+
+
+def available() -> bool:
+    try:
+        import pyarrow  # noqa: F401  (not on Pyodide/xlwings Lite: that writer is the xlwings adapter)
+        import pyarrow.compute  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+MAX_LINKS = 65000        # as io/xlsxsheets: Excel allows 65,530 links a sheet; later rows get plain text
+
+
+def _internal(target) -> bool:
+    return isinstance(target, str) and target.startswith("internal:") and "#" not in target and len(target) <= 255
+
+
+def eligible(out: SheetOut, min_rows: int | None = None) -> bool:
+    """A tabular sheet of at least ``min_rows`` (MIN_ROWS) rows whose link targets (if any) are
+    links to cells of the workbook, and pyarrow present."""
+    min_rows = MIN_ROWS if min_rows is None else min_rows
+    if out.draw is not None or len(out.data) < min_rows or not len(out.headers):
+        return False
+    if any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS]):
+        return False
+    return available()
+
+
+def escape_control(text: str) -> str:
+    """xlsxwriter's escaping of control characters (and of literal _xHHHH_) in strings."""
+    text = _RE_CONTROL_1.sub(r"_x005F\1", text)
+    text = _RE_CONTROL_2.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
+    return text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+
+
+def _truncate(text: str) -> str:
+    """Cut at STR_MAX UTF-16 units (a surrogate pair is not split)."""
+    units = text.encode("utf-16-le")
+    if len(units) <= 2 * STR_MAX:
+        return text
+    return units[: 2 * STR_MAX].decode("utf-16-le", errors="ignore")
+
+
+class NotColumnar(ValueError):
+    """A column holds values this writer does not write (the sheet goes through xlsxwriter)."""
+
+
+@dataclass
+class _Column:
+    letter: str
+    kind: str                 # number | date | text | bool | mixed
+    values: object            # pyarrow StringArray of the <v>/<is> content (null = no cell)
+    style: object             # the xlsxwriter Format of numbers/dates (None: no s attribute)
+    type_attr: object = None  # mixed columns: pyarrow array of ' t="..."' per cell
+    is_num: object = None     # mixed columns: cells written as numbers (style), as dates (date_style)
+    is_date: object = None
+    date_style: object = None
+    links: object = None      # link columns: bool mask of the cells written as links
+    link_style: object = None
+
+
+def _numbers(values: np.ndarray):
+    """float64 -> Arrow strings as xlsxwriter writes them (``%.16G``), null for NaN."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if (~finite & ~np.isnan(arr)).any():
+        raise NotColumnar("infinite number")
+    text = pc.cast(pa.array(arr, mask=~finite), pa.string())   # shortest round-trip form
+    # the shortest form has 17 significant digits where %.16G rounds: format those like xlsxwriter
+    digits = pc.utf8_length(pc.replace_substring_regex(
+        pc.replace_substring_regex(text, r"e.*$|[-.]", ""), r"^0+", ""))
+    long = np.asarray(pc.fill_null(pc.greater(digits, 16), False))
+    if long.any():
+        fixed = text.to_numpy(zero_copy_only=False).astype(object)
+        fixed[long] = [f"{v:.16G}" for v in arr[long]]
+        text = pa.array(fixed, type=pa.string(), mask=~finite)
+    return text
+
+
+def _serials(stamps: pd.Series) -> np.ndarray:
+    """datetime64 -> Excel serial days (xlsxwriter's arithmetic: days + seconds/86400, +1 after
+    1900-02-28), NaN for NaT. Callers keep dates before 1900-03-01 out (NotColumnar)."""
+    ns = stamps.to_numpy(dtype="datetime64[ns]")
+    nat = np.isnat(ns)
+    delta = (ns - _EXCEL_EPOCH).astype("timedelta64[ns]").astype(np.int64)
+    days = delta // 86_400_000_000_000
+    rest = delta - days * 86_400_000_000_000
+    seconds = rest // 1_000_000_000
+    micros = (rest - seconds * 1_000_000_000) // 1000
+    out = days + (seconds.astype(np.float64) + micros.astype(np.float64) / 1e6) / (60 * 60 * 24)
+    out = out + 1.0      # Excel's day 60 (1900-02-29) does not exist but is counted
+    out[nat] = np.nan
+    return out
+
+
+def _dates(series: pd.Series):
+    stamps = pd.to_datetime(series, errors="raise")
+    if getattr(stamps.dt, "tz", None) is not None:
+        raise NotColumnar("time zone")
+    present = stamps.notna()
+    if present.any() and (stamps[present] < _FIRST_SAFE_DATE).any():
+        raise NotColumnar("date before 1900-03-01")
+    return _numbers(_serials(stamps))
+
+
+def _texts(series: pd.Series):
+    """Text -> Arrow strings of the <is> element content: <t> or <t xml:space="preserve">."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    obj = series.astype(object).to_numpy()
+    null = pd.isna(obj)
+    try:
+        text = pa.array(obj, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError) as exc:   # e.g. a lone surrogate
+        raise NotColumnar(str(exc)) from None
+    special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+    long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(text), STR_MAX // 2), False))
+    if special.any() or long.any():
+        fixed = obj.copy()
+        for i in np.flatnonzero(long):
+            fixed[i] = _truncate(fixed[i])
+        for i in np.flatnonzero(special):
+            fixed[i] = escape_control(fixed[i])
+        text = pa.array(fixed, type=pa.string(), mask=null)
+    text = pc.replace_substring(text, "&", "&amp;")
+    text = pc.replace_substring(text, "<", "&lt;")
+    text = pc.replace_substring(text, ">", "&gt;")
+    preserve = pc.fill_null(pc.or_(pc.match_substring_regex(text, "^" + _SPACE),
+                                   pc.match_substring_regex(text, _SPACE + "$")), False)
+    open_tag = pc.if_else(preserve, '<is><t xml:space="preserve">', "<is><t>")
+    return pc.binary_join_element_wise(open_tag, text, "</t></is>", "")
+
+
+def _classify(series: pd.Series) -> str:
+    if series.dtype == bool:
+        return "bool"
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return "date"
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    return {"string": "text", "empty": "empty", "floating": "number", "integer": "number",
+            "mixed-integer-float": "number", "boolean": "bool", "datetime": "date", "date": "date",
+            "datetime64": "date"}.get(inferred, "mixed")
+
+
+def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = _classify(series)
+    if kind == "empty":
+        return _Column(letter, "text", pa.nulls(len(series), pa.string()), None)
+    if kind == "number":
+        numbers = pd.to_numeric(series.astype(object), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+        return _Column(letter, kind, _numbers(numbers), number_fmt)
+    if kind == "bool":
+        vals = series.astype(object)
+        text = pa.array(np.where(pd.isna(vals), None, np.where(vals.fillna(False).astype(bool), "1", "0")),
+                        type=pa.string())
+        return _Column(letter, kind, text, None)
+    if kind == "date":
+        return _Column(letter, kind, _dates(series), number_fmt or date_fmt)
+    if kind == "text":
+        return _Column(letter, kind, _texts(series), None)
+    # mixed: xlsxwriter decides per value (str, bool, number, date, else str(v))
+    obj = series.astype(object)
+    types = obj.map(type)
+    null = obj.isna().to_numpy()
+    is_str = types.map(lambda t: issubclass(t, str)).to_numpy() & ~null
+    is_bool = types.map(lambda t: issubclass(t, (bool, np.bool_))).to_numpy() & ~null
+    is_num = types.map(lambda t: issubclass(t, (int, float)) and not issubclass(t, bool)).to_numpy() & ~null
+    is_date = types.map(lambda t: issubclass(t, (dt.datetime, dt.date))).to_numpy() & ~null
+    other = ~null & ~is_str & ~is_bool & ~is_num & ~is_date
+    n = len(obj)
+    as_text = obj.where(is_str | other, None).map(lambda v: v if v is None or isinstance(v, str) else str(v))
+    parts = [
+        (is_str | other, _texts(as_text), ' t="inlineStr"'),
+        (is_bool, pa.array(np.where(obj.where(is_bool, False).astype(bool), "1", "0"), type=pa.string()), ' t="b"'),
+        (is_num, _numbers(pd.to_numeric(obj.where(is_num, np.nan), errors="coerce").astype("float64").to_numpy()), ""),
+        (is_date, _dates(obj.where(is_date, None)), ""),
+    ]
+    values = pa.nulls(n, pa.string())
+    type_attr = pa.nulls(n, pa.string())
+    for mask, arr, t_attr in parts:
+        if mask.any():
+            m = pa.array(mask)
+            values = pc.if_else(m, arr, values)
+            type_attr = pc.if_else(m, pa.scalar(t_attr), type_attr)
+    return _Column(letter, "mixed", values, number_fmt, type_attr=type_attr, is_num=is_num, is_date=is_date,
+                   date_style=number_fmt or date_fmt)
+
+
+class ColumnarBody:
+    """The data rows of one tabular SheetOut, prepared at build time (values formatted and
+    escaped) and assembled when the sheet is transplanted (styles known then)."""
+
+    def __init__(self, out: SheetOut, col_formats: list, date_format, link_format=None):
+        from xlsxwriter.utility import xl_col_to_name
+
+        self.rows = len(out.data)
+        self.cols = len(out.headers)
+        self.columns = []
+        self.hyperlinks = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
+        for j in range(self.cols):
+            series = out.data[j].reset_index(drop=True)
+            fmt = col_formats[j] if out.formats[j] in FORMATS else None
+            targets = out.links.get(j)
+            if targets is not None and any(targets[:MAX_LINKS]):
+                self.columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format,
+                                                      link_format))
+            else:
+                self.columns.append(_column(series, xl_col_to_name(j), fmt, date_format))
+        # A format gets its style index when a cell first uses it (xlsxwriter does this in each
+        # write_*): the formats these cells use must be in the generated styles.
+        for c in self.columns:
+            for f in (c.style, c.date_style, c.link_style):
+                if f is not None and hasattr(f, "_get_xf_index"):
+                    f._get_xf_index()
+
+    def _link_column(self, series: pd.Series, targets: list, letter: str, fmt, date_format, link_format) -> _Column:
+        """A column whose cells with a target are links: the value's text, in the link format."""
+        import pyarrow as pa
+
+        n = len(series)
+        target = pd.Series(list(targets[:n]) + [None] * max(0, n - len(targets)), dtype=object)
+        linked = (target.notna() & (target != "") & series.notna()).to_numpy() & (np.arange(n) < MAX_LINKS)
+        text = series.astype(object).where(~linked, series.map(lambda v: v if isinstance(v, str) else str(v)))
+        col = _column(text, letter, fmt, date_format)
+        if col.kind not in ("text",) and linked.any():
+            raise NotColumnar("a link column with values other than text")
+        col.links, col.link_style = linked, link_format
+        location = pa.array(target.where(linked, None).map(lambda t: t if t is None else t[len("internal:"):]),
+                            type=pa.string())
+        display = pa.array(text.where(linked, None), type=pa.string())
+        self.hyperlinks.append((letter, _attr(location), _attr(display)))
+        return col
+
+    def hyperlinks_xml(self, xf_of=None) -> bytes:
+        """The ``<hyperlinks>`` element of the link columns (b"" when there are none)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not self.hyperlinks:
+            return b""
+        rownum = pc.cast(pa.array(np.arange(2, self.rows + 2, dtype=np.int64)), pa.string())
+        # xlsxwriter writes them in row order, then column order
+        per_col = [pc.binary_join_element_wise(f'<hyperlink ref="{letter}', rownum, '" location="', loc,
+                                               '" display="', disp, '"/>', "")
+                   for letter, loc, disp in self.hyperlinks]
+        rows = pc.binary_join_element_wise(*[pc.fill_null(a, "") for a in per_col], "")
+        body = _buffer_bytes(rows)
+        return b"<hyperlinks>" + body + b"</hyperlinks>" if body else b""
+
+    def last_ref(self) -> str:
+        from xlsxwriter.utility import xl_rowcol_to_cell
+
+        return xl_rowcol_to_cell(self.rows, max(self.cols - 1, 0))
+
+    def chunks(self, xf_of: Callable[[object], int | None], chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+        """Row XML in chunks; ``xf_of(format)`` gives the target workbook's style index."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        styles = []
+        for c in self.columns:
+            xf = xf_of(c.style) if c.style is not None else None
+            styles.append(f' s="{xf}"' if xf else "")
+        for lo in range(0, self.rows, chunk_rows):
+            hi = min(lo + chunk_rows, self.rows)
+            rownum = pc.cast(pa.array(np.arange(lo + 2, hi + 2, dtype=np.int64)), pa.string())
+            cells = []
+            for c, s_attr in zip(self.columns, styles):
+                vals = c.values.slice(lo, hi - lo)
+                if c.kind == "mixed":
+                    d_attr = f' s="{xf_of(c.date_style)}"' if c.date_style is not None and xf_of(c.date_style) else ""
+                    s_arr = pa.array(np.where(c.is_num[lo:hi], s_attr, np.where(c.is_date[lo:hi], d_attr, "")),
+                                     type=pa.string())
+                    cell = _mixed_cells(c.letter, rownum, s_arr, c.type_attr.slice(lo, hi - lo), vals)
+                elif c.kind == "text" and c.links is not None:
+                    link_xf = xf_of(c.link_style) if c.link_style is not None else None
+                    s_link = pa.array(np.where(c.links[lo:hi], f' s="{link_xf}"' if link_xf else "", ""),
+                                      type=pa.string())
+                    cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, '"', s_link, ' t="inlineStr">',
+                                                       vals, "</c>", "")
+                elif c.kind == "text":
+                    cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, '" t="inlineStr">', vals,
+                                                       "</c>", "")
+                elif c.kind == "bool":
+                    cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, '" t="b"><v>', vals,
+                                                       "</v></c>", "")
+                else:
+                    cell = pc.binary_join_element_wise(f'<c r="{c.letter}', rownum, f'"{s_attr}><v>', vals,
+                                                       "</v></c>", "")
+                cells.append(pc.fill_null(cell, ""))
+            rows = pc.binary_join_element_wise('<row r="', rownum, '">', *cells, "</row>", "")
+            yield _buffer_bytes(rows)
+
+
+def _attr(text):
+    """xlsxwriter's escaping of attribute values: & " < > and line feeds."""
+    import pyarrow.compute as pc
+
+    for a, b in (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;"), ("\n", "&#xA;")):
+        text = pc.replace_substring(text, a, b)
+    return text
+
+
+def _mixed_cells(letter, rownum, s_arr, t_attr, vals):
+    import pyarrow.compute as pc
+
+    is_text = pc.equal(t_attr, ' t="inlineStr"')
+    open_v = pc.if_else(is_text, "", "<v>")
+    close_v = pc.if_else(is_text, "", "</v>")
+    return pc.binary_join_element_wise(f'<c r="{letter}', rownum, '"', s_arr, t_attr, ">", open_v, vals, close_v,
+                                       "</c>", "")
+
+
+def _buffer_bytes(arr) -> bytes:
+    """The concatenated values of a StringArray without nulls: a slice of its data buffer."""
+    import pyarrow as pa
+
+    arr = arr.cast(pa.large_string()) if arr.type == pa.string() and arr.nbytes > 2**30 else arr
+    offsets = arr.buffers()[1]
+    width = 8 if arr.type == pa.large_string() else 4
+    offs = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32)[arr.offset: arr.offset + len(arr) + 1]
+    return bytes(memoryview(arr.buffers()[2])[offs[0]:offs[-1]])

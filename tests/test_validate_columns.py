@@ -1,0 +1,58 @@
+"""The column-wise phone and tax-id checks of core/validate.py agree with the one-value checks
+(phonenumbers, python-stdnum) they replace, value for value."""
+
+import random
+
+import pandas as pd
+
+from custledger.core.validate import _check_phone, _check_tax_id, phones_valid, tax_ids_valid
+
+
+def _random_phones(n, seed=7):
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        head = rnd.choice(["13", "14", "15", "16", "17", "18", "19", "10", "11", "12", "179", "1740", "1610"])
+        out.append(head + "".join(rnd.choice("0123456789") for _ in range(11 - len(head))))
+    out += ["138-1234-5678", "+86 138 1234 5678", "021-88886666", "02188886666", "0571 8888 6666", "12345",
+            "abc", "１３８１２３４５６７８", "13812345678 ", "17951234567", "4008001234", "95588", ""]
+    return out
+
+
+def test_phones_agree_with_phonenumbers():
+    phones = pd.Series(_random_phones(3000))
+    got = phones_valid(phones)
+    want = [_check_phone(p) for p in phones]
+    assert got.tolist() == want
+    assert 0 < sum(want) < len(want)      # both kinds present: the test can fail
+
+
+def _uscc_with_check(body):
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    w = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+    return body + alphabet[(31 - sum(alphabet.index(c) * x for c, x in zip(body, w)) % 31) % 31]
+
+
+def test_tax_ids_agree_with_stdnum():
+    rnd = random.Random(3)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    ids, kinds = [], []
+    for i in range(2000):
+        body = "".join(rnd.choice("0123456789") for _ in range(8)) + "".join(rnd.choice(alphabet) for _ in range(9))
+        code = _uscc_with_check(body) if i % 2 else body + rnd.choice(alphabet)
+        if i % 7 == 0:
+            code = code.lower()
+        if i % 11 == 0:
+            code = " " + code[:6] + "-" + code[6:]
+        if i % 13 == 0:
+            code = code[:10] + "I" + code[11:]          # I is not in the alphabet
+        ids.append(code)
+        kinds.append(rnd.choice(["company", "individual", None]))
+    ids += ["11010519491231002X", "110105194912310021", "9133010MA2", "", "９１３３０１０６７７９１８２９４０Ｘ"]
+    kinds += ["individual", "individual", "company", "company", "company"]
+    tax, kind = pd.Series(ids, index=range(10, 10 + len(ids))), pd.Series(kinds, index=range(10, 10 + len(ids)))
+    got = tax_ids_valid(tax, kind)
+    want = [_check_tax_id(t, k) for t, k in zip(ids, kinds)]
+    assert got.index.equals(tax.index)
+    assert got.tolist() == want
+    assert 100 < sum(want) < len(want) - 100
