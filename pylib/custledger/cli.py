@@ -83,15 +83,48 @@ def _run(path: Path, steps, as_of, out, force, as_json, **options) -> None:
 
     try:
         book = FileBook(path, out=out, force=force)
-        with _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
+        with _sigterm_as_interrupt(), _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
     except typer.Exit:
         raise
+    except KeyboardInterrupt:  # Ctrl+C or SIGTERM: the run cleaned up after itself (ops/staging.py)
+        from .schema import msg
+
+        typer.echo(msg("run_interrupted", _lang()), err=True)
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
         _fail(exc)
         return
     _print_report(report, as_json)
     raise typer.Exit(report.exit_code)
+
+
+class _sigterm_as_interrupt:
+    """SIGTERM (a service stopping, ``kill``) stops a run like Ctrl+C: a KeyboardInterrupt that
+    unwinds it, so its temp file and staged statements are removed (the default action would end
+    the process on the spot and leave them)."""
+
+    def __enter__(self):
+        import signal
+
+        self.old = None
+        if hasattr(signal, "SIGTERM"):
+            try:
+                self.old = signal.signal(signal.SIGTERM, _interrupt)
+            except ValueError:  # not the main thread: leave the default
+                self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+        return False
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class _progress:

@@ -96,6 +96,9 @@ class FileBook:
         except Exception as exc:  # the original is untouched: say why in one line
             _remove(tmp)
             raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+        except BaseException:  # interrupted (Ctrl+C, SIGTERM): the original is untouched, no temp left
+            _remove(tmp)
+            raise
         return WriteInfo(target=target, backup=backup, sheets=tuple(o.name for o in outs), marks=len(marks))
 
 

@@ -133,14 +133,15 @@ def remove_stale_temps(target: Path) -> list[Path]:
             pid = int(cand.name.split(".custledger-", 1)[1].split("-", 1)[0])
         except (IndexError, ValueError):
             continue
-        if pid != os.getpid() and not _pid_alive(pid):
+        if pid != os.getpid() and not pid_alive(pid):
             with contextlib.suppress(OSError):
                 cand.unlink()
                 removed.append(cand)
     return removed
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is still running (a temp or staging folder of a live run is never touched)."""
     if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
         import ctypes
 
