@@ -110,6 +110,7 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
             row0 = _first_value_row(path, name) if len(frame) else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
             raise LedgerError("sheet_unreadable", sheet=name, detail=_first_line(exc)) from None
+        _mark_serial_60(path, name, frame, row0, col0)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
 
@@ -142,6 +143,30 @@ def _first_value_row(path: Path, sheet_name: str) -> int:
             if len(buf) > 1 << 24:  # 16 MB of empty styled cells: give up, assume A1 start
                 return 1
     return 1
+
+
+# Excel serial 60 is 1900-02-29, a day that never was (Lotus 1-2-3's leap-year bug, kept by
+# Excel). calamine turns a date-formatted 60 into 1900-02-28, the same text as serial 59, so
+# such a cell is found in the sheet XML and handed on as "1900-02-29": parse_date finds no such
+# day and the cell becomes a "not a date" problem instead of a silently wrong date.
+_SERIAL_59_TEXT = "1900-02-28 00:00:00"
+_SERIAL_60_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?v>\s*60(?:\.0*)?\s*</', re.S)
+
+
+def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int) -> None:
+    """Where calamine read a date-formatted serial 60 as 1900-02-28, put "1900-02-29" (in place)."""
+    if not len(frame) or not (frame == _SERIAL_59_TEXT).to_numpy().any():
+        return  # the usual case: no 1900-02-28 at all, nothing to look up
+    part = sheet_part(path, name)
+    if part is None:
+        return
+    with zipfile.ZipFile(path) as zf:
+        for chunk in _chunks(zf, part):
+            for m in _SERIAL_60_CELL.finditer(chunk):
+                col = sum((c - 64) * 26 ** k for k, c in enumerate(reversed(m.group(1)))) - 1
+                i, j = int(m.group(2)) - row0, col - col0
+                if 0 <= i < frame.shape[0] and 0 <= j < frame.shape[1] and frame.iat[i, j] == _SERIAL_59_TEXT:
+                    frame.iat[i, j] = "1900-02-29"
 
 
 def sheet_part(path: Path, sheet_name: str) -> str | None:
