@@ -106,3 +106,27 @@ def test_a_chinese_workbook_without_settings_stays_chinese_and_settings_wins(tmp
     build_ledger(en, "en", data={"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["Acme"]})},
                  settings={"language": "zh"})
     assert load(FileBook(en).read()).settings.language == "zh"   # Settings language decides first
+
+
+# ---- a 32,767-character name and the _snapshot ---------------------------------------------------
+
+def test_a_name_as_long_as_a_cell_allows_round_trips_through_the_snapshot(tmp_path):
+    """The snapshot JSON of a 32,767-character name is longer than a cell: it was cut, read back
+    as unreadable JSON, and every run logged the customer's fields as changed."""
+    long_name = ('甲"\\😀' * 8192)[:32767]   # quotes and backslashes grow in JSON; 😀 is two UTF-16 units
+    path = small_ledger(tmp_path / "l.xlsx", customers=pd.DataFrame(
+        {"customer_id": ["C1", "C2"], "name": [long_name[:32767 - 16384], "乙" * 32767],
+         "address": ["x" * 32767, "短"], "notes": ["\\" * 32767, ""]}))
+    first = ops.run(FileBook(path), ["validate"])
+    assert first.summary.get("changes", 0) == 0
+    for _ in range(2):
+        again = ops.run(FileBook(path), ["validate"])
+        assert again.summary.get("changes", 0) == 0, again.notes
+    snap = openpyxl.load_workbook(path, read_only=True)["_snapshot"]
+    cells = [c for row in snap.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert max(len(c) for c in cells) <= 32767 and len(cells) > 6   # split over rows
+    wb = openpyxl.load_workbook(path)
+    wb["客户档案"]["B3"] = "乙" * 32766 + "丙"
+    wb.save(path)
+    changed = ops.run(FileBook(path), ["validate"])
+    assert changed.summary.get("changes") == 1
