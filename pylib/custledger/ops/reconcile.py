@@ -15,6 +15,7 @@ from ..core.bank import collect_confirmations, match_bank, new_receipts
 from ..core.errors import LedgerError
 from ..core.invariants import check_invariants
 from ..core.load import generated_frame
+from ..core.problems import ProblemError, problem_rows
 from ..core.money import format_cents as _yuan
 from ..render.sheets import sheet_out
 from ..schema import msg
@@ -26,9 +27,12 @@ def import_bank(run: Run, path) -> None:
     from ..io.bankfile import read_bank_file
 
     read = read_bank_file(path)
-    errors = [p for p in read.problems if p.get("severity") == "error"]
-    if errors:
-        raise LedgerError("bank_file_bad", detail=errors[0].get("problem", ""))
+    records = read.records()
+    errors = [p for p in records if p.severity == "error"]
+    if errors:  # the file cannot be used at all: one line, in the language it is printed in
+        raise ProblemError("bank_file_bad", errors[0])
+    if records:  # lines left out: each one a row of Problems, never dropped without a trace
+        add_problems(run, records)
     led = run.ledger
     prev = generated_frame(run.validation.loaded.raw, "bank")
     bank = match_bank(read.lines, led.customers, led.receipts, run.settings.match_threshold,
@@ -47,6 +51,17 @@ def import_bank(run: Run, path) -> None:
     run.notes.append(msg("bank_imported", run.lang, **{k: int(counts.get(k, 0)) for k in
                                                       ("auto", "suggested", "unmatched", "duplicate")}))
     run.add(sheet_out("bank", bank, run.lang, note=run.note()))
+
+
+def add_problems(run: Run, records) -> None:
+    """Add Problem records (core/problems.py) to the run's Problems sheet."""
+    from .validate import validate_step
+
+    v = run.validation
+    rows = problem_rows(records, run.lang)
+    run.validation = v.__class__(ledger=v.ledger, problems=pd.concat([v.problems, rows], ignore_index=True),
+                                 loaded=v.loaded)
+    validate_step(run)  # the Problems sheet again, with them
 
 
 @step("reconcile")
