@@ -130,3 +130,54 @@ def test_a_name_as_long_as_a_cell_allows_round_trips_through_the_snapshot(tmp_pa
     wb.save(path)
     changed = ops.run(FileBook(path), ["validate"])
     assert changed.summary.get("changes") == 1
+
+
+# ---- appending receipts past a sheet-level AutoFilter, onto a protected sheet -------------------
+
+def _receipts_sheet_plain(path: Path, protect: bool, bad_receipt: bool = False) -> Path:
+    """The Receipts sheet as many people have it: a plain range with an AutoFilter (no table),
+    optionally protected; with ``bad_receipt`` a row that validation marks (the tail gets marks)."""
+    small_ledger(path, customers=pd.DataFrame({"customer_id": ["C1"], "name": ["甲公司"],
+                                               "bank_account": ["6222021234561234"]}))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["回款记录"]
+    for name in list(ws.tables):
+        del ws.tables[name]
+    header = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(header) if h}
+    ws.cell(2, col["收款编号"], "R1")
+    ws.cell(2, col["日期"], "2026-10-02")
+    ws.cell(2, col["客户编号"], "C1" if not bad_receipt else "C404")
+    ws.cell(2, col["金额"], 100)
+    last = openpyxl.utils.get_column_letter(len(header))
+    ws.auto_filter.ref = f"A1:{last}2"
+    if protect:
+        ws.protection.sheet = True
+    wb.save(path)
+    return path
+
+
+def _bank(path: Path) -> Path:
+    path.write_text("交易日期,对方户名,对方账号,收入金额,摘要,交易流水号\n"
+                    "2026-10-20,甲公司,6222021234561234,300.00,货款,B1\n"
+                    "2026-10-21,甲公司,6222021234561234,200.00,货款,B2\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("bad_receipt", [False, True])
+def test_appended_receipts_extend_a_sheet_level_autofilter(tmp_path, bad_receipt):
+    path = _receipts_sheet_plain(tmp_path / "l.xlsx", protect=False, bad_receipt=bad_receipt)
+    report = ops.run(FileBook(path), ["reconcile"], bank=_bank(tmp_path / "b.csv"))
+    assert report.summary["receipts_imported"] == 2
+    ws = openpyxl.load_workbook(path)["回款记录"]
+    assert ws.max_row == 4 and ws.auto_filter.ref.endswith("4"), ws.auto_filter.ref
+    assert not any("保护" in n for n in report.notes)
+
+
+def test_appending_to_a_protected_receipts_sheet_says_so_in_the_workbooks_language(tmp_path):
+    path = _receipts_sheet_plain(tmp_path / "l.xlsx", protect=True)
+    report = ops.run(FileBook(path), ["reconcile"], bank=_bank(tmp_path / "b.csv"))
+    assert report.summary["receipts_imported"] == 2
+    ws = openpyxl.load_workbook(path)["回款记录"]
+    assert ws.protection.sheet and ws.max_row == 4 and ws.auto_filter.ref.endswith("4")
+    assert any("回款记录" in n and "设有保护" in n for n in report.notes), report.notes
