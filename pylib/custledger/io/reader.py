@@ -243,7 +243,7 @@ def _xml_parts(zf: zipfile.ZipFile) -> set:
                 defaults[attrs[b"Extension"].decode("latin-1").lower()] = ctype
             elif m.group(1) == b"Override" and b"PartName" in attrs:
                 overrides[attrs[b"PartName"].decode("utf-8", "replace").lstrip("/").lower()] = ctype
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError):
+    except Exception:  # noqa: BLE001 - absent or damaged (bad CRC, zlib): the suffixes still count
         pass
     for n in names:
         ext = n.rsplit(".", 1)[-1].lower() if "." in n.rsplit("/", 1)[-1] else ""
