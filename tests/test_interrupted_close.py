@@ -139,3 +139,28 @@ def test_a_failed_save_puts_no_statement_in_place(demo, tmp_path, monkeypatch):
         ops.run(FileBook(ledger), ["reconcile", "aging", "statements"], month=month, bank=bank, allow_errors=True)
     assert digest(ledger) == before
     assert outputs(ledger) == [] and leftovers(ledger.parent) == []
+
+
+def test_results_saved_elsewhere_put_no_statement_listing_an_imported_receipt_in_place(demo, tmp_path,
+                                                                                        monkeypatch):
+    """The writer cannot keep the ledger's structure: the results go to a workbook of their own,
+    the ledger lacks the receipts imported from the bank file, so no statement or letter goes out
+    (with a note); without a bank import the statements match the ledger and are put in place."""
+    from custledger import ops
+    from custledger.io import xlsxpatch
+    from custledger.io.filebook import FileBook
+
+    def cannot_keep(*a, **k):
+        raise xlsxpatch.XlsxPatchError("a structure this writer cannot keep")
+
+    monkeypatch.setattr(xlsxpatch, "patch_workbook", cannot_keep)
+    ledger, bank, month = fresh(demo, tmp_path / "e")
+    before = digest(ledger)
+    report = ops.run(FileBook(ledger), ["reconcile", "aging", "statements"], month=month, bank=bank,
+                     allow_errors=True)
+    assert digest(ledger) == before and report.target.endswith("custledger-results.xlsx")
+    assert outputs(ledger) == [] and leftovers(ledger.parent) == []
+    assert not [f for f in report.files if "_statements" in str(f) or "_letters" in str(f)]
+    assert any("no statements or letters" in n or "对账单和催款函因此未生成" in n for n in report.notes)
+    report = ops.run(FileBook(ledger), ["reconcile", "statements"], month=month, allow_errors=True)
+    assert any(p.suffix == ".xlsx" for p in outputs(ledger)) and leftovers(ledger.parent) == []

@@ -176,6 +176,11 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
             r.notes.append(info.note)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
+        if appends and target and hasattr(book, "target") and target != str(book.target):
+            # the results went to a workbook of their own: the ledger lacks the imported receipts
+            # the statements and letters list, so none of them goes out
+            if staging.withdraw(r):
+                r.notes.append(msg("documents_withheld_not_saved", r.lang))
     staging.commit(r)  # the save committed: statements and letters go in place
     errors = validation.errors
     blocked = bool(r.summary.get("blocked"))

@@ -70,6 +70,16 @@ def discard(run) -> None:
         shutil.rmtree(run.staged.pop().temp, ignore_errors=True)
 
 
+def withdraw(run) -> int:
+    """Discard the staged files and take them off ``run.files`` (the save went elsewhere and
+    the ledger does not hold what they list); how many files were withdrawn."""
+    staged = {st.folder / p.name for st in run.staged if st.temp.is_dir() for p in st.temp.iterdir()}
+    before = len(run.files)
+    run.files[:] = [f for f in run.files if Path(f) not in staged]
+    discard(run)
+    return before - len(run.files)
+
+
 def remove_stale(folder: Path) -> list[Path]:
     """Staging folders of ``folder`` left by processes that are gone."""
     removed = []
