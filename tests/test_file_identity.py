@@ -19,6 +19,7 @@ import pytest
 from custledger import ops
 from custledger.core.errors import LedgerError
 from custledger.io import safe
+from custledger.io.bankfile import read_bank_file
 from custledger.io.filebook import FileBook
 from test_security import cli, refused_in_one_line, rewrite, small_ledger
 
@@ -185,3 +186,20 @@ def test_the_lock_still_excludes_after_its_file_is_removed(ledger):
     with safe.run_lock(ledger, wait=0.3):   # free again
         assert lock.exists()
     assert not lock.exists()
+
+
+def test_the_dtd_refusal_is_in_the_users_language(ledger, tmp_path):
+    evil = rewrite(ledger, tmp_path / "evil.xlsx", {"xl/workbook.xml": _dtd})
+    res = cli_lang("zh", "validate", evil)
+    assert res.returncode == 2 and "含有 DTD" in res.stderr and "which workbooks never do" not in res.stderr
+    bank_problem = read_bank_file(evil).records()[0]
+    assert "含有 DTD" in bank_problem.text("zh") and "declares a DTD" in bank_problem.text("en")
+
+
+def cli_lang(lang, *args):
+    import subprocess
+    import sys
+
+    from test_security import ENV
+    return subprocess.run([sys.executable, "-m", "custledger.cli", *map(str, args)],
+                          env={**ENV, "CUSTLEDGER_LANG": lang}, capture_output=True, text=True, timeout=120)

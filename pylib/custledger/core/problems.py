@@ -46,8 +46,10 @@ class Problem:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
 
     def text(self, lang: str) -> str:
-        """The message in ``lang`` (column and value are always available to it)."""
-        return msg(self.code, lang, **{"column": self.column, "value": self.value, **self.params})
+        """The message in ``lang`` (column and value are always available to it; a parameter
+        that is itself a message, a LedgerError, is written in ``lang`` too)."""
+        params = {k: v.message(lang) if isinstance(v, LedgerError) else v for k, v in self.params.items()}
+        return msg(self.code, lang, **{"column": self.column, "value": self.value, **params})
 
 
 def problem_rows(problems: Iterable[Problem], lang: str) -> pd.DataFrame:

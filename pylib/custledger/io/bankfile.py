@@ -311,10 +311,11 @@ def _workbook_sheets(path: Path) -> list[tuple[str, list[list]]]:
 MAX_SHEET_CELLS = 5_000_000  # a bank export's sheet box (rows x columns); far more than any export
 
 
-def _untrusted_package(path: Path) -> str | None:
+def _untrusted_package(path: Path):
     """Why a zipped workbook must not reach calamine (see io/reader.check_package and
     check_sheet_extent: zip-bomb limits, DTDs, a sheet box calamine would allocate densely),
-    or None. ODS packages get the zip and DTD checks only."""
+    as the LedgerError that refused it (its text in any language), or None. ODS packages get the
+    zip and DTD checks only."""
     from custledger.core.errors import LedgerError
     from custledger.io.reader import check_package, check_sheet_extent
 
@@ -331,7 +332,7 @@ def _untrusted_package(path: Path) -> str | None:
             for sheet in names:
                 check_sheet_extent(path, sheet, limit=MAX_SHEET_CELLS)
     except LedgerError as exc:
-        return exc.message("en") if exc.code in ("file_unsafe", "sheet_too_large") else None
+        return exc if exc.code in ("file_unsafe", "sheet_too_large") else None
     except Exception:  # damaged: calamine's own message follows
         return None
     return None
@@ -376,7 +377,7 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         refused = _untrusted_package(path) if head.startswith(b"PK") else None
         if refused:  # zip bomb, DTD, absurd sheet extent: refused before calamine sees it
-            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused, code="bank_unsafe",
+            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused.message("en"), code="bank_unsafe",
                                                       detail=refused)])
         try:
             sheets = _workbook_sheets(path)

@@ -222,8 +222,7 @@ def check_package(path: Path) -> None:
         xml_parts = _xml_parts(zf)
         for info in zf.infolist():
             if info.filename in xml_parts and _declares_dtd(zf, info.filename):
-                raise LedgerError("file_unsafe", path=str(path),
-                                  detail=f"{info.filename} declares a DTD (<!DOCTYPE>), which workbooks never do")
+                raise LedgerError("file_unsafe", path=str(path), detail=LedgerError("part_has_dtd", part=info.filename))
 
 
 def _xml_parts(zf: zipfile.ZipFile) -> set:
