@@ -49,9 +49,32 @@ def final(staged_paths, temp: Path, folder: Path) -> list[Path]:
     return [Path(folder) / Path(p).name for p in staged_paths]
 
 
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl+C and SIGTERM wait while files are moved in place (POSIX, main thread): a stop then
+    comes after the whole set is in place, never halfway through it."""
+    import signal
+    import threading
+
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def commit(run) -> None:
     """Move every staged file into its folder (replacing a file of the same name from an
     earlier run), then remove the staging folders."""
+    with _signals_held():
+        _commit(run)
+
+
+def _commit(run) -> None:
     while run.staged:
         st = run.staged[0]
         st.folder.mkdir(parents=True, exist_ok=True)
