@@ -59,13 +59,24 @@ def customer_text(customers: pd.DataFrame, kinds: dict) -> pd.DataFrame:
     return frame[~frame.index.duplicated(keep="first")]
 
 
+# A cell holds at most 32,767 characters (UTF-16 units: a character outside the BMP counts
+# twice), and a writer cuts a longer text short. A customer's JSON longer than one cell (a
+# 32,767-character name alone is) continues on the next rows, same customer_id.
+SNAPSHOT_CHUNK = 16_000
+
+
 def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
     """Text frame -> the snapshot sheet's rows: customer_id, fields (JSON of the non-blank
-    fields). One cell per customer keeps the sheet small and survives new schema fields."""
+    fields). One cell per customer keeps the sheet small and survives new schema fields; a JSON
+    longer than SNAPSHOT_CHUNK characters is split over consecutive rows of the same id."""
     records = text.to_dict(orient="records")
-    fields = [json.dumps({k: v for k, v in r.items() if v != ""}, ensure_ascii=False, sort_keys=True)
-              for r in records]
-    return pd.DataFrame({"customer_id": list(text.index), "fields": fields})
+    ids, fields = [], []
+    for cid, r in zip(text.index, records):
+        blob = json.dumps({k: v for k, v in r.items() if v != ""}, ensure_ascii=False, sort_keys=True)
+        for at in range(0, max(len(blob), 1), SNAPSHOT_CHUNK):
+            ids.append(cid)
+            fields.append(blob[at:at + SNAPSHOT_CHUNK])
+    return pd.DataFrame({"customer_id": ids, "fields": fields})
 
 
 def decode_snapshot(snap: pd.DataFrame, columns) -> pd.DataFrame:
@@ -73,16 +84,23 @@ def decode_snapshot(snap: pd.DataFrame, columns) -> pd.DataFrame:
     that customer's fields read as blank, so its values show as changes rather than vanish)."""
     rows = []
     ids = []
+    blobs: list = []   # (customer_id, JSON text): consecutive rows of one id are one JSON
     for cid, blob in zip(snap.get("customer_id", []), snap.get("fields", [])):
         if not isinstance(cid, str) or not cid.strip():
             continue
+        blob = blob if isinstance(blob, str) else ""
+        if blobs and blobs[-1][0] == cid.strip():
+            blobs[-1] = (blobs[-1][0], blobs[-1][1] + blob)
+        else:
+            blobs.append((cid.strip(), blob))
+    for cid, blob in blobs:
         try:
-            values = json.loads(blob) if isinstance(blob, str) and blob else {}
+            values = json.loads(blob) if blob else {}
         except ValueError:
             values = {}
         if not isinstance(values, dict):
             values = {}
-        ids.append(cid.strip())
+        ids.append(cid)
         rows.append({k: str(values.get(k, "")) for k in columns})
     frame = pd.DataFrame(rows, columns=list(columns), index=pd.Index(ids, name="customer_id"), dtype=object)
     return frame[~frame.index.duplicated(keep="first")]

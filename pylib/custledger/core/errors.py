@@ -16,8 +16,11 @@ class LedgerError(Exception):
     def message(self, lang: str = "zh") -> str:
         from ..schema import msg
 
+        # a parameter that is itself a message (a LedgerError: the detail of a refusal) is
+        # written in the same language
+        params = {k: v.message(lang) if isinstance(v, LedgerError) else v for k, v in self.params.items()}
         try:
-            return msg(self.code, lang, **self.params)
+            return msg(self.code, lang, **params)
         except KeyError:
             return f"{self.code}: {self.params}"
 

@@ -70,10 +70,25 @@ def assign_sheets(names) -> dict:
     return found, [n for n in names if n not in found.values() and norm_header(n) not in generated]
 
 
+def names_language(found: dict, default: str = "zh") -> str:
+    """The language of the workbook's own input sheet names (Customers/Invoices -> en,
+    客户档案/销售单据 -> zh), else ``default``: what decides the language when Settings does not."""
+    for key in DATA_SHEETS:
+        name = found.get(key)
+        if not name:
+            continue
+        names = sheet(key).names
+        if norm_header(name) in (norm_header(names["en"]), norm_header(key)):
+            return "en"
+        if norm_header(name) == norm_header(names["zh"]):
+            return "zh"
+    return default
+
+
 def load(book, lang_hint: str = "zh") -> LoadedBook:
     found, leftovers = assign_sheets(book.sheet_names)
     settings_raw = book.sheets.get(found.get("settings"))
-    settings, problems = parse_settings(settings_raw, lang_hint)
+    settings, problems = parse_settings(settings_raw, names_language(found, lang_hint))
     lang = settings.language
     if not any(len(s.frame) for s in book.sheets.values()):
         raise LedgerError("workbook_empty")

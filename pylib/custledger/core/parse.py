@@ -128,8 +128,11 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             errors="coerce",
         )
         serial = pd.to_numeric(rest.where(rest.str.fullmatch(r"\d{1,6}(?:\.\d+)?")), errors="coerce")
-        from_serial = pd.Timestamp("1899-12-30") + pd.to_timedelta(np.floor(serial), unit="D")
-        from_serial = from_serial.where((serial >= 1) & (serial < 2958466))
+        # Excel's serials count a 1900-02-29 that never was: 1-59 are 1900-01-01..02-28, 60 is
+        # that fictitious day (not a date: a problem, never a silent 02-28), 61 on are right
+        day = np.floor(serial)
+        from_serial = pd.Timestamp("1899-12-30") + pd.to_timedelta(day + (day < 60), unit="D")
+        from_serial = from_serial.where((serial >= 1) & (serial < 2958466) & (day != 60))
         out.loc[todo] = ymd.fillna(from_serial)
     out = out.dt.normalize().astype("datetime64[ns]")
     return out, ~blank & out.isna()

@@ -105,9 +105,12 @@ def _tier_param_ok(key: str, text: str) -> bool:
 
 
 def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
-    """Settings from the raw sheet (or None); problems as warnings in the resulting language."""
+    """Settings from the raw sheet (or None); problems as warnings in the resulting language.
+    Without a ``language`` row the language is ``lang_hint`` (load passes the language of the
+    workbook's own sheet names, DESIGN.md)."""
+    hint = {"language": lang_hint} if lang_hint in ("zh", "en") else {}
     if raw is None or raw.frame.empty:
-        return Settings(), []
+        return Settings(**hint), []
     frame = raw.frame
     hdr, kpos, vpos = _column_positions(frame)
     lookup = _lookup()
@@ -136,7 +139,7 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
             del extra[key]
             row, letter = where[key]
             pending.append(("setting_bad", row, letter, text, key))
-    settings = Settings(**values, extra=extra)
+    settings = Settings(**{**hint, **values}, extra=extra)
     lang = settings.language
     problems = []
     for code, row, letter, value, key in pending:

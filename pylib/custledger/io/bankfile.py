@@ -97,6 +97,15 @@ class BankRead:
     def ok(self) -> bool:
         return not any(p["severity"] == "error" for p in self.problems)
 
+    def records(self) -> list:
+        """The problems as core/problems.Problem records (text from messages.json at the edge)."""
+        from ..core.problems import Problem
+
+        return [Problem(sheet=str(p["sheet"]), row=p["row"], column=str(p["column"] or ""),
+                        value="" if p["value"] is None else str(p["value"]),
+                        code=p.get("code") or "bank_file_problem", severity=p["severity"],
+                        params=p.get("params") or {"detail": p["problem"]}) for p in self.problems]
+
 
 def _header_key(text) -> str:
     return _KEY_DROP_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
@@ -251,9 +260,12 @@ def _direction(value) -> str | None:
 
 # ---- file formats -----------------------------------------------------------------------
 
-def _problem(sheet, row, column, value, problem, severity="error") -> dict:
+def _problem(sheet, row, column, value, problem, severity="error", code="", **params) -> dict:
+    """A problem record: ``problem`` is the reader's own English line (kept for logs and
+    callers of read_bank_file); ``code`` and ``params`` make the text of the Problems row, in
+    the workbook's language (messages.json, BankRead.records)."""
     return {"sheet": sheet, "row": row, "column": column, "value": value, "problem": problem,
-            "severity": severity}
+            "severity": severity, "code": code, "params": params}
 
 
 def _decode(data: bytes) -> str | None:
@@ -300,10 +312,11 @@ def _workbook_sheets(path: Path) -> list[tuple[str, list[list]]]:
 MAX_SHEET_CELLS = 5_000_000  # a bank export's sheet box (rows x columns); far more than any export
 
 
-def _untrusted_package(path: Path) -> str | None:
+def _untrusted_package(path: Path):
     """Why a zipped workbook must not reach calamine (see io/reader.check_package and
     check_sheet_extent: zip-bomb limits, DTDs, a sheet box calamine would allocate densely),
-    or None. ODS packages get the zip and DTD checks only."""
+    as the LedgerError that refused it (its text in any language), or None. ODS packages get the
+    zip and DTD checks only."""
     from custledger.core.errors import LedgerError
     from custledger.io.reader import check_package, check_sheet_extent
 
@@ -320,7 +333,7 @@ def _untrusted_package(path: Path) -> str | None:
             for sheet in names:
                 check_sheet_extent(path, sheet, limit=MAX_SHEET_CELLS)
     except LedgerError as exc:
-        return exc.message("en") if exc.code in ("file_unsafe", "sheet_too_large") else None
+        return exc if exc.code in ("file_unsafe", "sheet_too_large") else None
     except Exception:  # damaged: calamine's own message follows
         return None
     return None
@@ -345,58 +358,65 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
         size = path.stat().st_size
     except OSError as exc:
         return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
-                                                  f"cannot open bank file: {exc.strerror or exc}")])
+                                                  f"cannot open bank file: {exc.strerror or exc}",
+                                                  code="bank_cannot_open", detail=exc.strerror or str(exc))])
     if size > max_bytes:
         return BankRead(_empty_lines(), [_problem(
             name, None, None, size,
-            f"bank file is {size:,} bytes, more than the limit of {max_bytes:,}; split it")])
+            f"bank file is {size:,} bytes, more than the limit of {max_bytes:,}; split it",
+            code="bank_too_big", size=f"{size:,}", limit=f"{max_bytes:,}")])
     if size == 0:
-        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty")])
+        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty", code="bank_empty")])
     try:
         data = path.read_bytes()
     except OSError as exc:
         return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
-                                                  f"cannot read bank file: {exc.strerror or exc}")])
+                                                  f"cannot read bank file: {exc.strerror or exc}",
+                                                  code="bank_cannot_open", detail=exc.strerror or str(exc))])
 
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         refused = _untrusted_package(path) if head.startswith(b"PK") else None
         if refused:  # zip bomb, DTD, absurd sheet extent: refused before calamine sees it
-            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused)])
+            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused.message("en"), code="bank_unsafe",
+                                                      detail=refused)])
         try:
             sheets = _workbook_sheets(path)
         except Exception as exc:  # calamine raises several types for corrupt/encrypted files
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", f"cannot read the workbook ({type(exc).__name__}: {exc}); "
-                "save it again as .xlsx or .csv")])
+                "save it again as .xlsx or .csv", code="bank_workbook_unreadable",
+                detail=f"{type(exc).__name__}: {str(exc)[:200]}")])
         candidates = [(f"{name}:{sheet}", rows) for sheet, rows in sheets]
     else:
         sniff = data[:512].lstrip().lower()
         if sniff.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", "this 'Excel' file is really a web page (HTML/XML export); "
-                "open it in Excel and save it as .xlsx or .csv")])
+                "open it in Excel and save it as .xlsx or .csv", code="bank_web_page")])
         text = _decode(data)
         if text is None:
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", "cannot decode the bank file as UTF-8 or GBK/GB18030 text, "
-                "and it is not an Excel workbook")])
+                "and it is not an Excel workbook", code="bank_undecodable")])
         try:
             candidates = [(name, _text_rows(text))]
         except csv.Error as exc:  # a field over csv's 128 KB limit, a stray quote or CR: not a bank export
             return BankRead(_empty_lines(), [_problem(
-                name, None, None, "", f"the bank file is not readable as CSV ({exc}); export it again")])
+                name, None, None, "", f"the bank file is not readable as CSV ({exc}); export it again",
+                code="bank_not_csv", detail=str(exc)[:200])])
 
     for sheet, rows in candidates:
         found = _find_header(rows)
         if found is not None:
             return _lines_from_rows(sheet, rows, found[0], found[1], max_rows)
     if all(not any(_text(c) for c in row) for _, rows in candidates for row in rows):
-        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty")])
+        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty", code="bank_empty")])
     return BankRead(_empty_lines(), [_problem(
         name, None, None, "",
         f"no header row found in the first {HEADER_SCAN_ROWS} rows: need a date column "
-        "(交易日期/记账日期/日期) and an amount column (收入金额/贷方发生额/交易金额/金额…)")])
+        "(交易日期/记账日期/日期) and an amount column (收入金额/贷方发生额/交易金额/金额…)",
+        code="bank_no_header", rows=HEADER_SCAN_ROWS)])
 
 
 def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict[str, int],
@@ -407,7 +427,8 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
     if len(body) > max_rows:
         return BankRead(_empty_lines(), [_problem(
             sheet, None, None, len(body),
-            f"bank file has {len(body):,} rows, more than the limit of {max_rows:,}; split it")])
+            f"bank file has {len(body):,} rows, more than the limit of {max_rows:,}; split it",
+            code="bank_too_many_rows", rows=f"{len(body):,}", limit=f"{max_rows:,}")])
     # every memo-like column (摘要 and 用途 and 附言…) goes into the memo, in sheet order
     memo_cols = [i for i, c in enumerate(header) if _field_of(c) == "memo"]
     label = {f: _text(header[i]) for f, i in mapping.items()}
@@ -430,7 +451,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         cents, bad = cents_cache[key]
         if bad:
             problems.append(_problem(sheet, rowno, label[f], _text(value),
-                                     "not an amount; line left out", "warning"))
+                                     "not an amount; line left out", "warning", code="bank_line_not_amount"))
             raise MoneyError
         return cents
 
@@ -452,7 +473,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
             if any(_FOOTER_RE.search(t) for t in texts) or len([t for t in texts if t]) <= 1:
                 continue  # footer (合计 / 共N笔) or a note line
             problems.append(_problem(sheet, rowno, label["date"], _text(raw_date),
-                                     "not a date; line left out", "warning"))
+                                     "not a date; line left out", "warning", code="bank_line_not_date"))
             continue
         try:
             if "credit" in mapping or "debit" in mapping:
@@ -462,7 +483,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                 if credit and debit:
                     problems.append(_problem(sheet, rowno, label.get("credit"), _text(cell(row, "credit")),
                                              "both a credit and a debit amount on one line; left out",
-                                             "warning"))
+                                             "warning", code="bank_line_both_sides"))
                     continue
                 if not credit and not debit and "amount" in mapping:
                     credit = cents_of(cell(row, "amount"), "amount", rowno) or 0
@@ -487,7 +508,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                     problems.append(_problem(sheet, rowno, label["direction"],
                                              _text(cell(row, "direction")),
                                              "direction is neither credit (贷/收/C) nor debit "
-                                             "(借/支/D); line left out", "warning"))
+                                             "(借/支/D); line left out", "warning", code="bank_line_bad_direction"))
                     continue
                 if flag is None:
                     direction = "credit" if signed > 0 else "debit"

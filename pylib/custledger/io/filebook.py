@@ -76,8 +76,9 @@ class FileBook:
 
         try:
             extra = {"appends": list(appends)} if appends else {}
-            patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
-                           clear_marks_on=list(clear_marks_on), constant_memory=big, bodies=bodies, **extra)
+            report = patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
+                                    clear_marks_on=list(clear_marks_on), constant_memory=big, bodies=bodies,
+                                    **extra)
             backup = safe.commit(tmp, target, self.path, keep)
         except LedgerError:
             _remove(tmp)
@@ -98,7 +99,21 @@ class FileBook:
         except Exception as exc:  # the original is untouched: say why in one line
             _remove(tmp)
             raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
-        return WriteInfo(target=target, backup=backup, sheets=tuple(o.name for o in outs), marks=len(marks))
+        except BaseException:  # interrupted (Ctrl+C, SIGTERM): the original is untouched, no temp left
+            _remove(tmp)
+            raise
+        return WriteInfo(target=target, backup=backup, sheets=tuple(o.name for o in outs), marks=len(marks),
+                         note=self._protected_note(getattr(report, "protected_appends", ())))
+
+    def _protected_note(self, sheets) -> str:
+        """Rows were added to a protected sheet (the import was asked for; the protection is a
+        guard against slips, and the person should know custledger went past it)."""
+        if not sheets:
+            return ""
+        from ..schema import msg
+
+        return msg("appended_to_protected", self.lang, sheet="、".join(sheets) if self.lang == "zh" else
+                   ", ".join(sheets))
 
 
 def write_standalone(path: Path, outs: list[SheetOut], big: bool) -> Path:

@@ -110,6 +110,7 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
             row0 = _first_value_row(path, name) if len(frame) else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
             raise LedgerError("sheet_unreadable", sheet=name, detail=_first_line(exc)) from None
+        _mark_serial_60(path, name, frame, row0, col0)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
 
@@ -142,6 +143,30 @@ def _first_value_row(path: Path, sheet_name: str) -> int:
             if len(buf) > 1 << 24:  # 16 MB of empty styled cells: give up, assume A1 start
                 return 1
     return 1
+
+
+# Excel serial 60 is 1900-02-29, a day that never was (Lotus 1-2-3's leap-year bug, kept by
+# Excel). calamine turns a date-formatted 60 into 1900-02-28, the same text as serial 59, so
+# such a cell is found in the sheet XML and handed on as "1900-02-29": parse_date finds no such
+# day and the cell becomes a "not a date" problem instead of a silently wrong date.
+_SERIAL_59_TEXT = "1900-02-28 00:00:00"
+_SERIAL_60_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?v>\s*60(?:\.0*)?\s*</', re.S)
+
+
+def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int) -> None:
+    """Where calamine read a date-formatted serial 60 as 1900-02-28, put "1900-02-29" (in place)."""
+    if not len(frame) or not (frame == _SERIAL_59_TEXT).to_numpy().any():
+        return  # the usual case: no 1900-02-28 at all, nothing to look up
+    part = sheet_part(path, name)
+    if part is None:
+        return
+    with zipfile.ZipFile(path) as zf:
+        for chunk in _chunks(zf, part):
+            for m in _SERIAL_60_CELL.finditer(chunk):
+                col = sum((c - 64) * 26 ** k for k, c in enumerate(reversed(m.group(1)))) - 1
+                i, j = int(m.group(2)) - row0, col - col0
+                if 0 <= i < frame.shape[0] and 0 <= j < frame.shape[1] and frame.iat[i, j] == _SERIAL_59_TEXT:
+                    frame.iat[i, j] = "1900-02-29"
 
 
 def sheet_part(path: Path, sheet_name: str) -> str | None:
@@ -194,45 +219,70 @@ def check_package(path: Path) -> None:
     except (XlsxPatchError, OSError, zipfile.BadZipFile):
         raise LedgerError("file_corrupt", path=str(path)) from None
     with zf:
+        xml_parts = _xml_parts(zf)
         for info in zf.infolist():
-            if info.filename.lower().endswith(_XML_SUFFIXES) and _declares_dtd(zf, info.filename):
-                raise LedgerError("file_unsafe", path=str(path),
-                                  detail=f"{info.filename} declares a DTD (<!DOCTYPE>), which workbooks never do")
+            if info.filename in xml_parts and _declares_dtd(zf, info.filename):
+                raise LedgerError("file_unsafe", path=str(path), detail=LedgerError("part_has_dtd", part=info.filename))
 
 
-class _Prolog(Exception):
-    pass
+def _xml_parts(zf: zipfile.ZipFile) -> set:
+    """The parts that hold XML, whatever their name: an XML suffix, or an XML content type in
+    [Content_Types].xml (a sheet part may be called ``sheet2.dat``: calamine follows the rels and
+    reads it as XML all the same). Parts declared as something else (images, vbaProject.bin) are
+    never parsed as XML and are not checked."""
+    names = zf.namelist()
+    out = {n for n in names if n.lower().endswith(_XML_SUFFIXES)}
+    defaults, overrides = {}, {}
+    try:
+        raw = zf.read("[Content_Types].xml")[:_PROLOG_LIMIT]
+        for m in re.finditer(rb'<(?:\w+:)?(Default|Override)\b([^>]*)>', raw):
+            attrs = dict(re.findall(rb'(\w+)\s*=\s*["\']([^"\']*)["\']', m.group(2)))
+            ctype = attrs.get(b"ContentType", b"").lower()
+            if m.group(1) == b"Default" and b"Extension" in attrs:
+                defaults[attrs[b"Extension"].decode("latin-1").lower()] = ctype
+            elif m.group(1) == b"Override" and b"PartName" in attrs:
+                overrides[attrs[b"PartName"].decode("utf-8", "replace").lstrip("/").lower()] = ctype
+    except Exception:  # noqa: BLE001 - absent or damaged (bad CRC, zlib): the suffixes still count
+        pass
+    for n in names:
+        ext = n.rsplit(".", 1)[-1].lower() if "." in n.rsplit("/", 1)[-1] else ""
+        ctype = overrides.get(n.lower(), defaults.get(ext, b""))
+        if b"xml" in ctype:
+            out.add(n)
+    return out
+
+
+_DOCTYPE = re.compile(rb"<!\s*doctype", re.I)
+_FIRST_TAG = re.compile(rb"<[A-Za-z_:]")
+_COMMENT = re.compile(rb"<!--.*?-->", re.S)
+_PI = re.compile(rb"<\?.*?\?>", re.S)
 
 
 def _declares_dtd(zf: zipfile.ZipFile, name: str) -> bool:
-    """True if the part's prolog has a <!DOCTYPE> (or is absurdly long). Stops at the root tag."""
-    import xml.parsers.expat
+    """True if the part has a <!DOCTYPE> before its root element (or a prolog over 1 MB).
 
-    parser = xml.parsers.expat.ParserCreate()
-    seen = []
-
-    def doctype(*_):
-        seen.append(True)
-        raise _Prolog
-
-    def root(*_):
-        raise _Prolog
-
-    parser.StartDoctypeDeclHandler = doctype
-    parser.StartElementHandler = root
-    read = 0
+    Read as bytes, not with a parser: a prolog that a strict parser rejects (a bogus encoding,
+    text before the declaration) is still read leniently by calamine, so a DTD behind it must be
+    found too. UTF-16/32 parts are decoded first (BOM or zero bytes around the first '<')."""
     try:
         with zf.open(name) as fh:
-            while chunk := fh.read(1 << 14):
-                parser.Parse(chunk, False)
-                read += len(chunk)
-                if read > _PROLOG_LIMIT:
-                    return True
-    except _Prolog:
-        return bool(seen)
-    except Exception:  # not well-formed, bad CRC: calamine will say so in its own words
+            head = fh.read(_PROLOG_LIMIT + 1)
+    except Exception:  # noqa: BLE001 - a damaged part: calamine and the writer say so in their words
         return False
-    return False
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+                       (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            head = head.decode(codec, "ignore").encode("utf-8")
+            break
+    else:
+        if head[:2] in (b"<\x00", b"\x00<"):
+            head = head.decode("utf-16-le" if head[0] == 0x3C else "utf-16-be", "ignore").encode("utf-8")
+    prolog = _PI.sub(b"", _COMMENT.sub(b"", head))
+    root = _FIRST_TAG.search(prolog)
+    dtd = _DOCTYPE.search(prolog)
+    if dtd is not None and (root is None or dtd.start() < root.start()):
+        return True
+    return root is None and len(head) > _PROLOG_LIMIT
 
 
 def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS, part: str | None = None) -> None:

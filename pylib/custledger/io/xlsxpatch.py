@@ -61,10 +61,12 @@ from custledger.io.xlsxpatch_append import (
     cell_styles,
     cell_xml,
     grow_dimension,
+    grow_sheet_autofilter,
     grow_table,
     merge_row,
     row_cells,
     scan_sheet,
+    sheet_protected,
     table_info,
 )
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
@@ -157,6 +159,7 @@ class PatchReport:
     bytes_written: int
     seconds: float
     rows_appended: int = 0      # rows added below input sheets (RowAppend)
+    protected_appends: tuple[str, ...] = ()   # protected sheets (sheetProtection) rows were added to
 
 
 @dataclass
@@ -340,6 +343,7 @@ class _Patcher:
         self.new_order: list[str] = []        # parts that do not exist in src, in writing order
         self.raw_from_gen: dict[str, str] = {}  # new part -> generated part copied raw
         self.counts = {"written": 0, "cleared": 0, "without_comment": 0, "appended": 0}
+        self.protected_appends: list[str] = []      # protected sheets that got rows (said by the caller)
         self.rewriters: list[GeneratedSheetRewriter] = []
         self.gen_defined: list = []
         self.vml_blocks: set[int] | None = None
@@ -792,9 +796,17 @@ class _Patcher:
                 at = scan.last.end if scan.last is not None else scan.sd_end
                 merged = [row for row in scan.trailing if row.r <= new_last]
                 edits.append((at, merged[-1].end if merged else at, block))
+            # a sheet-level AutoFilter grows over the new rows (on the tail the marks may have rewritten)
+            tail = self.new_tails.get(part, scan.tail)
+            grown = grow_sheet_autofilter(tail, plan.first_r - 1, new_last, min(cols), max(cols))
+            if grown != tail:
+                edits[:] = [e for e in edits if not (e[0] == scan.head_len and e[1] is None)]
+                edits.append((scan.head_len, None, grown))
+                self.new_tails[part] = tail = grown
+            if sheet_protected(tail):
+                self.protected_appends.append(plan.sheet.name)
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
-            check_well_formed([root, f"<{p}sheetData>".encode(), block, f"</{p}sheetData>".encode(),
-                               self.new_tails.get(part, scan.tail)],
+            check_well_formed([root, f"<{p}sheetData>".encode(), block, f"</{p}sheetData>".encode(), tail],
                               f"internal error: appended rows of {part}")
             self.checked.add(part)
             for t in plan.tables:
@@ -976,4 +988,5 @@ class _Patcher:
             "parts_removed": tuple(removed),
             "bytes_written": out.bytes_written,
             "rows_appended": self.counts["appended"],
+            "protected_appends": tuple(self.protected_appends),
         }

@@ -36,8 +36,10 @@ What an append writes (``RowAppend``: sheet, field -> column letter, field -> sc
   the append grows to the new last row (``ref``, and its ``autoFilter`` / ``sortState`` ref
   where they ended on the table's last row). A table with a totals row is refused
   (:class:`XlsxPatchError`): rows would have to go above the totals. Data validations,
-  conditional formats, merged cells and a sheet-level autoFilter are left as they are (they
-  usually cover whole columns or a large range).
+  conditional formats and merged cells are left as they are (they usually cover whole columns
+  or a large range). A sheet-level autoFilter (one not of a table) that covers the old last row
+  grows to the new last row (``grow_sheet_autofilter``); a protected sheet still gets its rows
+  (the import was asked for) and the caller is told (``sheet_protected``) so it can say so.
 - Rows of the sheet must carry their ``r`` number (Excel, LibreOffice, openpyxl and xlsxwriter
   all write it); a sheet whose last rows lack it is refused rather than guessed.
 """
@@ -537,6 +539,37 @@ def grow_table(data: bytes, part: str, new_r2: int) -> bytes:
     return "".join(out).encode("utf-8")
 
 
+_SHEET_AUTOFILTER = re.compile(rb"<(?:[\w.\-]+:)?autoFilter\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_SHEET_PROTECTION = re.compile(rb"<(?:[\w.\-]+:)?sheetProtection\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def grow_sheet_autofilter(tail: bytes, last_r: int, new_r2: int, c1: int, c2: int) -> bytes:
+    """The sheet's tail with its sheet-level AutoFilter (not a table's: that one lives in the
+    table part, see grow_table) grown to *new_r2* when it covers the old last row *last_r* and
+    the appended columns: new rows outside the filter would be left out of every filter and
+    sort a person applies. Any other tail comes back as it was."""
+    m = _SHEET_AUTOFILTER.search(tail)
+    if m is None:
+        return tail
+    text = m.group(0).decode("utf-8")
+    rng = parse_range(get_attr(text, "ref") or "")
+    if rng is None or not (rng[0] <= last_r <= rng[2] or rng[0] == rng[2] == last_r) or rng[2] >= new_r2:
+        return tail
+    if rng[3] < c1 or rng[1] > c2:
+        return tail
+    grown = set_attr(text, "ref", range_text(rng[0], rng[1], new_r2, rng[3])).encode("utf-8")
+    return tail[:m.start()] + grown + tail[m.end():]
+
+
+def sheet_protected(tail: bytes) -> bool:
+    """The sheet is protected (``<sheetProtection sheet="1">``): Excel refuses edits to its
+    locked cells, so rows added by custledger deserve a word to the person (see filebook)."""
+    m = _SHEET_PROTECTION.search(tail)
+    if m is None:
+        return False
+    return (get_attr(m.group(0).decode("utf-8", "replace"), "sheet") or "").lower() in ("1", "true")
+
+
 def grow_dimension(tag: bytes, r2: int, c1: int, c2: int) -> bytes:
     text = tag.decode("utf-8")
     rng = parse_range(get_attr(text, "ref") or "")
@@ -546,5 +579,6 @@ def grow_dimension(tag: bytes, r2: int, c1: int, c2: int) -> bytes:
     return set_attr(text, "ref", new).encode("utf-8")
 
 
-__all__ = ["RowAppend", "SheetScan", "cell_styles", "cell_xml", "grow_dimension", "grow_table", "merge_row",
+__all__ = ["RowAppend", "SheetScan", "cell_styles", "cell_xml", "grow_dimension", "grow_sheet_autofilter",
+           "grow_table", "merge_row", "sheet_protected",
            "money_text", "row_cells", "scan_sheet", "table_info"]

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..schema import msg
+from . import staging
 from .pipeline import Run, step
 from .statements import find_template, has_folder, ledger_path
 
@@ -44,16 +45,19 @@ def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
     ledger = ledger_path(run)
     folder = Path(run.options.get("letters_dir")
                   or ledger.parent / f"{ledger.stem}_letters" / f"{run.as_of:%Y-%m-%d}")
-    paths = render_letters(overdue_df, run.ledger.customers, run.settings, folder,
-                           template=find_template(run, "letter"), issued=run.as_of.date(),
-                           processes=int(run.options.get("processes") or 2))
+    # staged like the statements: in place only once the ledger save commits (ops/staging.py)
+    temp = staging.stage(run, folder)
+    staged = render_letters(overdue_df, run.ledger.customers, run.settings, temp,
+                            template=find_template(run, "letter"), issued=run.as_of.date(),
+                            processes=int(run.options.get("processes") or 2))
+    paths = dict(zip(staged, staging.final(staged.values(), temp, folder)))
     run.files.extend(paths.values())
     if run.options.get("pdf") and paths:
         from ..io.pdf import convert
 
         try:
-            run.files.extend(convert(list(paths.values()), folder, "pdf",
-                                     processes=int(run.options.get("processes") or 2)))
+            run.files.extend(staging.final(convert(list(staged.values()), temp, "pdf",
+                                                   processes=int(run.options.get("processes") or 2)), temp, folder))
         except LedgerError as exc:
             run.notes.append(exc.message(run.lang))
     run.summary["letters"] = len(paths)

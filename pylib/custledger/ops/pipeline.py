@@ -39,6 +39,7 @@ class Run:
     notes: list = field(default_factory=list)
     appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
     book: object = None                           # the adapter (its .path, when it has one)
+    staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
 
     @property
     def ledger(self):
@@ -168,6 +169,18 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
         book.check_writable()  # refuse early (Excel lock, read-only) before any work
     validation = prepare(book, as_of)
     r = Run(validation=validation, options=options, book=book)
+    from . import staging
+
+    try:
+        return _steps_and_write(r, book, wanted, tick, write)
+    finally:
+        staging.discard(r)  # a run stopped before its save: no statement or letter put in place
+
+
+def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
+    from . import staging
+
+    validation, options = r.validation, r.options
     for name in wanted:
         fn = STEPS[name]
         tick(name)
@@ -193,6 +206,12 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
             r.notes.append(info.note)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
+        if appends and target and hasattr(book, "target") and target != str(book.target):
+            # the results went to a workbook of their own: the ledger lacks the imported receipts
+            # the statements and letters list, so none of them goes out
+            if staging.withdraw(r):
+                r.notes.append(msg("documents_withheld_not_saved", r.lang))
+    staging.commit(r)  # the save committed: statements and letters go in place
     errors = validation.errors
     blocked = bool(r.summary.get("blocked"))
     code = 1 if errors or blocked else 0

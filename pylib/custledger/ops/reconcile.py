@@ -20,6 +20,7 @@ from ..core.bank import collect_confirmations, learn_payers, match_bank, new_rec
 from ..core.errors import LedgerError
 from ..core.invariants import check_invariants
 from ..core.load import generated_frame
+from ..core.problems import ProblemError, problem_rows
 from ..core.money import format_cents as _yuan
 from ..render.sheets import SheetOut, sheet_out
 from ..schema import msg, sheet
@@ -31,9 +32,12 @@ def import_bank(run: Run, path) -> None:
     from ..io.bankfile import read_bank_file
 
     read = read_bank_file(path)
-    errors = [p for p in read.problems if p.get("severity") == "error"]
-    if errors:
-        raise LedgerError("bank_file_bad", detail=errors[0].get("problem", ""))
+    records = read.records()
+    errors = [p for p in records if p.severity == "error"]
+    if errors:  # the file cannot be used at all: one line, in the language it is printed in
+        raise ProblemError("bank_file_bad", errors[0])
+    if records:  # lines left out: each one a row of Problems, never dropped without a trace
+        add_problems(run, records)
     led = run.ledger
     prev = generated_frame(run.validation.loaded.raw, "bank")
     payers_ts = run.validation.loaded.sheets.get("payers")
@@ -88,6 +92,17 @@ def payers_sheet(rows: pd.DataFrame, lang: str) -> SheetOut:
     return SheetOut(key="payers", name=spec.name(lang), headers=[f.label(lang) for f in spec.fields],
                     formats=[fmt.get(f.kind, "text") for f in spec.fields], data=pd.DataFrame(data),
                     table=spec.table, widths=[f.width for f in spec.fields], protect=False)
+
+
+def add_problems(run: Run, records) -> None:
+    """Add Problem records (core/problems.py) to the run's Problems sheet."""
+    from .validate import validate_step
+
+    v = run.validation
+    rows = problem_rows(records, run.lang)
+    run.validation = v.__class__(ledger=v.ledger, problems=pd.concat([v.problems, rows], ignore_index=True),
+                                 loaded=v.loaded)
+    validate_step(run)  # the Problems sheet again, with them
 
 
 @step("reconcile")

@@ -33,6 +33,7 @@ from ..render.build_templates import FILES, shipped
 from ..render.sheets import sheet_out
 from ..schema import msg
 from ..render.statement import render_statements
+from . import staging
 from .pipeline import Run, step
 
 
@@ -106,15 +107,19 @@ def statements_step(run: Run) -> None:
     ledger = ledger_path(run)
     folder = Path(run.options.get("dir") or ledger.parent / f"{ledger.stem}_statements" / ms.month)
     issued = run.as_of.date()  # the run's reference day: the same run gives the same files
-    paths = render_statements(ms, led.customers, s, folder, template=find_template(run, "statement"),
-                              issued=issued, processes=int(run.options.get("processes") or 2))
+    # rendered into a staging folder, put in place once the ledger save commits (ops/staging.py)
+    temp = staging.stage(run, folder)
+    staged = render_statements(ms, led.customers, s, temp, template=find_template(run, "statement"),
+                               issued=issued, processes=int(run.options.get("processes") or 2))
+    paths = staging.final(staged, temp, folder)
     run.files.extend(paths)
     pdfs = []
     if run.options.get("pdf") and paths:
         from ..io.pdf import convert
 
         try:
-            pdfs = convert(paths, folder, "pdf", processes=int(run.options.get("processes") or 2))
+            pdfs = staging.final(convert(staged, temp, "pdf", processes=int(run.options.get("processes") or 2)),
+                                 temp, folder)
             run.files.extend(pdfs)
         except LedgerError as exc:
             run.notes.append(exc.message(run.lang))

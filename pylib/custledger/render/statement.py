@@ -173,6 +173,14 @@ def _context():
     return mp.get_context("spawn")
 
 
+def _worker_signals() -> None:
+    """Workers end on SIGTERM (the pool's terminate) and leave Ctrl+C to the parent run."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def render_all(job, items: list[tuple[str, dict]], processes: int = 2, content=statement_content,
                regions=REGIONS, headers=statement_headers) -> None:
     """Write each (path, record) with ``content(record, job)`` -> (values, tables, defaults)
@@ -184,7 +192,7 @@ def render_all(job, items: list[tuple[str, dict]], processes: int = 2, content=s
         for c in chunks:
             _render_chunk(c)
         return
-    with _context().Pool(processes) as pool:
+    with _context().Pool(processes, initializer=_worker_signals) as pool:
         for _ in pool.imap_unordered(_render_chunk, chunks):
             pass
 

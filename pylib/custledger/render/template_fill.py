@@ -574,11 +574,14 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
             ws.set_row(out_r, h, None, {"hidden": True} if hidden else None)
         for c, value, style in layout.rows.get(r, ()):
             name = named_at.get((r, c))
+            # Only the template's own cells may carry a formula; a value filled in is data (a
+            # customer name "=HYPERLINK(...)" stays text), so it is written without ``rows``.
             if name is not None and name in values:
-                value = values[name]
+                _write(ws, fmts, out_r, c, values[name], style, None)
             elif name is not None and name in defaults and (value is None or value == ""):
-                value = defaults[name]
-            _write(ws, fmts, out_r, c, value, style, rows)
+                _write(ws, fmts, out_r, c, defaults[name], style, None)
+            else:
+                _write(ws, fmts, out_r, c, value, style, rows)
     for reg in layout.regions:  # a region row the template left entirely blank
         if reg.name not in done_regions:
             _fill_region(ws, fmts, layout, reg, tables.get(reg.name) or [], rows)

@@ -1,0 +1,120 @@
+"""Files that go to customers are put in place only after the ledger save commits.
+
+Statements and dunning letters (and their PDFs) list what the run computed, including receipts
+imported from a bank file in the same run. Written straight into their folder, a run stopped
+before its save (Ctrl+C, SIGTERM, a failed save) would leave files that list a receipt the
+ledger never kept. So a step renders into a staging folder beside the final one,
+``.<folder>.custledger-staging-<pid>-<n>``; the run moves the files in place after the save
+(``commit``), or removes the staging folder when it stops early (``discard``). A staging folder
+left by a killed process (SIGKILL, power cut) is removed by the next run that stages beside it,
+once that process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..io.safe import pid_alive
+
+MARK = ".custledger-staging-"
+
+
+@dataclass(frozen=True)
+class Staging:
+    folder: Path   # where the files belong
+    temp: Path     # where they are written until the save commits
+
+
+def stage(run, folder: Path) -> Path:
+    """A fresh staging folder for files that belong in ``folder``; registered on the run. A run
+    outside the pipeline (no ``staged`` list: a step called on its own) writes in place."""
+    folder = Path(folder)
+    if getattr(run, "staged", None) is None:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
+    temp = folder.with_name(f".{folder.name}{MARK}{os.getpid()}-{time.monotonic_ns()}")
+    temp.mkdir()
+    run.staged.append(Staging(folder, temp))
+    return temp
+
+
+def final(staged_paths, temp: Path, folder: Path) -> list[Path]:
+    """Where each staged file (written flat in ``temp``) will be once committed."""
+    return [Path(folder) / Path(p).name for p in staged_paths]
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl+C and SIGTERM wait while files are moved in place (POSIX, main thread): a stop then
+    comes after the whole set is in place, never halfway through it."""
+    import signal
+    import threading
+
+    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def commit(run) -> None:
+    """Move every staged file into its folder (replacing a file of the same name from an
+    earlier run), then remove the staging folders."""
+    with _signals_held():
+        _commit(run)
+
+
+def _commit(run) -> None:
+    while run.staged:
+        st = run.staged[0]
+        st.folder.mkdir(parents=True, exist_ok=True)
+        for src in sorted(st.temp.rglob("*")):
+            if src.is_file():
+                dest = st.folder / src.relative_to(st.temp)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+        shutil.rmtree(st.temp, ignore_errors=True)
+        run.staged.pop(0)
+
+
+def discard(run) -> None:
+    """Remove every staging folder of the run (it stopped before its save committed)."""
+    while run.staged:
+        shutil.rmtree(run.staged.pop().temp, ignore_errors=True)
+
+
+def withdraw(run) -> int:
+    """Discard the staged files and take them off ``run.files`` (the save went elsewhere and
+    the ledger does not hold what they list); how many files were withdrawn."""
+    staged = {st.folder / p.name for st in run.staged if st.temp.is_dir() for p in st.temp.iterdir()}
+    before = len(run.files)
+    run.files[:] = [f for f in run.files if Path(f) not in staged]
+    discard(run)
+    return before - len(run.files)
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Staging folders of ``folder`` left by processes that are gone."""
+    removed = []
+    if not folder.parent.is_dir():
+        return removed
+    for cand in folder.parent.glob(f".{folder.name}{MARK}*"):
+        try:
+            pid = int(cand.name.rsplit(MARK, 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not pid_alive(pid):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(cand)
+                removed.append(cand)
+    return removed
