@@ -63,13 +63,14 @@ from heapq import heappop, heappush
 import numpy as np
 import pandas as pd
 
+from .parse import split_list
+
 ALLOCATION_COLUMNS = ["receipt_no", "credit_kind", "doc_no", "customer_id", "amount", "rule", "date"]
 RULES = ("explicit", "credit_note", "memo", "exact_amount", "unique_subset", "fifo", "auto_fifo")
 CREDIT_KINDS = ("credit_note", "receipt")  # index = the tie-break rank on the same date
 SUBSET_MAX_CANDIDATES = 100
 
 _EXPLICIT, _CREDIT_NOTE, _MEMO, _EXACT, _SUBSET, _FIFO, _AUTO = range(7)
-_SPLIT = re.compile(r"[,;、，；\s]+")
 # Positions where a whole token may end: not followed by an ASCII letter or digit.
 _TOKEN_END = re.compile(r"(?<=[\s\S])(?![0-9A-Za-z])")
 
@@ -415,7 +416,7 @@ class _DocIndex:
     def targets(self, text: str) -> list[int]:
         """Invoice indices of an explicit list, in the order listed, each once; others skipped."""
         docs = self.docs
-        return [docs[t] for t in dict.fromkeys(_SPLIT.split(text)) if t in docs]
+        return [docs[t] for t in split_list(text) if t in docs]
 
     def memo_hits(self, memo: str) -> list[int]:
         """Invoice indices named in memo as whole tokens, longer overlapping wins, first-seen order."""
@@ -456,9 +457,7 @@ def memo_numbers(memo: str, numbers) -> list[str]:
     return [numbers[g] for g in idx.memo_hits(memo)]
 
 
-def split_targets(text: str) -> list[str]:
-    """An ``applied_to`` / ``ref_doc`` list split by the rule (step 1), each target once."""
-    return [t for t in dict.fromkeys(_SPLIT.split((text or "").strip())) if t]
+split_targets = split_list  # an ``applied_to`` / ``ref_doc`` list: the one rule in core/parse.py
 
 
 def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:

@@ -303,3 +303,22 @@ def cell_of(raw, layout: SheetLayout, key: str, row: int) -> str:
 
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+# The one home of the list rules (DESIGN.md). A list of documents (applied_to, ref_doc) is split
+# on , ; 、 ， ； and whitespace; aliases are ``;``-separated, and the full-width ``；`` a Chinese
+# input method types is the same separator (aliases may hold spaces: "Acme Trading").
+LIST_SPLIT = re.compile(r"[,;、，；\s]+")
+ALIAS_SPLIT = re.compile(r"[;；]")
+
+
+def split_list(text) -> list[str]:
+    """'XS-1, XS-2；XS-3' -> ['XS-1', 'XS-2', 'XS-3'] (DESIGN.md separators), order kept, no repeats."""
+    return [t for t in dict.fromkeys(LIST_SPLIT.split(text or "")) if t]
+
+
+def split_aliases(text) -> list[str]:
+    """'甲公司; 甲厂；甲' -> ['甲公司', '甲厂', '甲']: each alias stripped, blanks dropped, order kept."""
+    if text is None or (isinstance(text, float) and text != text):  # a blank cell read as NaN
+        return []
+    return [a for a in (p.strip() for p in ALIAS_SPLIT.split(str(text))) if a]

@@ -38,9 +38,9 @@ from ..schema import msg, sheet
 from .load import LoadedBook, TypedSheet
 from .model import Ledger
 from .names import name_key, normalize_name
+from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
 
 PROBLEM_COLUMNS = ["sheet", "row", "column", "value", "problem", "severity", "cell", "field", "code"]
-LIST_SPLIT = re.compile(r"[,;、，；\s]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -57,16 +57,6 @@ class Validation:
     @property
     def warnings(self) -> int:
         return int((self.problems["severity"] == "warning").sum())
-
-
-def split_list(text: str) -> list[str]:
-    """'XS-1, XS-2；XS-3' -> ['XS-1', 'XS-2', 'XS-3'] (DESIGN.md separators), order kept, no repeats."""
-    seen, out = set(), []
-    for tok in LIST_SPLIT.split(text or ""):
-        if tok and tok not in seen:
-            seen.add(tok)
-            out.append(tok)
-    return out
 
 
 class _Collector:
@@ -295,7 +285,7 @@ def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Serie
         return out
     exact, normal = {}, {}
     for cid, name, aliases in zip(customers["customer_id"], customers["name"], customers["aliases"].fillna("")):
-        for n in [name, *[a for a in str(aliases).split(";") if a.strip()]]:
+        for n in [name, *split_aliases(aliases)]:
             exact.setdefault(name_key(n), set()).add(cid)
             normal.setdefault(normalize_name(n), set()).add(cid)
     def pick(payer):

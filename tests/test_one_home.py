@@ -1,0 +1,18 @@
+"""One home per rule: each rule is written once and every caller uses that one (issue 13)."""
+
+from __future__ import annotations
+
+from custledger.core import allocate, parse, validate
+
+
+def test_list_splitting_is_one_function():
+    assert validate.split_list is parse.split_list
+    assert allocate.split_targets is parse.split_list
+    assert parse.split_list(" A1,A2;A3、A4，A5；A6 A7\tA8\u3000A9  A1 ,, ") == [f"A{i}" for i in range(1, 10)]
+    assert parse.split_list(None) == [] and parse.split_list("") == []
+
+
+def test_aliases_split_on_ascii_and_full_width_semicolons_only():
+    assert parse.split_aliases("甲公司; 甲厂；Acme Trading ;;") == ["甲公司", "甲厂", "Acme Trading"]
+    assert parse.split_aliases(None) == [] and parse.split_aliases(float("nan")) == []
+    assert parse.split_aliases("甲、乙") == ["甲、乙"]  # 、 is not an alias separator
