@@ -16,3 +16,12 @@ def test_aliases_split_on_ascii_and_full_width_semicolons_only():
     assert parse.split_aliases("甲公司; 甲厂；Acme Trading ;;") == ["甲公司", "甲厂", "Acme Trading"]
     assert parse.split_aliases(None) == [] and parse.split_aliases(float("nan")) == []
     assert parse.split_aliases("甲、乙") == ["甲、乙"]  # 、 is not an alias separator
+
+
+def test_column_letters_are_one_pair_of_functions():
+    from custledger.io import xlsxpatch_marks
+    assert xlsxpatch_marks.col_letters is parse.col_letter
+    for i in (0, 25, 26, 701, 702, 16_383):
+        assert parse.col_index(parse.col_letter(i)) == i
+    assert [parse.col_letter(i) for i in (0, 25, 26, 701, 16_383)] == ["A", "Z", "AA", "ZZ", "XFD"]
+    assert xlsxpatch_marks.parse_ref("$xfd$1048576") == (1_048_575, 16_383)

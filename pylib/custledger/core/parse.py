@@ -40,11 +40,20 @@ class SheetLayout:
 
 
 def col_letter(idx0: int) -> str:
+    """0 -> 'A', 26 -> 'AA': a 0-based column index as Excel letters (the one helper; io imports it)."""
     s, n = "", idx0 + 1
     while n:
         n, r = divmod(n - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 0, 'AA' -> 26: the inverse of col_letter (letters in either case)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 # a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import LedgerError
+from ..core.parse import col_letter
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -255,7 +256,7 @@ def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS
         raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=_first_line(exc)) from None
     if box is not None and _area(box) > limit:
         r0, r1, c0, c1 = box
-        ref = f"{_col_name(c0)}{r0}:{_col_name(c1)}{r1}"
+        ref = f"{col_letter(max(c0, 1) - 1)}{r0}:{col_letter(max(c1, 1) - 1)}{r1}"
         raise LedgerError("sheet_too_large", sheet=sheet_name, ref=ref, cells=f"{_area(box):,}", limit=f"{limit:,}")
 
 
@@ -267,14 +268,6 @@ def _first_line(exc: BaseException) -> str:
 def _area(box) -> int:
     r0, r1, c0, c1 = box
     return 0 if r1 < r0 else (r1 - r0 + 1) * (c1 - c0 + 1)
-
-
-def _col_name(n: int) -> str:
-    s = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s or "A"
 
 
 def _chunks(zf: zipfile.ZipFile, part: str, size: int = 1 << 25):
