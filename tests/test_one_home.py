@@ -25,3 +25,16 @@ def test_column_letters_are_one_pair_of_functions():
         assert parse.col_index(parse.col_letter(i)) == i
     assert [parse.col_letter(i) for i in (0, 25, 26, 701, 16_383)] == ["A", "Z", "AA", "ZZ", "XFD"]
     assert xlsxpatch_marks.parse_ref("$xfd$1048576") == (1_048_575, 16_383)
+
+
+def test_cents_as_text_is_format_cents_everywhere():
+    import pandas as pd
+
+    from custledger.core import invariants, money
+    from custledger.io import ics
+    values = [0, 5, -5, 100, -100001, 123456789, 10**15 - 1]
+    series = money.format_cents_series(pd.Series(values + [None], dtype="Int64"))
+    assert list(series) == [money.format_cents(v, thousands=False) for v in values] + [""]
+    assert list(series[:3]) == ["0.00", "0.05", "-0.05"]
+    assert [invariants._fmt(v) for v in values] == list(series[:-1])
+    assert ics._money(123456789) == "1,234,567.89" and ics._money(pd.NA) == "" and ics._money(None) == ""

@@ -24,14 +24,13 @@ from custledger.core.allocate import (
     _cents, _ids, as_of_ts, credit_keys, credits, first_position, invoice_rows, sum_into,
 )
 from custledger.core.balances import sorted_ids
+from custledger.core.money import format_cents
 
 _LIMIT = 20  # messages per kind: enough to see the pattern, not a flood
 
 
 def _fmt(cents) -> str:
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return format_cents(int(cents), thousands=False)
 
 
 def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,

@@ -37,6 +37,7 @@ import pandas as pd
 from ..schema import msg, sheet
 from .load import LoadedBook, TypedSheet
 from .model import Ledger
+from .money import format_cents
 from .names import name_key, normalize_name
 from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
 
@@ -111,7 +112,7 @@ def _show(v) -> str:
 def _money_text(cents: pd.Series):
     """Lazy display text of cents for the rows a problem concerns."""
     def text(idx):
-        return cents.loc[idx].map(lambda c: "" if pd.isna(c) else f"{Decimal(int(c)) / 100:.2f}")
+        return cents.loc[idx].map(lambda c: format_cents(c, thousands=False))
     return text
 
 
@@ -257,7 +258,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
             good = [t for t in split_list(text) if owner.get(t) == cid]
             total = sum(int(amt[t]) for t in good if pd.notna(amt.get(t)))
             if good and pd.notna(cents) and abs(int(cents)) > total:
-                over[i], limit[i], ref_one[i] = True, f"{Decimal(total) / 100:.2f}", ",".join(good)
+                over[i], limit[i], ref_one[i] = True, format_cents(total, thousands=False), ",".join(good)
         c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
               "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
               limit=pd.Series(limit).reindex(df.index))
