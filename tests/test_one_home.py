@@ -38,3 +38,36 @@ def test_cents_as_text_is_format_cents_everywhere():
     assert list(series[:3]) == ["0.00", "0.05", "-0.05"]
     assert [invariants._fmt(v) for v in values] == list(series[:-1])
     assert ics._money(123456789) == "1,234,567.89" and ics._money(pd.NA) == "" and ics._money(None) == ""
+
+
+def test_format_checks_follow_the_schemas_kind_not_the_column_name(tmp_path, monkeypatch):
+    """A field whose x-kind is phone is checked as a phone whatever its key (here: contact)."""
+    import dataclasses
+
+    import openpyxl
+
+    from custledger.core.load import load
+    from custledger.io.reader import read_book
+
+    real = validate.sheet
+
+    def sheet(key):
+        spec = real(key)
+        if key != "customers":
+            return spec
+        fields = tuple(dataclasses.replace(f, kind="phone") if f.key == "contact" else f for f in spec.fields)
+        return dataclasses.replace(spec, fields=fields)
+
+    monkeypatch.setattr(validate, "sheet", sheet)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "客户档案"
+    ws.append(["客户编号", "客户名称", "联系人", "电话"])
+    ws.append(["C1", "甲公司", "12345", "13812345678"])
+    wb.create_sheet("销售单据").append(["单据编号", "日期", "客户编号", "金额"])
+    ws = wb.create_sheet("参数")
+    ws.append(["参数", "值"])
+    ws.append(["as_of", "2026-10-31"])
+    wb.save(tmp_path / "l.xlsx")
+    p = validate.validate(load(read_book(tmp_path / "l.xlsx"))).problems
+    assert p.loc[p["code"] == "phone_invalid", "cell"].tolist() == ["C2"]

@@ -178,22 +178,32 @@ def _check_tax_id(text: str, kind: str) -> bool:
     return kind == "individual" and ric.is_valid(t)
 
 
+def _kind_checks(c: _Collector, ts: TypedSheet) -> None:
+    """Format checks keyed by the schema's x-kind (phone, uscc, email), on whichever field of the
+    sheet has that kind: a renamed or added field keeps its check. Warnings: the row still counts."""
+    df = ts.frame
+    fields = [f for f in sheet(ts.key).fields if f.key in df.columns]
+    for kind in ("phone", "uscc", "email"):  # this order: the order the problems are listed in
+        for f in (f for f in fields if f.kind == kind):
+            col = df[f.key]
+            has = ~_blank(col)
+            if not has.any():
+                continue
+            if kind == "phone":
+                ok = {u: _check_phone(u) for u in col[has].unique()}
+                c.add(ts, has & ~col.map(ok).fillna(True).astype(bool), f.key, "phone_invalid", "warning")
+            elif kind == "uscc":  # an individual may give a resident ID number instead
+                types = df.loc[has, "type"] if "type" in df.columns else [""] * int(has.sum())
+                valid = pd.Series([_check_tax_id(t, k) for t, k in zip(col[has], types)], index=col[has].index)
+                c.add(ts, has & ~valid.reindex(df.index, fill_value=True), f.key, "uscc_invalid", "warning")
+            else:
+                c.add(ts, has & ~col.astype(str).str.match(EMAIL), f.key, "email_invalid", "warning")
+
+
 def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: int) -> None:
     df = ts.frame
     _duplicates(c, ts, "customer_id")
-    phone = df["phone"]
-    has = ~_blank(phone)
-    if has.any():
-        ok = {u: _check_phone(u) for u in phone[has].unique()}
-        c.add(ts, has & ~phone.map(ok).fillna(True).astype(bool), "phone", "phone_invalid", "warning")
-    tax = df["tax_id"]
-    has = ~_blank(tax)
-    if has.any():
-        valid = pd.Series([_check_tax_id(t, k) for t, k in zip(tax[has], df.loc[has, "type"])], index=tax[has].index)
-        c.add(ts, has & ~valid.reindex(df.index, fill_value=True), "tax_id", "uscc_invalid", "warning")
-    email = df["email"]
-    has = ~_blank(email)
-    c.add(ts, has & ~email.astype(str).str.match(EMAIL), "email", "email_invalid", "warning")
+    _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
