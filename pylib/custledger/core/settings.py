@@ -7,12 +7,15 @@ A blank or missing key takes its default; an unknown key or an unreadable value 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..schema import msg, norm_header, sheet
-from .model import Settings
 from .parse import BOOL_WORDS, col_letter, parse_date
+
+if TYPE_CHECKING:
+    from .model import Settings
 
 SPEC = sheet("settings")
 
@@ -84,8 +87,20 @@ def convert(key: str, text: str):
     return text
 
 
+def schema_default(key: str):
+    """The value applied when ``key`` is blank or missing: settings.json's default, converted by
+    convert() (a blank default: None for a date, "" for text; a tier threshold stays text and is
+    converted by core/tiers.TierParams). The one home of every Settings default."""
+    f = SPEC.field(key)
+    text = str(f.spec.get("default", ""))
+    if not text.strip():
+        return None if f.kind == "date" else ""
+    return convert(key, text)
+
+
 def _tier_param_ok(key: str, text: str) -> bool:
     """A tier threshold (core/tiers.TierParams) is kept only if the rules accept it."""
+    from .model import Settings
     from .tiers import TierParams
 
     try:
@@ -97,6 +112,8 @@ def _tier_param_ok(key: str, text: str) -> bool:
 
 def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     """Settings from the raw sheet (or None); problems as warnings in the resulting language."""
+    from .model import Settings  # model's defaults come from this module (schema_default)
+
     if raw is None or raw.frame.empty:
         return Settings(), []
     frame = raw.frame
