@@ -71,3 +71,24 @@ def test_format_checks_follow_the_schemas_kind_not_the_column_name(tmp_path, mon
     wb.save(tmp_path / "l.xlsx")
     p = validate.validate(load(read_book(tmp_path / "l.xlsx"))).problems
     assert p.loc[p["code"] == "phone_invalid", "cell"].tolist() == ["C2"]
+
+
+def test_the_month_is_parsed_by_one_function():
+    import datetime as dt
+
+    import pandas as pd
+    import pytest
+
+    from custledger.core.dashboard import month_period
+    from custledger.core.statements import month_bounds
+    for value in ("2026-10", " 2026-10 ", "2026-10-15", "2026-10-15 00:00:00", dt.date(2026, 10, 3),
+                  pd.Timestamp("2026-10-31"), pd.Period("2026-10", freq="M")):
+        assert parse.parse_month(value) == "2026-10"
+        assert month_bounds(value) == (pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"))
+        assert month_period(value, "2020-01-01") == pd.Period("2026-10", freq="M")
+    assert parse.parse_month("2026-1") == "2026-01"
+    for bad in ("2026-13", "2026-00", "10/2026", "", "2026", "abc", None):
+        with pytest.raises(ValueError):
+            parse.parse_month(bad)
+        with pytest.raises(ValueError):
+            month_bounds(bad)

@@ -190,11 +190,12 @@ def _month(text: Optional[str], required: bool = True) -> Optional[str]:
         if required:
             raise LedgerError("bad_option", option="--month", value="")
         return None
+    from .core.parse import parse_month  # here: pandas is not loaded for --help
+
     try:
-        dt.date.fromisoformat(text + "-01")
+        return parse_month(text)
     except ValueError:
         raise LedgerError("bad_option", option="--month", value=text) from None
-    return text
 
 
 def _guard(fn):

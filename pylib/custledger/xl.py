@@ -159,11 +159,12 @@ def _check_month(text) -> str | None:
     if text is None or text == "":
         return None
     text = str(text).strip()
+    from .core.parse import parse_month  # here: importing xl loads no pandas
+
     try:
-        dt.date.fromisoformat(text[:7] + "-01")
+        return parse_month(text)
     except ValueError:
         raise LedgerError("bad_option", option=MONTH_NAME, value=text) from None
-    return text[:7]
 
 
 def _named_value(book, name: str):

@@ -331,3 +331,23 @@ def split_aliases(text) -> list[str]:
     if text is None or (isinstance(text, float) and text != text):  # a blank cell read as NaN
         return []
     return [a for a in (p.strip() for p in ALIAS_SPLIT.split(str(text))) if a]
+
+
+# A statement/report month: text YYYY-MM (a day or time after it is ignored, as in a date typed
+# in the StatementMonth cell) or anything with a year and a month (date, Timestamp, Period).
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2}(?:[ T][\d:.]*)?)?\s*$")
+
+
+def parse_month(value) -> str:
+    """'2026-10', '2026-1', '2026-10-15', a date or a Period -> '2026-10'; ValueError otherwise.
+    The one month rule: the CLI, the Excel button and the core statements/dashboard use it."""
+    if hasattr(value, "year") and hasattr(value, "month") and not isinstance(value, str):
+        year, mon = int(value.year), int(value.month)
+    else:
+        m = _MONTH.match(str(value))
+        if not m:
+            raise ValueError(f"month must be YYYY-MM, not {value!r}")
+        year, mon = int(m.group(1)), int(m.group(2))
+    if not (1 <= mon <= 12 and 1 <= year <= 9999):
+        raise ValueError(f"month must be YYYY-MM, not {value!r}")
+    return f"{year:04d}-{mon:02d}"
