@@ -92,3 +92,17 @@ def test_the_month_is_parsed_by_one_function():
             parse.parse_month(bad)
         with pytest.raises(ValueError):
             month_bounds(bad)
+
+
+def test_no_module_imports_another_modules_private_core_helpers():
+    """Shared column helpers are public in core/frames.py; no `from ...allocate import _x`."""
+    import ast
+    from pathlib import Path
+
+    root = Path(parse.__file__).resolve().parents[1]
+    offenders = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and "core" in (node.module or "").split("."):
+                offenders += [f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name.startswith("_")]
+    assert offenders == []

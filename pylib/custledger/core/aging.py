@@ -27,7 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import _ids, as_of_ts, first_position, upto
+from custledger.core.allocate import as_of_ts, first_position, upto
+from custledger.core.frames import column_ids as _ids
 from custledger.core.balances import column_of, sorted_ids
 
 BASES = ("due_date", "invoice_date")

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from .aging import bucket_labels
-from .allocate import _cents, _ids, _text, as_of_ts, upto
+from .allocate import as_of_ts, upto
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
 from .model import Ledger
 from .parse import parse_month
 

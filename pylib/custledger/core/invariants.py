@@ -20,9 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import (
-    _cents, _ids, as_of_ts, credit_keys, credits, first_position, invoice_rows, sum_into,
-)
+from custledger.core.allocate import as_of_ts, credit_keys, credits, first_position, invoice_rows, sum_into
+from custledger.core.frames import amount_cents as _cents, column_ids as _ids
 from custledger.core.balances import sorted_ids
 from custledger.core.money import format_cents
 

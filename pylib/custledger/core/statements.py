@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
-from .allocate import _cents, _ids, _text, allocate, open_items, unapplied_credits
+from .allocate import allocate, open_items, unapplied_credits
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
 from .parse import parse_month
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.allocate import _ids
+from ..core.frames import column_ids as _ids
 from ..core.mask import maybe_mask
 from ..core.statements import MonthStatements
 from ..io.names import unique_names
