@@ -45,7 +45,7 @@ import pandas as pd
 
 from ..core.load import sheet_reader
 from ..core.parse import col_index, col_letter
-from ..render.sheets import FORMATS, SheetOut
+from ..contract import FORMATS, BookDefaults, SheetOut
 from .reader import RawBook, RawSheet
 from .xlcaps import Caps, caps_of  # noqa: F401  (the adapter's capabilities, re-exported)
 from .xlsxpatch_marks import FILL, combine
@@ -228,7 +228,7 @@ def a1(r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> str:
     return f"{top}:{col_letter(c1)}{r1 + 1}"
 
 
-class XlBook:
+class XlBook(BookDefaults):
     """A workbook reached through xlwings: ``xw.Book.caller()``, a Lite book or ``xw.Book(json=...)``."""
 
     def __init__(self, book, caps: Caps | None = None, progress=None):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.etree.ElementTree import Element
 
+from custledger.contract import SEVERITIES
 from custledger.core.parse import col_index, col_letter
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_opc import (
@@ -54,7 +55,6 @@ from custledger.io.xlsxpatch_opc import (
 AUTHOR = "custledger"
 MARK_FORMULA = 'N("custledger")=0'
 FILL = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}
-SEVERITIES = ("error", "warning")
 
 WS_TAIL_ORDER = [
     "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",

@@ -74,7 +74,7 @@ def _present(raw, key: str) -> tuple[bool, bool]:
 
 @step("changes")
 def changes_step(run: Run) -> None:
-    if not getattr(run.book, "reads_change_log", False):
+    if not run.book.reads_change_log:
         return  # an adapter that does not read Changes/_snapshot back would lose the log
     loaded = run.validation.loaded
     raw = loaded.raw

@@ -9,7 +9,7 @@ lists every overdue item of the customer (oldest due date first) and the total o
 the contact's phone is masked when Settings mask_exports.
 
 File names: ``催款函_<customer_id>_<name>_<YYYY-MM-DD>.xlsx`` (``Payment reminder_…``), safe and
-unique (io/names.py).
+unique (custledger/filenames.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..core.mask import maybe_mask
 from ..core.money import format_cents
-from ..io.names import unique_names
+from ..filenames import unique_names
 from ..schema import documents, msg
 from .build_templates import shipped
 from .statement import _customer_info, _pydates, render_all

@@ -1,7 +1,7 @@
 """Statements (对账单) as xlsx files: core/statements.MonthStatements filled into a template.
 
 One file per statement, named ``对账单_<customer_id>_<name>_<YYYY-MM>.xlsx`` (``Statement_…``
-in English), made safe and unique by io/names.py. Contents, all from the template's names
+in English), made safe and unique by custledger/filenames.py. Contents, all from the template's names
 (render/build_templates.py lists them): company header, customer block (phone masked when
 Settings mask_exports), period, issue date, currency, opening / invoiced / credited /
 received / closing / unapplied, the ``lines`` table (an opening-balance row, every document
@@ -29,7 +29,7 @@ import pandas as pd
 from ..core.frames import column_ids as _ids
 from ..core.mask import maybe_mask
 from ..core.statements import MonthStatements
-from ..io.names import unique_names
+from ..filenames import unique_names
 from ..schema import documents
 from .build_templates import shipped
 from .template_fill import Money, fill, read_layout
