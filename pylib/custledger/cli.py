@@ -49,11 +49,11 @@ def _steps(name: str) -> list:
 
 
 def _fail(exc: BaseException) -> None:
+    if os.environ.get("CUSTLEDGER_DEBUG"):  # the cause too: a LedgerError chains it (save_failed from ...)
+        traceback.print_exception(exc)
     if isinstance(exc, LedgerError):
         typer.echo(exc.message(_lang()), err=True)
     else:
-        if os.environ.get("CUSTLEDGER_DEBUG"):
-            traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
         typer.echo(f"custledger: {type(exc).__name__}: {first}", err=True)
     raise typer.Exit(2)

@@ -143,7 +143,7 @@ def _write_atomic(out: Path, data: bytes) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {exc}") from None
+        raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def _build(loaded, masking: bool) -> tuple[bytes, list, dict]:
