@@ -6,13 +6,12 @@ A blank or missing key takes its default; an unknown key or an unreadable value 
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..schema import msg, norm_header, sheet
-from .parse import BOOL_WORDS, col_letter, parse_date
+from .parse import BOOL_WORDS, LIST_SPLIT, col_letter, parse_date
 
 if TYPE_CHECKING:
     from .model import Settings
@@ -44,8 +43,27 @@ def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
     return -1, 0, 1
 
 
-def convert(key: str, text: str):
-    """Typed value of one setting from its text; raises ValueError when unreadable."""
+_VALIDATORS: dict = {}
+
+
+def _check(key: str, value) -> None:
+    """``value`` against the key's property in settings.json (type, enum, minimum, maximum,
+    pattern, maxLength) with jsonschema: the schema states the bounds, nothing here repeats them.
+    jsonschema is imported on the first value checked, so a run whose Settings sheet has no
+    values (or no Settings sheet) never pays its import."""
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        from jsonschema import Draft202012Validator
+
+        rule = {k: v for k, v in SPEC.field(key).spec.items() if not k.startswith("x-") and k != "default"}
+        validator = _VALIDATORS[key] = Draft202012Validator(rule)
+    if not validator.is_valid(value):
+        raise ValueError(value)
+
+
+def convert(key: str, text: str, check: bool = True):
+    """Typed value of one setting from its text; raises ValueError when unreadable or outside
+    the schema (``check=False``: the schema's own default, which a test holds valid)."""
     f = SPEC.field(key)
     spec, kind = f.spec, f.kind
     text = text.strip()
@@ -62,7 +80,7 @@ def convert(key: str, text: str):
     if kind == "tier_param":
         return text  # checked against the tier rules in parse_settings
     if kind in ("int_list", "float_list"):
-        parts = [p for p in re.split(r"[,，;；\s]+", text) if p]
+        parts = [p for p in LIST_SPLIT.split(text) if p]
         vals = [int(float(p)) if kind == "int_list" else float(p) for p in parts]
         if not vals or any(b <= a for a, b in zip(vals, vals[1:])) or any(v < 0 for v in vals):
             raise ValueError(text)
@@ -74,17 +92,13 @@ def convert(key: str, text: str):
         if v != int(v):
             raise ValueError(text)
         v = int(v)
-        if v < spec.get("minimum", v) or v > spec.get("maximum", v):
-            raise ValueError(text)
-        return v
-    if "enum" in spec:
-        low = text.lower()
-        if low not in spec["enum"]:
-            raise ValueError(text)
-        return low
-    if "pattern" in spec and not re.fullmatch(spec["pattern"], text):
-        raise ValueError(text)
-    return text
+    elif "enum" in spec:
+        v = text.lower()
+    else:
+        v = text
+    if check:
+        _check(key, v)
+    return v
 
 
 def schema_default(key: str):
@@ -95,7 +109,7 @@ def schema_default(key: str):
     text = str(f.spec.get("default", ""))
     if not text.strip():
         return None if f.kind == "date" else ""
-    return convert(key, text)
+    return convert(key, text, check=False)
 
 
 def _tier_param_ok(key: str, text: str) -> bool:
