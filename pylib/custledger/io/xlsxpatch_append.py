@@ -66,7 +66,7 @@ from custledger.io.xlsxpatch_opc import (
     set_attr,
     split_children,
 )
-from custledger.io.xlsxpatch_sheets import _search_sheetdata_end
+from custledger.io.xlsxpatch_sheets import search_sheetdata_end
 
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = "#,##0.00"
@@ -375,7 +375,7 @@ def scan_sheet(chunks: Iterable[bytes], n: int, what: str) -> SheetScan:
                 state = "tail"
                 continue
             buf, base, state = buf[m.end():], m.end(), "body"
-        m = _search_sheetdata_end(buf)
+        m = search_sheetdata_end(buf)
         if m is not None:
             sc_.portion(buf[:m.start()], base)
             sc.head_len = base + m.end()

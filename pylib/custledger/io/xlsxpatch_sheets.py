@@ -24,7 +24,7 @@ _SST_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"( s="[0-9]+")? t="s"><v>(
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
 
-def _search_sheetdata_end(data: bytes, start: int = 0) -> re.Match[bytes] | None:
+def search_sheetdata_end(data: bytes, start: int = 0) -> re.Match[bytes] | None:
     """The end of <sheetData> in *data*: a memchr-speed find, then the regex on a small window."""
     i = data.find(b"sheetData", start)
     while i >= 0:
@@ -44,7 +44,7 @@ def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
             tail.append(chunk)
             continue
         data = carry + chunk
-        m = _search_sheetdata_end(data)
+        m = search_sheetdata_end(data)
         if m:
             found = offset - len(carry) + m.end()
             tail.append(data[m.end():])
@@ -165,7 +165,7 @@ class GeneratedSheetRewriter:
                 yield self.head(buf[:i])
                 buf, state = buf[i:], "body"
             if state == "body":
-                m = _search_sheetdata_end(buf)
+                m = search_sheetdata_end(buf)
                 if m:
                     yield self.body(buf[: m.end()])
                     buf, state = buf[m.end():], "tail"

@@ -83,12 +83,13 @@ def file_names(summary: pd.DataFrame, lang: str, month: str) -> list[str]:
     return unique_names(stems, ".xlsx")
 
 
-def _pydates(values) -> list:
+def pydates(values) -> list:
     """datetime64 values -> datetime.datetime (None for NaT)."""
     return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[us]").tolist()
 
 
-def _customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
+def customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
+    """Column ``column`` of Customers for each id in ``ids`` (the first row of a repeated id; "" when absent)."""
     if column not in customers.columns or not len(ids):
         return [""] * len(ids)
     s = customers[column].set_axis(_ids(customers, "customer_id").to_numpy(object))
@@ -101,11 +102,11 @@ def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[di
     s = ms.summary
     ids = s["customer_id"].tolist()
     records = s.to_dict("records")
-    info = {c: _customer_info(customers, ids, c) for c in ("contact", "phone", "address")}
+    info = {c: customer_info(customers, ids, c) for c in ("contact", "phone", "address")}
     lines = ms.lines
     cols = {c: lines[c].tolist() for c in ("kind", "doc_no", "debit", "credit", "balance", "memo")}
-    cols["date"] = _pydates(lines["date"])
-    cols["due_date"] = _pydates(lines["due_date"])
+    cols["date"] = pydates(lines["date"])
+    cols["due_date"] = pydates(lines["due_date"])
     lc = lines["customer_id"].to_numpy(object)
     bounds = {}
     if len(lc):
