@@ -75,3 +75,11 @@ def test_a_bad_value_warns_with_the_default_that_is_applied(key, lang):
     # the text the warning names reads back as the applied value
     if f.kind != "tier_param" and default_text:
         assert convert(key, default_text) == applied
+
+
+def test_the_rules_own_defaults_are_the_schemas():
+    from custledger.core import aging
+    assert aging.DEFAULT_BUCKETS == Settings().aging_buckets == _expected("aging_buckets")
+    assert aging.DEFAULT_DUNNING == Settings().dunning_levels == _expected("dunning_levels")
+    assert TierParams().abc_split == Settings().abc_split
+    assert TierParams().tier_window_months == Settings().tier_window_months
