@@ -51,3 +51,25 @@ def test_cli_shows_the_cause_only_with_debug(ledger, monkeypatch, debug):
     err = res.stderr if hasattr(res, "stderr") else res.output
     assert ("disk on fire" in err and "Traceback" in err) is debug
     assert err.strip().splitlines()[-1].startswith("保存失败,原文件未改动")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_excel_route_logs_the_cause_only_with_debug(tmp_path, monkeypatch, debug):
+    from custledger import xl
+    monkeypatch.setattr(xl.tempfile, "gettempdir", lambda: str(tmp_path))
+    if debug:
+        monkeypatch.setenv("CUSTLEDGER_DEBUG", "1")
+    else:
+        monkeypatch.delenv("CUSTLEDGER_DEBUG", raising=False)
+    try:
+        try:
+            raise RuntimeError("disk on fire")
+        except RuntimeError as cause:
+            raise LedgerError("save_failed", detail="RuntimeError: disk on fire") from cause
+    except LedgerError as exc:
+        text = xl.failure_text(exc, "zh")
+    assert text.startswith("保存失败,原文件未改动") and "\n" not in text
+    log = tmp_path / xl.LOG_NAME
+    assert log.exists() is debug
+    if debug:
+        assert "RuntimeError: disk on fire" in log.read_text(encoding="utf-8")
