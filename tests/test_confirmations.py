@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from custledger import ops
 from custledger.core.confirmations import for_period, open_disputes
-from custledger.core.parse import parse_month
+from custledger.core.parse import parse_months
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 
@@ -42,7 +42,7 @@ def make_ledger(tmp_path: Path, answers: list) -> Path:
 
 def test_month_text_is_read_in_the_forms_people_type():
     s = pd.Series(["2026-10", "2026/3", "2026年10月", " 2026.01 ", "2026-10-01 00:00:00", "2026-13", "十月", None, ""])
-    out, bad = parse_month(s)
+    out, bad = parse_months(s)
     assert out.tolist() == ["2026-10", "2026-03", "2026-10", "2026-01", "2026-10", "", "", "", ""]
     assert bad.tolist() == [False] * 5 + [True, True, False, False]
 

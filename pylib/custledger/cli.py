@@ -49,11 +49,11 @@ def _steps(name: str) -> list:
 
 
 def _fail(exc: BaseException) -> None:
+    if os.environ.get("CUSTLEDGER_DEBUG"):  # the cause too: a LedgerError chains it (save_failed from ...)
+        traceback.print_exception(exc)
     if isinstance(exc, LedgerError):
         typer.echo(exc.message(_lang()), err=True)
     else:
-        if os.environ.get("CUSTLEDGER_DEBUG"):
-            traceback.print_exc()
         first = str(exc).splitlines()[0] if str(exc) else ""
         typer.echo(f"custledger: {type(exc).__name__}: {first}", err=True)
     raise typer.Exit(2)
@@ -232,11 +232,12 @@ def _month(text: Optional[str], required: bool = True) -> Optional[str]:
         if required:
             raise LedgerError("bad_option", option="--month", value="")
         return None
+    from .core.parse import parse_month  # here: pandas is not loaded for --help
+
     try:
-        dt.date.fromisoformat(text + "-01")
+        return parse_month(text)
     except ValueError:
         raise LedgerError("bad_option", option="--month", value=text) from None
-    return text
 
 
 def _guard(fn):

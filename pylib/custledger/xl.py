@@ -196,11 +196,12 @@ def _check_month(text) -> str | None:
     if text is None or text == "":
         return None
     text = str(text).strip()
+    from .core.parse import parse_month  # here: importing xl loads no pandas
+
     try:
-        dt.date.fromisoformat(text[:7] + "-01")
+        return parse_month(text)
     except ValueError:
         raise LedgerError("bad_option", option=MONTH_NAME, value=text) from None
-    return text[:7]
 
 
 def _named_value(book, name: str):
@@ -327,19 +328,27 @@ def done_text(name: str, report, lang: str) -> str:
     return "\n".join(lines)
 
 
+def _log(exc: BaseException) -> Path | None:
+    """The traceback, causes included, appended to the log file (None when it cannot be written)."""
+    log = Path(tempfile.gettempdir()) / LOG_NAME
+    try:
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n{''.join(traceback.format_exception(exc))}\n")
+    except OSError:
+        return None
+    return log
+
+
 def failure_text(exc: BaseException, lang: str) -> str:
     if isinstance(exc, LedgerError):
+        if os.environ.get("CUSTLEDGER_DEBUG"):  # e.g. save_failed: its cause goes to the log
+            _log(exc)
         return exc.message(lang)
     if isinstance(exc, NotImplementedError):
         return msg("xl_step_missing", lang, step=str(exc))
     if isinstance(exc, ImportError):
         return msg("xl_missing_module", lang, module=exc.name or str(exc))
-    log = Path(tempfile.gettempdir()) / LOG_NAME
-    try:
-        with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {dt.datetime.now():%Y-%m-%d %H:%M:%S}\n{traceback.format_exc()}\n")
-    except OSError:
-        log = None
+    log = _log(exc)
     first = str(exc).splitlines()[0][:200] if str(exc) else ""
     return msg("xl_failed", lang, detail=f"{type(exc).__name__}: {first}", log=str(log or ""))
 

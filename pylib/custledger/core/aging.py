@@ -27,12 +27,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import _ids, as_of_ts, first_position, upto
+from custledger.core.allocate import as_of_ts, first_position, upto
+from custledger.core.frames import column_ids as _ids
 from custledger.core.balances import column_of, sorted_ids
+from custledger.core.settings import schema_default
 
 BASES = ("due_date", "invoice_date")
-DEFAULT_BUCKETS = (30, 60, 90, 180)
-DEFAULT_DUNNING = (1, 31, 61)
+DEFAULT_BUCKETS = schema_default("aging_buckets")    # settings.json's defaults: their one home
+DEFAULT_DUNNING = schema_default("dunning_levels")
 OVERDUE_COLUMNS = [
     "doc_no", "customer_id", "name", "date", "due_date", "amount", "outstanding", "days_overdue",
     "bucket", "dunning_level", "contact", "phone", "owner",

@@ -70,6 +70,9 @@ from heapq import heappop, heappush
 import numpy as np
 import pandas as pd
 
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .parse import split_list
+
 ALLOCATION_COLUMNS = ["receipt_no", "credit_kind", "doc_no", "customer_id", "amount", "rule", "date"]
 RULES = ("explicit", "credit_note", "memo", "exact_amount", "unique_subset", "fifo", "auto_fifo", "write_off")
 CREDIT_KINDS = ("credit_note", "receipt")  # index = the tie-break rank on the same date
@@ -77,7 +80,6 @@ WRITE_OFF = "write_off"  # credit_kind and rule of a write-off row (no credit be
 SUBSET_MAX_CANDIDATES = 100
 
 _EXPLICIT, _CREDIT_NOTE, _MEMO, _EXACT, _SUBSET, _FIFO, _AUTO = range(7)
-_SPLIT = re.compile(r"[,;、，；\s]+")
 # Positions where a whole token may end: not followed by an ASCII letter or digit.
 _TOKEN_END = re.compile(r"(?<=[\s\S])(?![0-9A-Za-z])")
 
@@ -97,44 +99,11 @@ def upto(frame: pd.DataFrame, as_of, column: str = "date") -> pd.DataFrame:
     return frame[pd.to_datetime(frame[column]) <= as_of]
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A text column as a str Series, blanks as "" (a number typed as digits: "1001")."""
-    if column not in frame.columns:
-        return pd.Series([""] * len(frame), index=frame.index, dtype="str")
-    s = frame[column]
-    if s.dtype != "str":
-        s = s.astype(object).where(s.notna(), "")
-        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            s = s.map(_as_text)
-        s = s.astype("str")
-    return s.fillna("")
-
-
-def _as_text(value) -> str:
-    """A cell value as text; a whole number typed as digits reads "1001", never "1001.0"."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    return _text(frame, column).str.strip()
-
-
 def _ns(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A date column as int64 nanoseconds (NaT -> the smallest int64, which sorts first)."""
     if column not in frame.columns or frame.empty:
         return np.full(len(frame), np.iinfo("int64").min, dtype="int64")
     return pd.to_datetime(frame[column]).to_numpy(dtype="datetime64[ns]").view("int64")
-
-
-def _cents(frame: pd.DataFrame) -> np.ndarray:
-    """Amounts as positive int64 cents (a credit note's credit is the absolute value)."""
-    if frame.empty:
-        return np.zeros(0, dtype="int64")
-    return np.abs(pd.to_numeric(frame["amount"]).fillna(0).to_numpy(dtype="int64"))
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -466,7 +435,7 @@ class _DocIndex:
     def targets(self, text: str) -> list[int]:
         """Invoice indices of an explicit list, in the order listed, each once; others skipped."""
         docs = self.docs
-        return [docs[t] for t in dict.fromkeys(_SPLIT.split(text)) if t in docs]
+        return [docs[t] for t in split_list(text) if t in docs]
 
     def memo_hits(self, memo: str) -> list[int]:
         """Invoice indices named in memo as whole tokens, longer overlapping wins, first-seen order."""
@@ -507,9 +476,7 @@ def memo_numbers(memo: str, numbers) -> list[str]:
     return [numbers[g] for g in idx.memo_hits(memo)]
 
 
-def split_targets(text: str) -> list[str]:
-    """An ``applied_to`` / ``ref_doc`` list split by the rule (step 1), each target once."""
-    return [t for t in dict.fromkeys(_SPLIT.split((text or "").strip())) if t]
+split_targets = split_list  # an ``applied_to`` / ``ref_doc`` list: the one rule in core/parse.py
 
 
 def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:

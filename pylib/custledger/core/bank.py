@@ -61,6 +61,7 @@ from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
 from custledger.core.names import PARENT_END_RE, name_key, normalize_name, region_short_forms, split_branch
+from custledger.core.parse import ALIAS_SPLIT
 from custledger.schema import msg
 
 BANK_COLUMNS = [
@@ -180,7 +181,7 @@ class _Customers:
         acc_digits = accounts.fillna("").map(_account_digits)
         acc_ids = self.ids.reindex(acc_digits.index)
 
-        aliases = get("aliases")[keep].str.split(r"[;；]").explode().fillna("").str.strip()
+        aliases = get("aliases")[keep].str.split(ALIAS_SPLIT).explode().fillna("").str.strip()
         alias_ids = self.ids.reindex(aliases.index)
         all_text = pd.concat([names, aliases], ignore_index=True)
         all_ids = pd.concat([self.ids, alias_ids], ignore_index=True)

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from .aging import bucket_labels
-from .allocate import _cents, _ids, _text, as_of_ts, upto
+from .allocate import as_of_ts, upto
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
 from .dashboard import monthly_series
 from .model import Ledger
 

@@ -23,6 +23,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from .money import format_cents_series
+
 CHANGE_COLUMNS = ["when", "who", "customer_id", "field", "old", "new"]
 ADDED, REMOVED = "_added", "_removed"
 
@@ -33,14 +35,7 @@ def _text(series: pd.Series, kind: str) -> pd.Series:
         s = pd.to_datetime(series, errors="coerce")
         return pd.Series(np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d")), index=series.index, dtype=object)
     if kind in ("money", "price"):  # integer cents -> units with two decimals, never via float
-        cents = pd.to_numeric(series, errors="coerce")
-        out = pd.Series("", index=series.index, dtype=object)
-        ok = cents.notna()
-        c = cents[ok].astype("int64")
-        sign = np.where(c < 0, "-", "")
-        a = c.abs()
-        out[ok] = pd.Series(sign, index=c.index) + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
-        return out
+        return format_cents_series(series)
     s = series.astype(object)
     blank = s.isna()
     out = s.where(blank, s.astype(str).str.strip())

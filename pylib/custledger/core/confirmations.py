@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .allocate import _ids
+from .frames import column_ids as _ids
 
 COLUMNS = ["customer_id", "period", "status", "amount", "date", "note"]
 

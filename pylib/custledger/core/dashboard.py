@@ -38,8 +38,10 @@ import numpy as np
 import pandas as pd
 
 from .aging import bucket_labels
-from .allocate import _cents, _ids, _text, as_of_ts, upto
+from .allocate import as_of_ts, upto
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
 from .model import Ledger
+from .parse import parse_month
 
 PARETO_POINTS = 51  # (0, 0) and every 2 % of the customers: keeps the sheet one page tall
 TOP_N = 10
@@ -61,7 +63,7 @@ def month_period(month, as_of) -> pd.Period:
     """The month reported: ``month`` ("YYYY-MM", a date or a Period), else the month of as_of."""
     if month is None or month == "":
         return pd.Timestamp(as_of).to_period("M")
-    return pd.Period(month, freq="M")
+    return pd.Period(parse_month(month), freq="M")
 
 
 def _signed_sales(invoices: pd.DataFrame) -> np.ndarray:

@@ -23,18 +23,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import (
-    _cents, _ids, as_of_ts, credit_keys, credits, first_position, invoice_rows, is_write_off, sum_into,
-)
+from custledger.core.allocate import (as_of_ts, credit_keys, credits, first_position, invoice_rows,
+                                     is_write_off, sum_into)
+from custledger.core.frames import amount_cents as _cents, column_ids as _ids
 from custledger.core.balances import sorted_ids
+from custledger.core.money import format_cents
 
 _LIMIT = 20  # messages per kind: enough to see the pattern, not a flood
 
 
 def _fmt(cents) -> str:
-    cents = int(cents)
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return format_cents(int(cents), thousands=False)
 
 
 def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,

@@ -52,33 +52,41 @@ INTERACTION_COLUMNS = [
 ]
 
 
+def _default(key: str):
+    """A setting's default: the schema's text converted as a typed-in value would be."""
+    from .settings import schema_default  # core/settings.py reads settings.json; it imports no model
+
+    return schema_default(key)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Typed values of the Settings 参数 sheet; every field has the default of DESIGN.md."""
+    """Typed values of the Settings 参数 sheet. Every default is schema/settings.json's (the one
+    home of the defaults), read through the same conversion as a value typed in the sheet."""
 
-    language: str = "zh"
-    company_name: str = ""
-    currency: str = "CNY"
-    as_of: dt.date | None = None
-    default_terms: int = 30
-    aging_basis: str = "due_date"  # due_date | invoice_date
-    aging_buckets: tuple[int, ...] = (30, 60, 90, 180)
-    dunning_levels: tuple[int, ...] = (1, 31, 61)
-    abc_split: tuple[float, float] = (0.8, 0.95)
-    tier_window_months: int = 12
-    auto_fifo: bool = True
-    match_threshold: int = 90
-    remind_due_days: int = 7
-    remind_contract_days: int = 30
-    remind_birthday_days: int = 7
-    remind_no_contact_days: int = 90
-    stale_profile_days: int = 180
-    mask_exports: bool = True
-    backup_keep: int = 10
-    payment_instructions: str = ""
-    write_off_tolerance: int = 0   # int cents; 0 = no write-off of small differences (尾差)
-    send_pause_seconds: int = 1
-    owner_emails: str = ""
+    language: str = _default("language")
+    company_name: str = _default("company_name")
+    currency: str = _default("currency")
+    as_of: dt.date | None = _default("as_of")
+    default_terms: int = _default("default_terms")
+    aging_basis: str = _default("aging_basis")  # due_date | invoice_date
+    aging_buckets: tuple[int, ...] = _default("aging_buckets")
+    dunning_levels: tuple[int, ...] = _default("dunning_levels")
+    abc_split: tuple[float, float] = _default("abc_split")
+    tier_window_months: int = _default("tier_window_months")
+    auto_fifo: bool = _default("auto_fifo")
+    match_threshold: int = _default("match_threshold")
+    remind_due_days: int = _default("remind_due_days")
+    remind_contract_days: int = _default("remind_contract_days")
+    remind_birthday_days: int = _default("remind_birthday_days")
+    remind_no_contact_days: int = _default("remind_no_contact_days")
+    stale_profile_days: int = _default("stale_profile_days")
+    mask_exports: bool = _default("mask_exports")
+    backup_keep: int = _default("backup_keep")
+    payment_instructions: str = _default("payment_instructions")
+    write_off_tolerance: int = _default("write_off_tolerance")   # int cents; 0 = no write-off (尾差)
+    send_pause_seconds: int = _default("send_pause_seconds")
+    owner_emails: str = _default("owner_emails")
     extra: dict = field(default_factory=dict)
 
     def with_as_of(self, as_of: dt.date | None) -> "Settings":

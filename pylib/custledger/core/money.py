@@ -78,10 +78,21 @@ def cents_to_decimal(cents: int) -> Decimal:
 
 def format_cents(cents: int | None, thousands: bool = True) -> str:
     """12345 -> '123.45' (with thousands separators by default); None -> ''."""
-    if cents is None or (isinstance(cents, float) and np.isnan(cents)):
+    if cents is None or pd.isna(cents):
         return ""
     dec = cents_to_decimal(int(cents))
     return f"{dec:,.2f}" if thousands else f"{dec:.2f}"
+
+
+def format_cents_series(series: pd.Series) -> pd.Series:
+    """format_cents(c, thousands=False) for a whole column at once (blank -> ""), never via float."""
+    cents = pd.to_numeric(series, errors="coerce")
+    out = pd.Series("", index=series.index, dtype=object)
+    ok = cents.notna()
+    c = cents[ok].astype("int64")
+    a = c.abs()
+    out[ok] = pd.Series(np.where(c < 0, "-", ""), index=c.index) + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
+    return out
 
 
 def cents_to_float(series: pd.Series) -> pd.Series:

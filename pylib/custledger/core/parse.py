@@ -40,11 +40,20 @@ class SheetLayout:
 
 
 def col_letter(idx0: int) -> str:
+    """0 -> 'A', 26 -> 'AA': a 0-based column index as Excel letters (the one helper; io imports it)."""
     s, n = "", idx0 + 1
     while n:
         n, r = divmod(n - 1, 26)
         s = chr(65 + r) + s
     return s
+
+
+def col_index(letters: str) -> int:
+    """'A' -> 0, 'AA' -> 26: the inverse of col_letter (letters in either case)."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
 
 
 # a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】
@@ -210,8 +219,8 @@ def parse_enum(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def parse_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """-> (month as "YYYY-MM" text, mask of non-blank values that are not months). Accepted:
+def parse_months(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A column of months (x-kind month) -> (month as "YYYY-MM" text, mask of non-blank values that are not months). Accepted:
     2026-10, 2026/10, 2026.10, 2026年10月, and a date (Excel turns a typed 2026-10 into the
     date 2026-10-01): its month."""
     blank = _blank(s)
@@ -248,7 +257,7 @@ def parse_column(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     if kind == "enum":
         return parse_enum(s, f)
     if kind == "month":
-        return parse_month(s)
+        return parse_months(s)
     return parse_text(s), pd.Series(False, index=s.index)
 
 
@@ -328,3 +337,42 @@ def cell_of(raw, layout: SheetLayout, key: str, row: int) -> str:
 
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+# The one home of the list rules (DESIGN.md). A list of documents (applied_to, ref_doc) is split
+# on , ; 、 ， ； and whitespace; aliases are ``;``-separated, and the full-width ``；`` a Chinese
+# input method types is the same separator (aliases may hold spaces: "Acme Trading").
+LIST_SPLIT = re.compile(r"[,;、，；\s]+")
+ALIAS_SPLIT = re.compile(r"[;；]")
+
+
+def split_list(text) -> list[str]:
+    """'XS-1, XS-2；XS-3' -> ['XS-1', 'XS-2', 'XS-3'] (DESIGN.md separators), order kept, no repeats."""
+    return [t for t in dict.fromkeys(LIST_SPLIT.split(text or "")) if t]
+
+
+def split_aliases(text) -> list[str]:
+    """'甲公司; 甲厂；甲' -> ['甲公司', '甲厂', '甲']: each alias stripped, blanks dropped, order kept."""
+    if text is None or (isinstance(text, float) and text != text):  # a blank cell read as NaN
+        return []
+    return [a for a in (p.strip() for p in ALIAS_SPLIT.split(str(text))) if a]
+
+
+# A statement/report month: text YYYY-MM (a day or time after it is ignored, as in a date typed
+# in the StatementMonth cell) or anything with a year and a month (date, Timestamp, Period).
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2}(?:[ T][\d:.]*)?)?\s*$")
+
+
+def parse_month(value) -> str:
+    """'2026-10', '2026-1', '2026-10-15', a date or a Period -> '2026-10'; ValueError otherwise.
+    The one month rule: the CLI, the Excel button and the core statements/dashboard use it."""
+    if hasattr(value, "year") and hasattr(value, "month") and not isinstance(value, str):
+        year, mon = int(value.year), int(value.month)
+    else:
+        m = _MONTH.match(str(value))
+        if not m:
+            raise ValueError(f"month must be YYYY-MM, not {value!r}")
+        year, mon = int(m.group(1)), int(m.group(2))
+    if not (1 <= mon <= 12 and 1 <= year <= 9999):
+        raise ValueError(f"month must be YYYY-MM, not {value!r}")
+    return f"{year:04d}-{mon:02d}"

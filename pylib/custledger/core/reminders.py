@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from ..schema import msg, sheet
-from .allocate import _ids, _text, as_of_ts, upto
+from .allocate import as_of_ts, upto
+from .frames import column_ids as _ids, column_text as _text
 from .model import Ledger, Settings
 
 REMINDER_COLUMNS = ["date", "kind", "customer_id", "name", "owner", "subject", "amount", "action", "days"]

@@ -6,14 +6,16 @@ A blank or missing key takes its default; an unknown key or an unreadable value 
 
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..schema import msg, norm_header, sheet
-from .model import Settings
 from .money import MoneyError, format_cents, to_cents
-from .parse import BOOL_WORDS, col_letter, parse_date
+from .parse import BOOL_WORDS, LIST_SPLIT, col_letter, parse_date
+
+if TYPE_CHECKING:
+    from .model import Settings
 
 SPEC = sheet("settings")
 
@@ -42,8 +44,27 @@ def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
     return -1, 0, 1
 
 
-def convert(key: str, text: str):
-    """Typed value of one setting from its text; raises ValueError when unreadable."""
+_VALIDATORS: dict = {}
+
+
+def _check(key: str, value) -> None:
+    """``value`` against the key's property in settings.json (type, enum, minimum, maximum,
+    pattern, maxLength) with jsonschema: the schema states the bounds, nothing here repeats them.
+    jsonschema is imported on the first value checked, so a run whose Settings sheet has no
+    values (or no Settings sheet) never pays its import."""
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        from jsonschema import Draft202012Validator
+
+        rule = {k: v for k, v in SPEC.field(key).spec.items() if not k.startswith("x-") and k != "default"}
+        validator = _VALIDATORS[key] = Draft202012Validator(rule)
+    if not validator.is_valid(value):
+        raise ValueError(value)
+
+
+def convert(key: str, text: str, check: bool = True):
+    """Typed value of one setting from its text; raises ValueError when unreadable or outside
+    the schema (``check=False``: the schema's own default, which a test holds valid)."""
     f = SPEC.field(key)
     spec, kind = f.spec, f.kind
     text = text.strip()
@@ -68,7 +89,7 @@ def convert(key: str, text: str):
             raise ValueError(text)
         return cents
     if kind in ("int_list", "float_list"):
-        parts = [p for p in re.split(r"[,，;；\s]+", text) if p]
+        parts = [p for p in LIST_SPLIT.split(text) if p]
         vals = [int(float(p)) if kind == "int_list" else float(p) for p in parts]
         if not vals or any(b <= a for a, b in zip(vals, vals[1:])) or any(v < 0 for v in vals):
             raise ValueError(text)
@@ -80,21 +101,29 @@ def convert(key: str, text: str):
         if v != int(v):
             raise ValueError(text)
         v = int(v)
-        if v < spec.get("minimum", v) or v > spec.get("maximum", v):
-            raise ValueError(text)
-        return v
-    if "enum" in spec:
-        low = text.lower()
-        if low not in spec["enum"]:
-            raise ValueError(text)
-        return low
-    if "pattern" in spec and not re.fullmatch(spec["pattern"], text):
-        raise ValueError(text)
-    return text
+    elif "enum" in spec:
+        v = text.lower()
+    else:
+        v = text
+    if check:
+        _check(key, v)
+    return v
+
+
+def schema_default(key: str):
+    """The value applied when ``key`` is blank or missing: settings.json's default, converted by
+    convert() (a blank default: None for a date, "" for text; a tier threshold stays text and is
+    converted by core/tiers.TierParams). The one home of every Settings default."""
+    f = SPEC.field(key)
+    text = str(f.spec.get("default", ""))
+    if not text.strip():
+        return None if f.kind == "date" else ""
+    return convert(key, text, check=False)
 
 
 def _tier_param_ok(key: str, text: str) -> bool:
     """A tier threshold (core/tiers.TierParams) is kept only if the rules accept it."""
+    from .model import Settings
     from .tiers import TierParams
 
     try:
@@ -108,6 +137,8 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     """Settings from the raw sheet (or None); problems as warnings in the resulting language.
     Without a ``language`` row the language is ``lang_hint`` (load passes the language of the
     workbook's own sheet names, DESIGN.md)."""
+    from .model import Settings  # model's defaults come from this module (schema_default)
+
     hint = {"language": lang_hint} if lang_hint in ("zh", "en") else {}
     if raw is None or raw.frame.empty:
         return Settings(**hint), []

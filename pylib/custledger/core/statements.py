@@ -31,34 +31,26 @@ Pure: frames in, frames out. The core does not know templates, languages or file
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
-from .allocate import _cents, _ids, _text, allocate, is_write_off, open_items, unapplied_credits, upto
+from .allocate import allocate, is_write_off, open_items, unapplied_credits, upto
 from .confirmations import for_period
+from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .parse import parse_month
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]
 SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "credited", "received",
                    "closing", "outstanding", "unapplied", "lines", "written_off"]
 KIND_ORDER = ("invoice", "credit_note", "receipt", "write_off")
-_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
 def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
     """'2026-10' (or a date in the month) -> (2026-10-01, 2026-10-31) as midnight Timestamps."""
-    if isinstance(month, (dt.date, pd.Timestamp)):
-        year, mon = month.year, month.month
-    else:
-        m = _MONTH.match(str(month))
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValueError(f"month must be YYYY-MM, not {month!r}")
-        year, mon = int(m.group(1)), int(m.group(2))
-    start = pd.Timestamp(year=year, month=mon, day=1)
+    start = pd.Timestamp(parse_month(month) + "-01")
     return start, start + pd.offsets.MonthEnd(0)
 
 

@@ -80,6 +80,30 @@ _SEGMENTS = {
 }
 
 
+def _coerce(value, default):
+    if isinstance(default, tuple):
+        items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
+        kind = type(default[0]) if default else str
+        return tuple(_num(x, kind) for x in items)
+    return _num(value, type(default))
+
+
+def _num(x, kind):
+    if kind is str:
+        return str(x).strip()
+    v = float(str(x).strip())
+    return int(v) if kind is int and v == int(v) else v
+
+
+def _schema(key: str, kind=None):
+    """settings.json's default for a Settings key (core/settings.schema_default); a tier threshold
+    (kept as text there) converted like a typed-in value, ``kind`` an example of its type."""
+    from .settings import schema_default
+
+    value = schema_default(key)
+    return value if kind is None else _coerce(value, kind)
+
+
 @dataclass(frozen=True)
 class TierParams:
     """Every threshold of the tier rules; each becomes a Settings row with this default.
@@ -103,26 +127,28 @@ class TierParams:
     core_min_grade             worst credit grade a core customer may have
     """
 
-    abc_split: tuple[float, float] = (0.8, 0.95)
-    tier_window_months: int = 12
-    class_high_min_score: int = 4
-    class_medium_min_score: int = 3
-    new_days: int = 90
-    active_days: int = 180
-    lost_days: int = 365
-    late_days_bounds: tuple[int, ...] = (0, 10, 30, 60, 90)
-    late_points: tuple[int, ...] = (40, 32, 22, 12, 5, 0)
+    # A parameter that is a Settings key takes settings.json's default (the one home, see
+    # _schema); the others are not settable from the workbook and are written here only.
+    abc_split: tuple[float, float] = _schema("abc_split")
+    tier_window_months: int = _schema("tier_window_months")
+    class_high_min_score: int = _schema("class_high_min_score", 0)
+    class_medium_min_score: int = _schema("class_medium_min_score", 0)
+    new_days: int = _schema("new_days", 0)
+    active_days: int = _schema("active_days", 0)
+    lost_days: int = _schema("lost_days", 0)
+    late_days_bounds: tuple[int, ...] = _schema("late_days_bounds", (0,))
+    late_points: tuple[int, ...] = _schema("late_points", (0,))
     late_points_unknown: int = 16
-    overdue_share_bounds: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5)
-    overdue_points: tuple[int, ...] = (35, 28, 18, 8, 0)
-    credit_used_bounds: tuple[float, ...] = (0.5, 0.8, 1.0)
-    credit_used_points: tuple[int, ...] = (25, 20, 10, 0)
+    overdue_share_bounds: tuple[float, ...] = _schema("overdue_share_bounds", (0.0,))
+    overdue_points: tuple[int, ...] = _schema("overdue_points", (0,))
+    credit_used_bounds: tuple[float, ...] = _schema("credit_used_bounds", (0.0,))
+    credit_used_points: tuple[int, ...] = _schema("credit_used_points", (0,))
     credit_used_points_no_limit: int = 20
-    grade_min_points: tuple[int, ...] = (90, 80, 70, 60, 50, 40)
-    limit_months: tuple[float, ...] = (3, 2.5, 2, 1.5, 1, 0.5, 0)
+    grade_min_points: tuple[int, ...] = _schema("grade_min_points", (0,))
+    limit_months: tuple[float, ...] = _schema("limit_months", (0.0,))
     limit_round: int = 100_000
     core_abc: tuple[str, ...] = ("A",)
-    core_min_grade: str = "A"
+    core_min_grade: str = _schema("core_min_grade", "")
 
     def __post_init__(self):
         a, b = self.abc_split
@@ -147,21 +173,6 @@ class TierParams:
                 values[f.name] = _coerce(extra[f.name], getattr(cls, f.name))
         values.update(overrides)
         return cls(**values)
-
-
-def _coerce(value, default):
-    if isinstance(default, tuple):
-        items = value.replace("，", ",").split(",") if isinstance(value, str) else list(value)
-        kind = type(default[0]) if default else str
-        return tuple(_num(x, kind) for x in items)
-    return _num(value, type(default))
-
-
-def _num(x, kind):
-    if kind is str:
-        return str(x).strip()
-    v = float(str(x).strip())
-    return int(v) if kind is int and v == int(v) else v
 
 
 def midrank_scores(values: np.ndarray) -> np.ndarray:

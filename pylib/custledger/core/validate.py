@@ -38,10 +38,11 @@ import pandas as pd
 from ..schema import msg, sheet
 from .load import LoadedBook, TypedSheet
 from .model import Ledger
+from .money import format_cents
 from .names import name_key, normalize_name
+from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
 
 PROBLEM_COLUMNS = ["sheet", "row", "column", "value", "problem", "severity", "cell", "field", "code"]
-LIST_SPLIT = re.compile(r"[,;、，；\s]+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -58,16 +59,6 @@ class Validation:
     @property
     def warnings(self) -> int:
         return int((self.problems["severity"] == "warning").sum())
-
-
-def split_list(text: str) -> list[str]:
-    """'XS-1, XS-2；XS-3' -> ['XS-1', 'XS-2', 'XS-3'] (DESIGN.md separators), order kept, no repeats."""
-    seen, out = set(), []
-    for tok in LIST_SPLIT.split(text or ""):
-        if tok and tok not in seen:
-            seen.add(tok)
-            out.append(tok)
-    return out
 
 
 class _Collector:
@@ -122,7 +113,7 @@ def _show(v) -> str:
 def _money_text(cents: pd.Series):
     """Lazy display text of cents for the rows a problem concerns."""
     def text(idx):
-        return cents.loc[idx].map(lambda c: "" if pd.isna(c) else f"{Decimal(int(c)) / 100:.2f}")
+        return cents.loc[idx].map(lambda c: format_cents(c, thousands=False))
     return text
 
 
@@ -268,22 +259,32 @@ def _check_tax_id(text: str, kind: str) -> bool:
     return kind == "individual" and ric.is_valid(t)
 
 
+def _kind_checks(c: _Collector, ts: TypedSheet) -> None:
+    """Format checks keyed by the schema's x-kind (phone, uscc, email), on whichever field of the
+    sheet has that kind: a renamed or added field keeps its check. Warnings: the row still counts."""
+    df = ts.frame
+    fields = [f for f in sheet(ts.key).fields if f.key in df.columns]
+    for kind in ("phone", "uscc", "email"):  # this order: the order the problems are listed in
+        for f in (f for f in fields if f.kind == kind):
+            col = df[f.key]
+            has = ~_blank(col)
+            if not has.any():
+                continue
+            if kind == "phone":   # column-wise (phones_valid); one by one only for unusual values
+                ok = phones_valid(col[has]).reindex(df.index, fill_value=True)
+                c.add(ts, has & ~ok.astype(bool), f.key, "phone_invalid", "warning")
+            elif kind == "uscc":  # an individual may give a resident ID number instead
+                types = df.loc[has, "type"] if "type" in df.columns else pd.Series("", index=col[has].index)
+                valid = tax_ids_valid(col[has], types)
+                c.add(ts, has & ~valid.reindex(df.index, fill_value=True), f.key, "uscc_invalid", "warning")
+            else:
+                c.add(ts, has & ~col.astype(str).str.match(EMAIL), f.key, "email_invalid", "warning")
+
+
 def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: int) -> None:
     df = ts.frame
     _duplicates(c, ts, "customer_id")
-    phone = df["phone"]
-    has = ~_blank(phone)
-    if has.any():
-        ok = phones_valid(phone[has]).reindex(df.index, fill_value=True)
-        c.add(ts, has & ~ok.astype(bool), "phone", "phone_invalid", "warning")
-    tax = df["tax_id"]
-    has = ~_blank(tax)
-    if has.any():
-        valid = tax_ids_valid(tax[has], df.loc[has, "type"])
-        c.add(ts, has & ~valid.reindex(df.index, fill_value=True), "tax_id", "uscc_invalid", "warning")
-    email = df["email"]
-    has = ~_blank(email)
-    c.add(ts, has & ~email.astype(str).str.match(EMAIL), "email", "email_invalid", "warning")
+    _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
@@ -348,7 +349,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
             good = [t for t in split_list(text) if owner.get(t) == cid]
             total = sum(int(amt[t]) for t in good if pd.notna(amt.get(t)))
             if good and pd.notna(cents) and abs(int(cents)) > total:
-                over[i], limit[i], ref_one[i] = True, f"{Decimal(total) / 100:.2f}", ",".join(good)
+                over[i], limit[i], ref_one[i] = True, format_cents(total, thousands=False), ",".join(good)
         c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
               "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
               limit=pd.Series(limit).reindex(df.index))
@@ -376,7 +377,7 @@ def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Serie
         return out
     exact, normal = {}, {}
     for cid, name, aliases in zip(customers["customer_id"], customers["name"], customers["aliases"].fillna("")):
-        for n in [name, *[a for a in str(aliases).split(";") if a.strip()]]:
+        for n in [name, *split_aliases(aliases)]:
             exact.setdefault(name_key(n), set()).add(cid)
             normal.setdefault(normalize_name(n), set()).add(cid)
     def pick(payer):
@@ -437,7 +438,7 @@ def validate(loaded: LoadedBook) -> Validation:
               "unknown_customer", "error")
     problems = c.frame()
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
-    inv_clean = _fill_due_dates(inv_clean, customers, settings.default_terms)
+    inv_clean = fill_due_dates(inv_clean, customers, settings.default_terms)
     ledger = Ledger(
         customers=customers.reset_index(drop=True),
         invoices=inv_clean.reset_index(drop=True),
@@ -483,7 +484,7 @@ def _error_index(c: _Collector, key: str) -> set:
     return out
 
 
-def _fill_due_dates(inv: pd.DataFrame, customers: pd.DataFrame, default_terms: int) -> pd.DataFrame:
+def fill_due_dates(inv: pd.DataFrame, customers: pd.DataFrame, default_terms: int) -> pd.DataFrame:
     terms = inv["customer_id"].map(dict(zip(customers["customer_id"], customers["payment_terms"])))
     terms = pd.to_numeric(terms, errors="coerce").fillna(default_terms).astype("int64")
     due = inv["date"] + pd.to_timedelta(terms, unit="D")

@@ -45,7 +45,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 200_000
 HEADER_SCAN_ROWS = 30
 
-# Field -> header aliases (compared after _header_key: NFKC, lower case, no spaces/punctuation).
+# Field -> header aliases (compared after header_key: NFKC, lower case, no spaces/punctuation).
 ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("交易日期", "记账日期", "入账日期", "日期", "交易日", "记账日", "会计日期", "transaction date",
              "date", "posting date", "value date", "起息日"),
@@ -107,17 +107,17 @@ class BankRead:
                         params=p.get("params") or {"detail": p["problem"]}) for p in self.problems]
 
 
-def _header_key(text) -> str:
+def header_key(text) -> str:
     return _KEY_DROP_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
 
 
 _ALIAS_INDEX: dict[str, str] = {}
 for _field, _names in ALIASES.items():
     for _name in _names:
-        _ALIAS_INDEX.setdefault(_header_key(_name), _field)
+        _ALIAS_INDEX.setdefault(header_key(_name), _field)
 
 
-def _field_of(cell, index: dict | None = None) -> str | None:
+def field_of(cell, index: dict | None = None) -> str | None:
     """The field a header cell names (in ``index``, default the bank aliases), or None. A
     trailing unit in brackets is ignored: 收入金额(元), 贷方发生额（收入）."""
     if cell is None or (isinstance(cell, float) and cell != cell):
@@ -126,11 +126,11 @@ def _field_of(cell, index: dict | None = None) -> str | None:
     text = unicodedata.normalize("NFKC", str(cell)).strip()
     if not text:
         return None
-    found = index.get(_header_key(text))
+    found = index.get(header_key(text))
     if found is None:
         stripped = _TRAILING_UNIT_RE.sub("", text)
         if stripped and stripped != text:
-            found = index.get(_header_key(stripped))
+            found = index.get(header_key(stripped))
     return found
 
 
@@ -138,7 +138,7 @@ def _map_header(row: list) -> dict[str, int]:
     """field -> column index for one candidate header row (first column naming a field wins)."""
     mapping: dict[str, int] = {}
     for i, cell in enumerate(row):
-        f = _field_of(cell)
+        f = field_of(cell)
         if f is not None and f not in mapping:
             mapping[f] = i
     # 交易时间 holding the whole timestamp is the date when there is no date column
@@ -243,7 +243,7 @@ def _cents(value) -> int | None:
 
 
 def _direction(value) -> str | None:
-    text = _header_key(_text(value))
+    text = header_key(_text(value))
     if not text:
         return None
     for kind, words in _DIRECTION_WORDS.items():
@@ -268,7 +268,7 @@ def _problem(sheet, row, column, value, problem, severity="error", code="", **pa
             "severity": severity, "code": code, "params": params}
 
 
-def _decode(data: bytes) -> str | None:
+def decode_text(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -286,7 +286,7 @@ def _decode(data: bytes) -> str | None:
     return None
 
 
-def _text_rows(text: str) -> list[list]:
+def text_rows(text: str) -> list[list]:
     sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS + 5])
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     if sample.count(",") == 0 and sample.count("\t") == 0 and sample.count(";") > 0:
@@ -394,13 +394,13 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", "this 'Excel' file is really a web page (HTML/XML export); "
                 "open it in Excel and save it as .xlsx or .csv", code="bank_web_page")])
-        text = _decode(data)
+        text = decode_text(data)
         if text is None:
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", "cannot decode the bank file as UTF-8 or GBK/GB18030 text, "
                 "and it is not an Excel workbook", code="bank_undecodable")])
         try:
-            candidates = [(name, _text_rows(text))]
+            candidates = [(name, text_rows(text))]
         except csv.Error as exc:  # a field over csv's 128 KB limit, a stray quote or CR: not a bank export
             return BankRead(_empty_lines(), [_problem(
                 name, None, None, "", f"the bank file is not readable as CSV ({exc}); export it again",
@@ -430,7 +430,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
             f"bank file has {len(body):,} rows, more than the limit of {max_rows:,}; split it",
             code="bank_too_many_rows", rows=f"{len(body):,}", limit=f"{max_rows:,}")])
     # every memo-like column (摘要 and 用途 and 附言…) goes into the memo, in sheet order
-    memo_cols = [i for i, c in enumerate(header) if _field_of(c) == "memo"]
+    memo_cols = [i for i, c in enumerate(header) if field_of(c) == "memo"]
     label = {f: _text(header[i]) for f, i in mapping.items()}
 
     def cell(row, f):
@@ -456,13 +456,13 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         return cents
 
     out = {c: [] for c in LINE_COLUMNS}
-    header_keys = [_header_key(_text(c)) for c in header]
+    header_keys = [header_key(_text(c)) for c in header]
     for offset, row in enumerate(body):
         rowno = header_at + 2 + offset
         texts = [_text(c) for c in row]
         if not any(texts):
             continue
-        if [_header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
+        if [header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
             continue  # the header repeated on every printed page
         raw_date = cell(row, "date")
         hashable = raw_date if not isinstance(raw_date, list) else str(raw_date)

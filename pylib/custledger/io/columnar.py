@@ -42,7 +42,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from ..render.sheets import FORMATS, SheetOut
+from ..contract import FORMATS, SheetOut
 
 CHUNK_ROWS = 50_000
 MIN_ROWS = 500            # below this a sheet is small: xlsxwriter is as quick and needs no setup

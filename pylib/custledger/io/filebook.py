@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..core.errors import LedgerError
 from ..core.load import CHANGE_LOG, READ_BACK, sheet_reader
-from ..render.sheets import SheetOut
+from ..contract import BookDefaults, SheetOut
 from . import safe
 from .reader import RawBook, check_ledger_file, read_book
 from .xlsxsheets import Formats, write_sheet_out
@@ -30,7 +30,7 @@ class WriteInfo:
     note: str = ""          # said to the user: e.g. results written elsewhere, and why
 
 
-class FileBook:
+class FileBook(BookDefaults):
     reads_change_log = True  # read() hands back Changes and _snapshot (ops/changes.py appends to them)
 
     def __init__(self, path: Path, out: Path | None = None, force: bool = False, wait: float = 30.0):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..core.money import format_cents
 from ..schema import msg, output_enum_label
 
 PRODID = "-//custledger//Reminders//EN"
@@ -54,7 +55,7 @@ def event_uid(kind: str, customer_id: str, subject: str, date) -> str:
 
 
 def _money(cents) -> str:
-    return "" if cents is None or pd.isna(cents) else f"{int(cents) / 100:,.2f}"
+    return format_cents(cents)
 
 
 def to_ics(reminders: pd.DataFrame, lang: str = "zh", calendar_name: str = "", stamp: dt.datetime | None = None) -> str:

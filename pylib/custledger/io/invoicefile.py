@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..core.invoice_import import FIELDS
-from .bankfile import _decode, _field_of, _header_key, _text_rows
+from .bankfile import decode_text, field_of, header_key, text_rows
 
 HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_ROWS = 1_000_000
@@ -52,7 +52,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "positive": ("是否正数发票", "是否正数", "正数发票"),
     "remark": ("备注",),
 }
-_INDEX = {_header_key(a): f for f, names in ALIASES.items() for a in names}
+_INDEX = {header_key(a): f for f, names in ALIASES.items() for a in names}
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class InvoiceFile:
 
 
 def _field(cell) -> str | None:
-    return _field_of(cell, _INDEX)
+    return field_of(cell, _INDEX)
 
 
 def _header(frame: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
@@ -115,7 +115,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
 def _workbook(path: Path, max_rows: int) -> InvoiceFile:
     import fastexcel
 
-    from .reader import _first_line, _first_value_row, check_package, check_sheet_extent
+    from .reader import first_line, first_value_row, check_package, check_sheet_extent
 
     name = path.name
     with path.open("rb") as fh:
@@ -131,7 +131,7 @@ def _workbook(path: Path, max_rows: int) -> InvoiceFile:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
     except Exception as exc:  # calamine raises several types for damaged or encrypted files
-        raise LedgerError("invoice_file_unreadable", path=name, detail=_first_line(exc)) from None
+        raise LedgerError("invoice_file_unreadable", path=name, detail=first_line(exc)) from None
     order = [n for n in names if n.strip() in SUMMARY_SHEETS] + [n for n in names if n.strip() not in SUMMARY_SHEETS]
     for sheet in order:
         if zipped:
@@ -145,12 +145,12 @@ def _workbook(path: Path, max_rows: int) -> InvoiceFile:
             loaded = reader.load_sheet(sheet, header_row=None, dtypes="string")
             frame = loaded.to_pandas()
         except Exception as exc:
-            raise LedgerError("invoice_file_unreadable", path=name, detail=f"{sheet}: {_first_line(exc)}") from None
+            raise LedgerError("invoice_file_unreadable", path=name, detail=f"{sheet}: {first_line(exc)}") from None
         frame.columns = range(frame.shape[1])
         row0 = 1
         if zipped and len(frame):  # fastexcel drops leading empty rows: count from the first kept
             try:
-                row0 = _first_value_row(path, sheet)
+                row0 = first_value_row(path, sheet)
             except Exception:  # noqa: BLE001 - only the row numbers in messages depend on it
                 row0 = 1
         got = _rows(name, sheet, frame, row0, max_rows)
@@ -181,11 +181,11 @@ def read_invoice_file(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_bytes: int 
             raise LedgerError("invoice_file_unreadable", path=name, detail=str(exc)) from None
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         raise LedgerError("invoice_file_unreadable", path=name, detail="not an Excel workbook (damaged?)")
-    text = _decode(path.read_bytes())
+    text = decode_text(path.read_bytes())
     if text is None:
         raise LedgerError("invoice_file_unreadable", path=name, detail="neither UTF-8 nor GBK text")
     try:
-        rows = _text_rows(text)
+        rows = text_rows(text)
     except Exception as exc:  # csv.Error: a field over the limit, a stray quote
         raise LedgerError("invoice_file_unreadable", path=name, detail=str(exc)) from None
     width = max((len(r) for r in rows), default=0)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import LedgerError
+from ..core.parse import col_letter
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -107,9 +108,9 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
         col0 = cols[0].absolute_index if cols else 0
         frame.columns = range(frame.shape[1])
         try:
-            row0 = _first_value_row(path, name) if len(frame) else 1
+            row0 = first_value_row(path, name) if len(frame) else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
-            raise LedgerError("sheet_unreadable", sheet=name, detail=_first_line(exc)) from None
+            raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
         _mark_serial_60(path, name, frame, row0, col0)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
@@ -118,7 +119,7 @@ def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
 _ROW_RE = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="[A-Z]+(\d+)"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 
 
-def _first_value_row(path: Path, sheet_name: str) -> int:
+def first_value_row(path: Path, sheet_name: str) -> int:
     """1-based row of the first cell holding a value (what calamine starts its range at)."""
     part = sheet_part(path, sheet_name)
     if part is None:
@@ -302,14 +303,14 @@ def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS
             if box is None or _area(box) > limit:
                 box = _box_exact(zf, part)
     except Exception as exc:  # damaged (CRC, bad XML in workbook.xml, missing part): unmeasured = unread
-        raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=_first_line(exc)) from None
+        raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=first_line(exc)) from None
     if box is not None and _area(box) > limit:
         r0, r1, c0, c1 = box
-        ref = f"{_col_name(c0)}{r0}:{_col_name(c1)}{r1}"
+        ref = f"{col_letter(max(c0, 1) - 1)}{r0}:{col_letter(max(c1, 1) - 1)}{r1}"
         raise LedgerError("sheet_too_large", sheet=sheet_name, ref=ref, cells=f"{_area(box):,}", limit=f"{limit:,}")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:200] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -317,14 +318,6 @@ def _first_line(exc: BaseException) -> str:
 def _area(box) -> int:
     r0, r1, c0, c1 = box
     return 0 if r1 < r0 else (r1 - r0 + 1) * (c1 - c0 + 1)
-
-
-def _col_name(n: int) -> str:
-    s = ""
-    while n > 0:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s or "A"
 
 
 def _chunks(zf: zipfile.ZipFile, part: str, size: int = 1 << 25):

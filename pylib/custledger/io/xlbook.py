@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.load import sheet_reader
-from ..core.parse import col_letter
-from ..render.sheets import FORMATS, SheetOut
+from ..core.parse import col_index, col_letter
+from ..contract import FORMATS, BookDefaults, SheetOut
 from .reader import RawBook, RawSheet
 from .xlcaps import Caps, caps_of  # noqa: F401  (the adapter's capabilities, re-exported)
 from .xlsxpatch_marks import FILL, combine
@@ -228,7 +228,7 @@ def a1(r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> str:
     return f"{top}:{col_letter(c1)}{r1 + 1}"
 
 
-class XlBook:
+class XlBook(BookDefaults):
     """A workbook reached through xlwings: ``xw.Book.caller()``, a Lite book or ``xw.Book(json=...)``."""
 
     def __init__(self, book, caps: Caps | None = None, progress=None):
@@ -381,7 +381,7 @@ class XlBook:
         xlsxpatch RowAppend (sheet, columns key -> letter, kinds key -> kind, rows: typed frame,
         money in cents)."""
         name, frame, kinds = rec.sheet, rec.rows, dict(rec.kinds)
-        columns = {key: _col_index(letter) for key, letter in rec.columns.items()}
+        columns = {key: col_index(letter) for key, letter in rec.columns.items()}
         sheet, raw = self._sheet(name), self.read().sheets.get(name)
         columns = {k: c for k, c in columns.items() if k in frame.columns}
         if sheet is None or raw is None or not len(frame) or not columns:
@@ -475,13 +475,6 @@ def _input_value(v, kind: str):
     if isinstance(v, str):
         return excel_text(v)
     return v
-
-
-def _col_index(letter: str) -> int:
-    n = 0
-    for ch in letter.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _color_hex(color) -> str | None:

@@ -69,6 +69,7 @@ from custledger.io.xlsxpatch_append import (
     sheet_protected,
     table_info,
 )
+from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (
@@ -130,20 +131,6 @@ WORKBOOK_ORDER = [
 XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True, "sort": True,
                    "autofilter": True, "format_columns": True}
-
-
-@dataclass(frozen=True)
-class CellMark:
-    """A validation highlight on a person's input cell."""
-
-    sheet: str     # sheet name as in the workbook
-    cell: str      # A1 reference, e.g. "C17"
-    message: str   # comment text
-    severity: str  # "error" | "warning"
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"CellMark severity must be 'error' or 'warning', not {self.severity!r}")
 
 
 @dataclass(frozen=True)

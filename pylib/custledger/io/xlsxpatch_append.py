@@ -56,6 +56,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
 from custledger.io.xlsxpatch_opc import (
@@ -67,7 +68,7 @@ from custledger.io.xlsxpatch_opc import (
     set_attr,
     split_children,
 )
-from custledger.io.xlsxpatch_sheets import _search_sheetdata_end
+from custledger.io.xlsxpatch_sheets import search_sheetdata_end
 
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = "#,##0.00"
@@ -83,24 +84,6 @@ _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([0-9]+)["']""")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
 MAX_HEAD = 64 << 20  # bytes before <sheetData> we are willing to hold
-
-
-@dataclass(frozen=True)
-class RowAppend:
-    """Rows to add below the data of an input sheet (see the module docstring for the rules).
-
-    ``rows`` holds canonical keys: money as int64 cents, dates as datetime64[ns], text as str,
-    enums as the labels to write (the caller converts keys to the workbook language's labels).
-    ``columns`` maps each field key to its column letter in that sheet; fields of ``rows``
-    without a column are not written. ``kinds`` maps field keys to the schema's x-kind (missing:
-    text). ``header_row`` (1-based), when the caller knows it, is never a style source.
-    """
-
-    sheet: str                 # input sheet name as in the workbook
-    columns: dict              # field key -> column letter where that field lives ("receipt_no" -> "A")
-    kinds: dict                # field key -> schema x-kind: id, ref, text, list, enum, date, money, ...
-    rows: pd.DataFrame         # canonical keys; money = int64 cents; dates = datetime64[ns]; text = str
-    header_row: int = 0        # 1-based header row if known (0: guessed)
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -394,7 +377,7 @@ def scan_sheet(chunks: Iterable[bytes], n: int, what: str) -> SheetScan:
                 state = "tail"
                 continue
             buf, base, state = buf[m.end():], m.end(), "body"
-        m = _search_sheetdata_end(buf)
+        m = search_sheetdata_end(buf)
         if m is not None:
             sc_.portion(buf[:m.start()], base)
             sc.head_len = base + m.end()

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 from xml.etree.ElementTree import Element
 
+from custledger.contract import SEVERITIES
+from custledger.core.parse import col_index, col_letter
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_opc import (
     MAIN_NS,
@@ -53,7 +55,6 @@ from custledger.io.xlsxpatch_opc import (
 AUTHOR = "custledger"
 MARK_FORMULA = 'N("custledger")=0'
 FILL = {"error": "FFFFC7CE", "warning": "FFFFEB9C"}
-SEVERITIES = ("error", "warning")
 
 WS_TAIL_ORDER = [
     "sheetCalcPr", "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState",
@@ -72,22 +73,14 @@ def parse_ref(ref: str) -> tuple[int, int]:
     m = _REF.fullmatch(ref.strip())
     if not m:
         raise ValueError(f"not an A1 cell reference: {ref!r}")
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
+    col = col_index(m.group(1)) + 1
     row = int(m.group(2))
     if not (1 <= row <= 1_048_576 and 1 <= col <= 16_384):
         raise ValueError(f"cell reference out of range: {ref!r}")
     return row - 1, col - 1
 
 
-def col_letters(col: int) -> str:
-    s = ""
-    col += 1
-    while col:
-        col, r = divmod(col - 1, 26)
-        s = chr(65 + r) + s
-    return s
+col_letters = col_letter  # 0-based column -> "A", "AA": the one helper in core/parse.py
 
 
 def cell_ref(row: int, col: int) -> str:

@@ -27,7 +27,7 @@ _DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
 _SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.S)
 
 
-def _search_sheetdata_end(data: bytes, start: int = 0) -> re.Match[bytes] | None:
+def search_sheetdata_end(data: bytes, start: int = 0) -> re.Match[bytes] | None:
     """The end of <sheetData> in *data*: a memchr-speed find, then the regex on a small window."""
     i = data.find(b"sheetData", start)
     while i >= 0:
@@ -47,7 +47,7 @@ def find_tail(chunks: Iterable[bytes]) -> tuple[int, bytes]:
             tail.append(chunk)
             continue
         data = carry + chunk
-        m = _search_sheetdata_end(data)
+        m = search_sheetdata_end(data)
         if m:
             found = offset - len(carry) + m.end()
             tail.append(data[m.end():])
@@ -193,7 +193,7 @@ class GeneratedSheetRewriter:
                 yield self.head(buf[:i])
                 buf, state = buf[i:], "body"
             if state == "body":
-                m = _search_sheetdata_end(buf)
+                m = search_sheetdata_end(buf)
                 if m and self.rows is not None:
                     yield self.body(buf[: m.start()])
                     yield from self._columnar(m.group(0))

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from ..render.sheets import FORMATS, SheetOut
+from ..contract import FORMATS, SheetOut
 
 MAX_LINKS = 65000
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,

@@ -64,7 +64,7 @@ def who_ran(run: Run) -> str:
         return ""
 
 
-def _present(raw, key: str) -> tuple[bool, bool]:
+def sheet_present(raw, key: str) -> tuple[bool, bool]:
     """(the workbook has the generated sheet, the book read it)."""
     names = {norm_header(output_sheet_name(key, lang)) for lang in ("zh", "en")}
     has = any(norm_header(n) in names for n in getattr(raw, "sheet_names", ()))
@@ -74,11 +74,11 @@ def _present(raw, key: str) -> tuple[bool, bool]:
 
 @step("changes")
 def changes_step(run: Run) -> None:
-    if not getattr(run.book, "reads_change_log", False):
+    if not run.book.reads_change_log:
         return  # an adapter that does not read Changes/_snapshot back would lose the log
     loaded = run.validation.loaded
     raw = loaded.raw
-    if any(has and not read for has, read in (_present(raw, "changes"), _present(raw, "snapshot"))):
+    if any(has and not read for has, read in (sheet_present(raw, "changes"), sheet_present(raw, "snapshot"))):
         return  # this book did not hand us the log: never rewrite what we could not read
     spec = sheet("customers")
     kinds = {f.key: f.kind for f in spec.fields}

@@ -143,7 +143,7 @@ def _write_atomic(out: Path, data: bytes) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {exc}") from None
+        raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def _build(loaded, masking: bool) -> tuple[bytes, list, dict]:
@@ -264,7 +264,7 @@ def export_by_owner(run, folder: Path, password: str | None = None) -> list:
     them); encrypted with ``password`` when given. Named ``客户清单_<owner>_<as_of>.xlsx``; the
     bytes depend on the figures only (fixed document date), unless encrypted (a fresh salt).
     Returns the OwnerPacks, by owner name."""
-    from ..core.allocate import _ids
+    from ..core.frames import column_ids as _ids
     from ..core.reminders import reminders
     from ..io.names import safe_name
     from ..render.sheets import sheet_out

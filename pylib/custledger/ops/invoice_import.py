@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..core.invoice_import import map_invoices
-from ..core.validate import _fill_due_dates as fill_due_dates  # the rule validation applies
+from ..core.validate import fill_due_dates as fill_due_dates  # the rule validation applies
 from ..render.sheets import sheet_out
 from ..schema import msg, sheet
 from .pipeline import Run, step

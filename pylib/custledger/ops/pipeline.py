@@ -8,7 +8,6 @@ writes every generated sheet in one save.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ import pandas as pd
 
 from ..core.load import load
 from ..core.validate import Validation, validate
-from ..render.sheets import SheetOut, run_note
+from ..contract import Book, CellMark, RowAppend, SheetOut
+from ..render.sheets import run_note
 from ..schema import msg
 from ..operations import ALL_STEPS, STEP_ORDER, RunOptions
 from .registry import StepRegistry
@@ -38,7 +38,7 @@ class Run:
     summary: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
-    book: object = None                           # the adapter (its .path, when it has one)
+    book: Book | None = None                      # the adapter (its .path, when it has one)
     staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
 
     @property
@@ -106,8 +106,6 @@ def check_registry() -> None:
 
 
 def _marks(problems: pd.DataFrame):
-    from ..io.xlsxpatch import CellMark
-
     return [CellMark(sheet=s, cell=c, message=t, severity=v)
             for s, c, t, v in zip(problems["sheet"], problems["cell"], problems["problem"], problems["severity"]) if c]
 
@@ -116,7 +114,6 @@ def _appends(run: Run) -> list:
     """Rows to add at the end of input sheets (bank imports), as RowAppend records."""
     if not run.appends:
         return []
-    from ..io.xlsxpatch import RowAppend
     from ..schema import sheet
 
     out = []
@@ -135,14 +132,14 @@ def _appends(run: Run) -> list:
     return out
 
 
-def prepare(book, as_of: dt.date | None = None) -> Validation:
+def prepare(book: Book, as_of: dt.date | None = None) -> Validation:
     loaded = load(book.read())
     if as_of is not None:
         loaded = dataclasses.replace(loaded, settings=loaded.settings.with_as_of(as_of))
     return validate(loaded)
 
 
-def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=None, write: bool = True,
+def run(book: Book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=None, write: bool = True,
         **options) -> Report:
     """Read the book once, run ``steps`` (validate always first), write once.
 
@@ -156,8 +153,7 @@ def run(book, steps: Sequence[str], *, as_of: dt.date | None = None, progress=No
     if unknown:
         raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(ALL_STEPS)}")
     options = RunOptions.of(options)
-    session = getattr(book, "session", None)
-    with (session() if session else contextlib.nullcontext()):
+    with book.session():
         return _run(book, steps, as_of, progress, write, options)
 
 
@@ -165,7 +161,7 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
     wanted = ["validate", *[s for s in ALL_STEPS if (s in steps or (write and s == "changes")) and s != "validate"]]
     tick = progress or (lambda name: None)
     tick("read")
-    if write and hasattr(book, "check_writable"):
+    if write:
         book.check_writable()  # refuse early (Excel lock, read-only) before any work
     validation = prepare(book, as_of)
     r = Run(validation=validation, options=options, book=book)
@@ -187,8 +183,7 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
         if name in WITHHELD_ON_ERRORS and validation.errors and not options.allow_errors:
             # statements go to customers: not from a ledger with errors unless asked (issue 6);
             # the way to ask differs (a CLI flag; in Excel, none: fix the errors first)
-            code = getattr(book, "withheld_message", "statements_withheld")
-            r.notes.append(msg(code, r.lang, errors=validation.errors))
+            r.notes.append(msg(book.withheld_message, r.lang, errors=validation.errors))
             r.summary["statements"] = 0
             continue
         fn(r)
@@ -197,8 +192,7 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
         tick("write")
         sheets = validation.loaded.sheets
         clear = [ts.name for ts in sheets.values() if ts.name]
-        if hasattr(book, "lang"):
-            book.lang = r.lang
+        book.lang = r.lang
         appends = _appends(r)
         extra = {"appends": appends} if appends else {}  # adapters without bank import stay simple
         info = book.write(r.outs, _marks(validation.problems), clear, keep=r.settings.backup_keep, **extra)

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.allocate import _ids
+from ..core.frames import column_ids as _ids
 from ..core.errors import LedgerError
 from ..core.load import generated_frame
 from ..core.statements import month_bounds
@@ -256,7 +256,7 @@ def send_step(run: Run) -> None:
 
     from ..io.mail import Dropped, Refused, build_message, parse_addresses, write_eml
     from ..render.email_body import find_email_template, fill, read_template
-    from .changes import _present
+    from .changes import sheet_present
     from .statements import has_folder, ledger_path
 
     if not has_folder(run):   # xlwings Lite, a book never saved: no files to send, no outbox
@@ -273,7 +273,7 @@ def send_step(run: Run) -> None:
     sender_name = run.options.get("sender_name") or run.settings.company_name
     outbox = Path(run.options.get("outbox") or ledger.parent / f"{ledger.stem}_outbox" / month)
     jpath = journal_path(run)
-    has_sheet, read_sheet = _present(run.validation.loaded.raw, "sent")
+    has_sheet, read_sheet = sheet_present(run.validation.loaded.raw, "sent")
     log = _merge(previous_log(run), read_journal(jpath))
 
     status_of = {}

@@ -9,7 +9,7 @@ lists every overdue item of the customer (oldest due date first) and the total o
 the contact's phone is masked when Settings mask_exports.
 
 File names: ``催款函_<customer_id>_<name>_<YYYY-MM-DD>.xlsx`` (``Payment reminder_…``), safe and
-unique (io/names.py).
+unique (custledger/filenames.py).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import pandas as pd
 
 from ..core.mask import maybe_mask
 from ..core.money import format_cents
-from ..io.names import unique_names
+from ..filenames import unique_names
 from ..schema import documents, msg
 from .build_templates import shipped
-from .statement import _customer_info, _pydates, render_all
+from .statement import customer_info, pydates, render_all
 from .template_fill import Money
 
 REGIONS = ("items",)
@@ -90,8 +90,8 @@ def letter_records(overdue: pd.DataFrame, customers: pd.DataFrame, mask: bool) -
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     ends = np.r_[starts[1:], len(ids)]
     cust = [ids[a] for a in starts]
-    info = {c: _customer_info(customers, cust, c) for c in ("name", "contact", "phone")}
-    cols = [od["doc_no"].astype(str).tolist(), _pydates(od["date"]), _pydates(od["due_date"]),
+    info = {c: customer_info(customers, cust, c) for c in ("name", "contact", "phone")}
+    cols = [od["doc_no"].astype(str).tolist(), pydates(od["date"]), pydates(od["due_date"]),
             od["amount"].astype("int64").tolist(), od["outstanding"].astype("int64").tolist(),
             od["days_overdue"].astype("int64").tolist()]
     level = od["dunning_level"].astype("int64").to_numpy()

@@ -9,40 +9,12 @@ here, for display; enum keys become labels.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..contract import FORMATS, SheetOut  # noqa: F401  (the contract type, re-exported for old imports)
 from ..schema import msg, output_columns, output_enum_label, output_sheet_name
-
-FORMATS = {
-    "money": "#,##0.00",
-    "date": "yyyy-mm-dd",
-    "int": "0",
-    "pct": "0.0%",
-    "float": "0.0",
-}
-
-
-@dataclass(frozen=True)
-class SheetOut:
-    key: str                      # canonical generated-sheet key (problems, aging, ...)
-    name: str                     # sheet name in the workbook's language
-    headers: list                 # labels
-    formats: list                 # format kind per column (money, date, int, pct, float, text, enum, bool, link)
-    data: pd.DataFrame            # display values, columns positional in header order
-    links: dict = field(default_factory=dict)  # column position -> list of link targets (or None)
-    table: str = ""               # Excel table name
-    widths: list = field(default_factory=list)
-    note: str = ""                # title/timestamp: goes in a cell comment on A1, not above the header
-    # A laid-out sheet (Card, Dashboard): the file writer calls draw(wb, ws, formats) on the new
-    # xlsxwriter worksheet instead of writing the table; headers/data stay the tabular fallback
-    # (row 1 header) for writers that cannot draw. Cells must be written in row order
-    # (xlsxwriter's constant_memory mode drops writes to earlier rows).
-    draw: object = None
-    protect: bool = True          # False: an input sheet created on first use (Payers) stays editable
-
 
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
     series = series.astype(object)  # so a blank stays None, not pd.NA

@@ -1,7 +1,7 @@
 """Statements (对账单) as xlsx files: core/statements.MonthStatements filled into a template.
 
 One file per statement, named ``对账单_<customer_id>_<name>_<YYYY-MM>.xlsx`` (``Statement_…``
-in English), made safe and unique by io/names.py. Contents, all from the template's names
+in English), made safe and unique by custledger/filenames.py. Contents, all from the template's names
 (render/build_templates.py lists them): company header, customer block (phone masked when
 Settings mask_exports), period, issue date, currency, opening / invoiced / credited /
 received / closing / unapplied, the ``lines`` table (an opening-balance row, every document
@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.allocate import _ids
+from ..core.frames import column_ids as _ids
 from ..core.mask import maybe_mask
 from ..core.statements import MonthStatements
-from ..io.names import unique_names
+from ..filenames import unique_names
 from ..schema import documents
 from .build_templates import shipped
 from .template_fill import Money, fill, read_layout
@@ -83,12 +83,13 @@ def file_names(summary: pd.DataFrame, lang: str, month: str) -> list[str]:
     return unique_names(stems, ".xlsx")
 
 
-def _pydates(values) -> list:
+def pydates(values) -> list:
     """datetime64 values -> datetime.datetime (None for NaT)."""
     return np.asarray(values, dtype="datetime64[ns]").astype("datetime64[us]").tolist()
 
 
-def _customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
+def customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
+    """Column ``column`` of Customers for each id in ``ids`` (the first row of a repeated id; "" when absent)."""
     if column not in customers.columns or not len(ids):
         return [""] * len(ids)
     s = customers[column].set_axis(_ids(customers, "customer_id").to_numpy(object))
@@ -101,11 +102,11 @@ def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[di
     s = ms.summary
     ids = s["customer_id"].tolist()
     records = s.to_dict("records")
-    info = {c: _customer_info(customers, ids, c) for c in ("contact", "phone", "address")}
+    info = {c: customer_info(customers, ids, c) for c in ("contact", "phone", "address")}
     lines = ms.lines
     cols = {c: lines[c].tolist() for c in ("kind", "doc_no", "debit", "credit", "balance", "memo")}
-    cols["date"] = _pydates(lines["date"])
-    cols["due_date"] = _pydates(lines["due_date"])
+    cols["date"] = pydates(lines["date"])
+    cols["due_date"] = pydates(lines["due_date"])
     lc = lines["customer_id"].to_numpy(object)
     bounds = {}
     if len(lc):
