@@ -14,8 +14,9 @@ Nothing here imports pandas or an engine: importing the contract costs nothing.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,7 +112,7 @@ class Book(Protocol):
     def write(self, outs: Sequence[SheetOut], marks: Sequence[CellMark] = (), clear_marks_on: Sequence[str] = (),
               keep: int = 10, protect: bool = True, appends: Sequence[RowAppend] = ()) -> WriteInfo: ...
 
-    def session(self) -> ContextManager: ...
+    def session(self) -> contextlib.AbstractContextManager: ...
 
     def check_writable(self) -> None: ...
 
@@ -123,7 +124,7 @@ class BookDefaults:
     withheld_message = "statements_withheld"
     reads_change_log = False
 
-    def session(self) -> ContextManager:
+    def session(self) -> contextlib.AbstractContextManager:
         return contextlib.nullcontext()
 
     def check_writable(self) -> None:

@@ -31,9 +31,8 @@ import traceback
 from pathlib import Path
 
 from .core.errors import LedgerError
-from .schema import msg, norm_header, sheet
-
 from .operations import OPERATIONS
+from .schema import msg, norm_header, sheet
 
 MONTH_NAME = "StatementMonth"
 CUSTOMER_NAME = "CardCustomer"
@@ -130,7 +129,7 @@ def __getattr__(name: str):
 def run_button(name: str, book=None, lite: bool = False, **given):
     """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
     or None when it could not run (the reason was shown in Excel)."""
-    from .io.xlcaps import caps_of   # light: read before the engine is imported
+    from .io.xlcaps import caps_of  # light: read before the engine is imported
 
     if book is None:
         import xlwings as xw
@@ -145,7 +144,7 @@ def run_button(name: str, book=None, lite: bool = False, **given):
     except Exception:  # noqa: BLE001 - an odd book: a message box, as before
         caps = None
     try:
-        from . import ops                    # inside the handler: a missing package is one line
+        from . import ops  # inside the handler: a missing package is one line
         from .io.xlbook import XlBook
 
         xb = XlBook(book, caps=caps, progress=lambda what: status.show(msg("xl_running", lang, step=what)))

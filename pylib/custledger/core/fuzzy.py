@@ -25,8 +25,8 @@ reach it are scored (an inverted index from character to choices, counted with n
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from functools import cache
-from typing import Sequence
 
 import numpy as np
 

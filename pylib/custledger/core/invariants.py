@@ -23,10 +23,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import (as_of_ts, credit_keys, credits, first_position, invoice_rows,
-                                     is_write_off, sum_into)
-from custledger.core.frames import amount_cents as _cents, column_ids as _ids
+from custledger.core.allocate import (
+    as_of_ts,
+    credit_keys,
+    credits,
+    first_position,
+    invoice_rows,
+    is_write_off,
+    sum_into,
+)
 from custledger.core.balances import sorted_ids
+from custledger.core.frames import amount_cents as _cents
+from custledger.core.frames import column_ids as _ids
 from custledger.core.money import format_cents
 
 _LIMIT = 20  # messages per kind: enough to see the pattern, not a flood

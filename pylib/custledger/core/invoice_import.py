@@ -43,7 +43,6 @@ Pure: frames in, frames out; texts from schema/messages.json in the workbook's l
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np

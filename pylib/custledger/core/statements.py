@@ -39,7 +39,9 @@ import pandas as pd
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
 from .allocate import allocate, is_write_off, open_items, unapplied_credits, upto
 from .confirmations import for_period
-from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .frames import amount_cents as _cents
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .parse import parse_month
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import BookDefaults, SheetOut
 from ..core.errors import LedgerError
 from ..core.load import CHANGE_LOG, READ_BACK, sheet_reader
-from ..contract import BookDefaults, SheetOut
 from . import safe
 from .reader import RawBook, check_ledger_file, read_book
 from .xlsxsheets import Formats, write_sheet_out

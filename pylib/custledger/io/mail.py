@@ -28,7 +28,6 @@ import ipaddress
 import mimetypes
 import re
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -221,7 +220,7 @@ class SmtpTransport:
         if conn is not None:
             try:
                 conn.quit()
-            except (smtplib.SMTPException, OSError, socket.error):
+            except (smtplib.SMTPException, OSError):
                 try:
                     conn.close()
                 except OSError:

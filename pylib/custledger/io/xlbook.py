@@ -43,9 +43,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..contract import FORMATS, BookDefaults, SheetOut
 from ..core.load import sheet_reader
 from ..core.parse import col_index, col_letter
-from ..contract import FORMATS, BookDefaults, SheetOut
 from .reader import RawBook, RawSheet
 from .xlcaps import Caps, caps_of  # noqa: F401  (the adapter's capabilities, re-exported)
 from .xlsxpatch_marks import FILL, combine

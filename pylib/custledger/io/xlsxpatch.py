@@ -45,12 +45,13 @@ import tempfile
 import time
 import zipfile
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import xlsxwriter
 
+from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_append import (
     DATE_FORMAT,
     MONEY_FORMAT,
@@ -69,7 +70,6 @@ from custledger.io.xlsxpatch_append import (
     sheet_protected,
     table_info,
 )
-from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from xml.etree.ElementTree import Element
 
 from custledger.contract import SEVERITIES

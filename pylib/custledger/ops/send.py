@@ -48,8 +48,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.frames import column_ids as _ids
 from ..core.errors import LedgerError
+from ..core.frames import column_ids as _ids
 from ..core.load import generated_frame
 from ..core.statements import month_bounds
 from ..io.names import safe_name
@@ -255,7 +255,7 @@ def send_step(run: Run) -> None:
     from email.utils import make_msgid
 
     from ..io.mail import Dropped, Refused, build_message, parse_addresses, write_eml
-    from ..render.email_body import find_email_template, fill, read_template
+    from ..render.email_body import fill, find_email_template, read_template
     from .changes import sheet_present
     from .statements import has_folder, ledger_path
 

@@ -135,9 +135,9 @@ def _tinted(rgb: str, tint: float) -> str:
     if not tint:
         return rgb
     r, g, b = (int(rgb[i:i + 2], 16) / 255 for i in (0, 2, 4))
-    h, l, s = colorsys.rgb_to_hls(r, g, b)
-    l = l * (1 + tint) if tint < 0 else l * (1 - tint) + tint
-    r, g, b = colorsys.hls_to_rgb(h, min(max(l, 0.0), 1.0), s)
+    h, light, s = colorsys.rgb_to_hls(r, g, b)
+    light = light * (1 + tint) if tint < 0 else light * (1 - tint) + tint
+    r, g, b = colorsys.hls_to_rgb(h, min(max(light, 0.0), 1.0), s)
     return "".join(f"{round(x * 255):02X}" for x in (r, g, b))
 
 
