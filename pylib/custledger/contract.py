@@ -14,7 +14,7 @@ Nothing here imports pandas or an engine: importing the contract costs nothing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -49,7 +49,7 @@ class SheetOut:
     # xlsxwriter worksheet instead of writing the table; headers/data stay the tabular fallback
     # (row 1 header) for writers that cannot draw. Cells must be written in row order
     # (xlsxwriter's constant_memory mode drops writes to earlier rows).
-    draw: object = None
+    draw: Callable[..., Any] | None = None
     protect: bool = True          # False: an input sheet created on first use (Payers) stays editable
 
 
@@ -89,9 +89,15 @@ class RowAppend:
 class WriteInfo(Protocol):
     """What a write reports: where the results went, the backup made (if any), a note for the user."""
 
-    target: Any
-    backup: Any
-    note: str
+    # read-only members: the adapters report with frozen dataclasses
+    @property
+    def target(self) -> Any: ...
+
+    @property
+    def backup(self) -> Any: ...
+
+    @property
+    def note(self) -> str: ...
 
 
 @runtime_checkable

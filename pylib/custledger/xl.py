@@ -170,7 +170,7 @@ def run_button(name: str, book=None, lite: bool = False, **given):
 def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
     """The run options of button ``name`` from what its operation needs (OPERATIONS)."""
     op = OPERATIONS[name]
-    options = {}
+    options: dict = {}
     if "month" in op.needs:
         options["month"] = _check_month(given.get("month")) or named_month(book) or settings_month(raw)
     if op.files:
@@ -254,6 +254,7 @@ def selected_customer(book, raw) -> str | None:
     if rs is None or rs.frame.empty:
         return None
     spec = sheet("customers")
+    assert cust_name is not None  # rs is None otherwise
     layout = locate_header(rs.frame, spec, cust_name)
     if layout is None:
         return None

@@ -511,7 +511,7 @@ def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:
         else:
             s[1] = k + 1
     found = 0
-    solution = None
+    solution: tuple[int, ...] | None = None
     # Only values that can still reach the target with the largest others are tried.
     for i in range(bisect_left(v, target - top), n - 1):  # pairs i < k
         t = target - v[i]

@@ -308,12 +308,12 @@ def _rank(payer_norm: str, ids, cust: _Customers, bonus: dict | None = None) -> 
     ids = sorted(set(ids))
     if not ids:
         return []
-    keys = sorted({k for i in ids for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}})
+    keys = sorted({k for i in ids for k in cust.keys_of.get(i, set()) | {cust.norm_of.get(i, "")}})
     row = name_scores([payer_norm], keys)[0] if payer_norm else np.zeros(len(keys), dtype=np.int16)
     of_key = dict(zip(keys, row.tolist()))
     scored = []
     for i in ids:
-        s = max((of_key.get(k, 0) for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}), default=0)
+        s = max((of_key.get(k, 0) for k in cust.keys_of.get(i, set()) | {cust.norm_of.get(i, "")}), default=0)
         scored.append((i, max(int(s), (bonus or {}).get(i, 0))))
     return sorted(scored, key=lambda t: (-t[1], t[0]))
 
@@ -560,15 +560,15 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
         branch, parents = _branch_parents(df["payer"].iat[i], cust)
         if not branch:
             continue
-        others = set(sh_c.iat[i]) - set(parents) if isinstance(sh_c.iat[i], tuple) else set()
-        if len(parents) == 1 and not others:
+        other_ids = set(sh_c.iat[i]) - set(parents) if isinstance(sh_c.iat[i], tuple) else set()
+        if len(parents) == 1 and not other_ids:
             who = parents[0]
             cid[i], status[i], score[i], match_by[i] = who, "auto", 100, "branch"
             notes[i] = ("bank_note_branch", {"branch": branch, "name": cust.name_of.get(who, who)})
             continue
         parent, _ = split_branch(df["payer"].iat[i])
         pool = set(parents) | set(cust.by_exact.get(name_key(parent), ())) | set(
-            cust.by_norm.get(normalize_name(parent), ())) | others
+            cust.by_norm.get(normalize_name(parent), ())) | other_ids
         if pool:
             ranked = _rank(normalize_name(parent), pool, cust)
             cid[i], status[i], score[i], match_by[i] = ranked[0][0], "suggested", _BRANCH_SCORE, "branch"

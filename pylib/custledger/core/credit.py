@@ -203,7 +203,7 @@ def credit_grades(customer_ids: pd.Series, customers: pd.DataFrame, invoices: pd
     grade = _grade_from_points(total, params.grade_min_points)
     inv = invoices.loc[(invoices["kind"] == "invoice") & (invoices["date"] <= as_of), "customer_id"]
     rated = ids.isin(inv.unique())
-    grade = np.where(rated, grade, None)
+    grade = np.where(rated, grade, None)  # type: ignore[call-overload]  # numpy stubs refuse None, object arrays take it
 
     return pd.DataFrame({
         "customer_id": ids.to_numpy(),

@@ -180,9 +180,9 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
                           (lines["debit"] + lines["credit"]).to_numpy()[lines["kind"].to_numpy(object) == k])
                for k in KIND_ORDER}
     count = pd.Series(lc).value_counts() if len(lc) else pd.Series(dtype="int64")
-    ids = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
-    ids |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
-    ids = sorted(str(i) for i in ids)
+    id_set = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
+    id_set |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
+    ids = sorted(str(i) for i in id_set)
 
     out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
     names = customers.assign(customer_id=_ids(customers, "customer_id").to_numpy(object)) \

@@ -165,7 +165,7 @@ class TierParams:
     def from_settings(cls, settings, **overrides) -> TierParams:
         """From model.Settings: abc_split, tier_window_months, and any TierParams field found
         in ``settings.extra`` (numbers, or comma-separated text for the tuple fields)."""
-        values = {"abc_split": tuple(settings.abc_split),
+        values: dict = {"abc_split": tuple(settings.abc_split),
                   "tier_window_months": int(settings.tier_window_months)}
         extra = getattr(settings, "extra", None) or {}
         for f in fields(cls):

@@ -155,9 +155,9 @@ def run(book: Book, steps: Sequence[str], *, as_of: dt.date | None = None, progr
     unknown = [s for s in steps if s not in ALL_STEPS]
     if unknown:
         raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(ALL_STEPS)}")
-    options = RunOptions.of(options)
+    run_options = RunOptions.of(options)
     with book.session():
-        return _run(book, steps, as_of, progress, write, options)
+        return _run(book, steps, as_of, progress, write, run_options)
 
 
 def _run(book, steps, as_of, progress, write, options) -> Report:

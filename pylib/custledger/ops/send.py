@@ -45,6 +45,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -217,7 +218,7 @@ class Journal:
     def __init__(self, path: Path, durable: bool = True):
         self.path = path
         self.durable = durable
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def append(self, rec: dict) -> None:
         if self.fh is None:
@@ -276,7 +277,7 @@ def send_step(run: Run) -> None:
     has_sheet, read_sheet = sheet_present(run.validation.loaded.raw, "sent")
     log = _merge(previous_log(run), read_journal(jpath))
 
-    status_of = {}
+    status_of: dict = {}
     for key, status in zip(zip(log["customer_id"], log["period"], log["kind"], log["sha256"]), log["status"]):
         status_of.setdefault(key, set()).add(status)
 
