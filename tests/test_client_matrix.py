@@ -32,8 +32,9 @@ from xlremote import (
     displayed,
     file_links,
     filled_cells,
-    link_targets,  # noqa: F401
+    link_targets,
     remote_book,
+    xl_license,  # noqa: F401  (a fixture, requested by _remote)
 )
 
 MONTH = "2026-10"

@@ -25,7 +25,8 @@ from xlremote import (
     displayed,
     file_links,
     payload,
-    remote_book,  # noqa: F401
+    remote_book,
+    xl_license,  # noqa: F401  (a fixture, requested by _remote)
     )
 
 
