@@ -198,7 +198,7 @@ class Blocker:
             raise ModuleNotFoundError(f"No module named {fullname!r} (not in {self.label})", name=fullname)
         return None
 
-    def install(self) -> "Blocker":
+    def install(self) -> Blocker:
         """First on the meta path. Modules that site's .pth hooks imported at start-up stay;
         the runner reports any blocked module imported after this."""
         sys.meta_path.insert(0, self)

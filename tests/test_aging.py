@@ -2,10 +2,10 @@
 
 import pandas as pd
 import pytest
-from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 from custledger.core.aging import aging, bucket_index, bucket_labels, dunning_level, overdue
 from custledger.core.allocate import allocate, open_items, unapplied_credits
+from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 D = pd.Timestamp
 AS_OF = D("2024-07-01")

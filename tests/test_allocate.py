@@ -5,12 +5,18 @@ Amounts in the builders are yuan; rows() gives cents.
 
 import pandas as pd
 import pytest
-from engine_helpers import cn, inv, invoices, rc, receipts, rows
 
 from custledger.core.allocate import (
-    ALLOCATION_COLUMNS, allocate, credits, memo_numbers, open_items, split_targets, unapplied_credits,
+    ALLOCATION_COLUMNS,
+    allocate,
+    credits,
+    memo_numbers,
+    open_items,
+    split_targets,
+    unapplied_credits,
     unique_subset,
 )
+from engine_helpers import cn, inv, invoices, rc, receipts, rows
 
 D = pd.Timestamp
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pandas as pd
-from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 from custledger.core.allocate import allocate
 from custledger.core.balances import BALANCE_COLUMNS, balances
 from custledger.core.invariants import check_invariants
+from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 D = pd.Timestamp
 

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from custledger.core.bank import (
-    BANK_COLUMNS, bank_key, collect_confirmations, match_bank, name_scores, new_receipts,
+    BANK_COLUMNS,
+    bank_key,
+    collect_confirmations,
+    match_bank,
+    name_scores,
+    new_receipts,
 )
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.names import name_key, normalize_name, split_branch

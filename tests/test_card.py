@@ -7,7 +7,6 @@ import zipfile
 import openpyxl
 import pandas as pd
 import pytest
-from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 from custledger import ops
 from custledger.core.aging import aging
@@ -20,6 +19,7 @@ from custledger.core.tiers import TierParams, tiers
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from custledger.render.card import card_rows
+from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 AS_OF = pd.Timestamp("2024-06-30")
 

@@ -24,9 +24,18 @@ from custledger.io.template import CARD_CUSTOMER, build_ledger
 from custledger.operations import BUTTONS, OPERATIONS
 from custledger.schema import msg, output_sheet_name
 from invoice_export import export_rows, write_xlsx
-from xlremote import (LoglessFileBook, cf_marked_cells, client_action_sets, displayed, filled_cells, file_links,
-                      link_targets, remote_book, xl_license)  # noqa: F401
-from xlremote import apply_actions
+from xlremote import (
+    LoglessFileBook,
+    apply_actions,
+    cf_marked_cells,
+    client_action_sets,
+    displayed,
+    file_links,
+    filled_cells,
+    link_targets,
+    remote_book,
+    xl_license,  # noqa: F401  (a fixture, requested by _remote)
+)
 
 MONTH = "2026-10"
 CUSTOMER = "C2"

@@ -11,7 +11,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 from custledger import ops
 from custledger.core.aging import aging
@@ -22,6 +21,7 @@ from custledger.core.model import INTERACTION_COLUMNS, Ledger, Settings, empty_f
 from custledger.core.tiers import TierParams, tiers
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
+from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts
 
 AS_OF = pd.Timestamp("2024-06-20")
 

@@ -3,13 +3,11 @@ exit code, the language of an English workbook without Settings."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
-import xlsxwriter
 
 from custledger import ops
 from custledger.core.load import load
@@ -17,7 +15,6 @@ from custledger.core.validate import validate
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from test_security import cli, small_ledger
-
 
 # ---- Excel serial 60: 1900-02-29, a day that never was -------------------------------------------
 

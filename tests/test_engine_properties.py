@@ -10,7 +10,6 @@ import itertools
 import re
 
 import pandas as pd
-from engine_helpers import customers, cust
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from custledger.core.aging import aging
 from custledger.core.allocate import allocate, open_items, unapplied_credits
 from custledger.core.balances import balances
 from custledger.core.invariants import check_invariants
+from engine_helpers import cust, customers
 
 BASE = pd.Timestamp("2024-01-01")
 CUSTOMERS = ["C1", "C10"]
@@ -241,7 +241,7 @@ def test_write_off_matches_the_reference_and_keeps_the_invariants(ledger):
     oi = open_items(invoices, a, as_of)
     ua = unapplied_credits(invoices, receipts, a, as_of)
     assert b["written_off"].sum() == a.loc[a["rule"] == "write_off", "amount"].sum() == oi["written_off"].sum()
-    assert ((b["balance"] == b["invoiced"] - b["credited"] - b["received"] - b["written_off"])).all()
+    assert (b["balance"] == b["invoiced"] - b["credited"] - b["received"] - b["written_off"]).all()
     # a written-off invoice is no longer open, so neither aged nor overdue
     off_docs = set(a.loc[a["rule"] == "write_off", "doc_no"])
     assert (oi.loc[oi["doc_no"].isin(off_docs), "open"] == 0).all()

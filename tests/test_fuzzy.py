@@ -16,8 +16,8 @@ from custledger.core import fuzzy
 rapidfuzz = pytest.importorskip("rapidfuzz")
 from rapidfuzz import fuzz, process  # noqa: E402
 
-from test_bank_match import CUSTOMERS, LINES  # noqa: E402
 from custledger.core.names import normalize_name  # noqa: E402
+from test_bank_match import CUSTOMERS, LINES  # noqa: E402
 
 _ALPHABET = list("恒昌机电杭州苏华为技术锦城程鼎胜盛食品联创武汉厦门科分公司") + list("abcde ")
 
@@ -84,9 +84,8 @@ def test_edge_cases():
 def test_bank_matching_runs_without_rapidfuzz(monkeypatch):
     """With rapidfuzz impossible to import, core/bank.py imports and matches the labelled set
     exactly as with it."""
-    from test_bank_match import _customers, _lines, _receipts
-
     from custledger.core import bank
+    from test_bank_match import _customers, _lines, _receipts
     with_rf = bank.match_bank(_lines(), _customers(), _receipts())
 
     real_import = builtins.__import__

@@ -9,9 +9,7 @@ import zipfile
 import openpyxl
 import pandas as pd
 import pytest
-from invoice_export import export_rows, write_csv, write_old_xlsx, write_xlsx
 from python_calamine import CalamineWorkbook
-from xlremote import xl_license  # noqa: F401  (fixture: the remote engine's key, tests only)
 
 from custledger import ops
 from custledger.core.errors import LedgerError
@@ -21,6 +19,8 @@ from custledger.demo_data import make_demo
 from custledger.io.filebook import FileBook
 from custledger.io.invoicefile import read_invoice_file
 from custledger.io.template import build_ledger
+from invoice_export import export_rows, write_csv, write_old_xlsx, write_xlsx
+from xlremote import xl_license  # noqa: F401  (fixture: the remote engine's key, tests only)
 
 AS_OF = "2026-10-31"
 GOOD_TAX = "91110108MA01C4XN4E"   # a valid unified social credit code (check digit E)
@@ -251,10 +251,9 @@ def test_a_bad_tax_id_is_a_problems_row_and_the_rest_is_imported(tmp_path):
 def test_import_button_through_xlwings_appends_like_the_cli(tmp_path, xl_license):
     import shutil
 
-    from xlremote import LoglessFileBook, apply_actions, remote_book
-
     from custledger import xl
     from custledger.schema import msg
+    from xlremote import LoglessFileBook, apply_actions, remote_book
 
     path = _small_ledger(tmp_path)
     export = _rows_file(tmp_path)

@@ -10,8 +10,8 @@ import pytest
 from custledger.core.aging import OVERDUE_COLUMNS
 from custledger.core.model import Settings
 from custledger.ops.letters import write_letters
-from custledger.schema import documents
 from custledger.render.letter import letter_records, render_letters, tone_level
+from custledger.schema import documents
 from filled import read_named
 
 AS_OF = dt.date(2026, 10, 31)

@@ -22,7 +22,7 @@ from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from custledger.operations import OPERATIONS
 from custledger.schema import output_sheet_name
-from xlremote import LoglessFileBook, apply_actions, displayed, filled_cells, cf_marked_cells, remote_book, xl_license  # noqa: F401
+from xlremote import LoglessFileBook, apply_actions, cf_marked_cells, displayed, filled_cells, remote_book, xl_license  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "pylib" / "custledger" / "lite" / "main.py"

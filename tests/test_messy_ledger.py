@@ -7,10 +7,10 @@ import datetime as dt
 
 import openpyxl
 from openpyxl.styles import Font, PatternFill
+from python_calamine import CalamineWorkbook
 
 from custledger import ops
 from custledger.io.filebook import FileBook
-from python_calamine import CalamineWorkbook
 
 
 def build(path):

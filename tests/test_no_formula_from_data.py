@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from custledger import ops
 from custledger.io.filebook import FileBook
-from custledger.io.xlbook import out_rows
 from custledger.io.template import build_ledger
+from custledger.io.xlbook import out_rows
 from custledger.ops.export import export_ledger
 
 # custledger's own cell formulas: none. Its links are hyperlink relationships (write_url), its

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from custledger import ops
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from custledger.ops.export import export_owners_cli
@@ -102,10 +101,9 @@ def test_encrypted_packs_and_the_command(tmp_path):
 
 def test_send_owners_mails_each_owner_their_pack(tmp_path):
     pytest.importorskip("aiosmtpd")
-    from smtp_server import HOST, Server
-
     from custledger.io.mail import SmtpTransport
     from custledger.ops.send import send_ledger
+    from smtp_server import HOST, Server
 
     ledger = make_ledger(tmp_path, owner_emails="张三=zhang@example.com; 李四 = li@example.com")
     with Server() as server:

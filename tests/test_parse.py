@@ -1,6 +1,5 @@
 """Reading values as people type them: dates, amounts, enums, headers."""
 
-import datetime as dt
 
 import pandas as pd
 import pytest

@@ -2,7 +2,6 @@
 appended to the Receipts sheet (and are allocated at once); a second run imports nothing new;
 a suggested line confirmed by typing its customer_id into the Bank sheet is imported next run."""
 
-import shutil
 
 import openpyxl
 from python_calamine import CalamineWorkbook

@@ -6,12 +6,12 @@ import re
 
 import pandas as pd
 import pytest
-from engine_helpers import cust, customers, inv, invoices, rc, receipts
 
 from custledger.core.allocate import allocate, open_items
 from custledger.core.model import INTERACTION_COLUMNS, Ledger, Settings
 from custledger.core.reminders import KINDS, REMINDER_COLUMNS, next_anniversary, reminders
 from custledger.io.ics import escape_text, event_uid, fold, to_ics
+from engine_helpers import cust, customers, inv, invoices, rc, receipts
 
 AS_OF = pd.Timestamp("2024-06-10")
 
@@ -234,7 +234,7 @@ def sample() -> pd.DataFrame:
     })
 
 
-STAMP = dt.datetime(2024, 6, 10, 8, 0, tzinfo=dt.timezone.utc)
+STAMP = dt.datetime(2024, 6, 10, 8, 0, tzinfo=dt.UTC)
 
 
 def unfold(text: str) -> list[str]:

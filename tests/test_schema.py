@@ -24,7 +24,6 @@ def test_each_input_schema_is_valid_draft_2020_12(spec):
 
 
 def test_labels_are_unique_per_sheet_so_headers_are_unambiguous():
-    from custledger.schema import norm_header
 
     for spec in input_sheets():
         seen = {}

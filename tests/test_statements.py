@@ -27,8 +27,8 @@ from custledger.io.template import build_ledger
 from custledger.ops.pipeline import prepare
 from custledger.render.build_templates import FILES, REPO_TEMPLATES, build_all
 from custledger.render.statement import render_statements
-from filled import read_named
 from engine_helpers import cn, inv, invoices, receipts
+from filled import read_named
 
 MONTH = "2026-10"
 

@@ -11,7 +11,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from custledger.render.build_templates import REPO_TEMPLATES
 from custledger.render.statement import statement_headers
-from custledger.render.template_fill import Money, TemplateError, fill, read_layout, _tinted
+from custledger.render.template_fill import Money, TemplateError, _tinted, fill, read_layout
 
 RED = "FFFF0000"
 

@@ -21,10 +21,14 @@ import pandas as pd
 import pytest
 
 from custledger.core.credit import credit_grades, settled_invoices, suggested_limits
-from custledger.core.money import to_cents
 from custledger.core.model import Settings
+from custledger.core.money import to_cents
 from custledger.core.tiers import (
-    SEGMENT_LABELS, TIERS_COLUMNS, TierParams, midrank_scores, tiers,
+    SEGMENT_LABELS,
+    TIERS_COLUMNS,
+    TierParams,
+    midrank_scores,
+    tiers,
 )
 
 DATA = Path(__file__).parent / "data" / "tiers"

@@ -4,7 +4,6 @@ import datetime as dt
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from custledger.core.load import load
 from custledger.core.validate import split_list, validate

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts, rows
 
 from custledger.core.aging import aging, overdue
 from custledger.core.allocate import allocate, open_items, unapplied_credits
@@ -11,6 +10,7 @@ from custledger.core.balances import balances
 from custledger.core.invariants import check_invariants
 from custledger.core.settings import convert
 from custledger.core.statements import month_statements
+from engine_helpers import cn, cust, customers, inv, invoices, rc, receipts, rows
 
 INV = invoices(inv("X1", "2026-01-05", "1000.00"), inv("X2", "2026-01-06", "500.00"),
                inv("Y1", "2026-01-05", "800.00", "C2"), inv("Z1", "2026-01-05", "300.00", "C3"))

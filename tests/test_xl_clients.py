@@ -17,8 +17,17 @@ from custledger.io.template import CARD_CUSTOMER, build_ledger
 from custledger.io.xlbook import XlBook, caps_of
 from custledger.operations import RunOptions
 from custledger.schema import msg
-from xlremote import (LoglessFileBook, Spy, apply_actions, client_action_sets, displayed, file_links, payload,
-                      remote_book, xl_license)  # noqa: F401
+from xlremote import (
+    LoglessFileBook,
+    Spy,
+    apply_actions,
+    client_action_sets,
+    displayed,
+    file_links,
+    payload,
+    remote_book,
+    xl_license,  # noqa: F401  (a fixture, requested by _remote)
+    )
 
 
 @pytest.fixture(autouse=True)

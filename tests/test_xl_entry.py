@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 from custledger import ops, xl
-from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
 from custledger.schema import msg
 from xlremote import LoglessFileBook, Spy, apply_actions, displayed, link_targets, remote_book, xl_license  # noqa: F401

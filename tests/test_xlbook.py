@@ -22,11 +22,19 @@ import xlsxwriter
 from custledger import ops
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
-from custledger.io.xlbook import (REGISTER, XlBook, caps_of, cell_text, excel_text, mark_rectangles,
-                                  number_text)
+from custledger.io.xlbook import REGISTER, XlBook, caps_of, cell_text, excel_text, mark_rectangles, number_text
 from custledger.io.xlsxpatch_marks import combine
-from xlremote import (LoglessFileBook, BASIC_ACTIONS, xl_license, apply_actions, cf_marked_cells, displayed, filled_cells, link_targets,
-                      payload, remote_book)
+from xlremote import (
+    BASIC_ACTIONS,
+    LoglessFileBook,
+    apply_actions,
+    cf_marked_cells,
+    displayed,
+    filled_cells,
+    link_targets,
+    remote_book,
+    xl_license,  # noqa: F401 -- a fixture, requested by _remote below
+)
 
 GENERATED = ("校验结果", "Problems")
 

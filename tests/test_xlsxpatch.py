@@ -292,7 +292,7 @@ def test_style_merge_gives_colliding_number_formats_fresh_ids():
            '</dxfs></styleSheet>').encode()
     merged = merge_styles(dst, gen, [])
     root = SafeET.fromstring(merged.xml)
-    ns = "{%s}" % main
+    ns = "{" + main + "}"
     fmts = {e.get("numFmtId"): e.get("formatCode") for e in root.iter(ns + "numFmt")}
     assert fmts == {"164": "0.000", "165": "#,##0.00"}
     xfs = list(root.find(ns + "cellXfs"))

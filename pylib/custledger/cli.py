@@ -12,7 +12,6 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -31,7 +30,7 @@ def _lang() -> str:
     return os.environ.get("CUSTLEDGER_LANG", "zh")
 
 
-def _date(text: Optional[str]) -> Optional[dt.date]:
+def _date(text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
@@ -216,7 +215,7 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
 
 
 @app.command("validate")
-def validate_cmd(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+def validate_cmd(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
                  force: bool = Force) -> None:
     """Check every entry; write the Problems sheet and mark the cells at fault."""
     _run(path, _steps("validate"), as_of, out, force, as_json)
@@ -227,7 +226,7 @@ Bank = typer.Option(None, "--bank", help="Bank statement export to import (CSV o
 Pdf = typer.Option(False, "--pdf", help="Also convert statements to PDF (LibreOffice headless).")
 
 
-def _month(text: Optional[str], required: bool = True) -> Optional[str]:
+def _month(text: str | None, required: bool = True) -> str | None:
     if text is None:
         if required:
             raise LedgerError("bad_option", option="--month", value="")
@@ -248,14 +247,14 @@ def _guard(fn):
 
 
 @app.command()
-def reconcile(path: Path, bank: Optional[Path] = Bank, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+def reconcile(path: Path, bank: Path | None = Bank, as_of: str | None = AsOf, out: Path | None = Out,
               as_json: bool = Json, force: bool = Force) -> None:
     """Apply receipts and credit notes to invoices (核销); Allocations and Balances sheets."""
     _run(path, _steps("reconcile"), as_of, out, force, as_json, bank=bank)
 
 
 @app.command()
-def aging(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+def aging(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """Aging and Overdue sheets (账龄、逾期); letters: `custledger letters`."""
     _run(path, _steps("aging"), as_of, out, force, as_json)
@@ -263,38 +262,38 @@ def aging(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as
 
 @app.command()
 def letters(path: Path, pdf: bool = typer.Option(False, "--pdf", help="Also convert the letters to PDF (LibreOffice headless)."),
-            as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+            as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """Dunning letters (催款函) for every customer at dunning level 1 or more; Overdue links to them."""
     _run(path, ["reconcile", "aging", "letters"], as_of, out, force, as_json, pdf=pdf)
 
 
 @app.command()
-def tiers(path: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+def tiers(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """ABC, RFM, credit grades, core customers, lifecycle (客户分级)."""
     _run(path, _steps("tiers"), as_of, out, force, as_json)
 
 
 @app.command()
-def reminders(path: Path, ics: Optional[Path] = typer.Option(None, "--ics", help="Also write an iCalendar file."),
-              as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+def reminders(path: Path, ics: Path | None = typer.Option(None, "--ics", help="Also write an iCalendar file."),
+              as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
               force: bool = Force) -> None:
     """Due payments, contracts, birthdays, follow-ups (提醒事项)."""
     _run(path, _steps("reminders"), as_of, out, force, as_json, ics=ics)
 
 
 @app.command()
-def card(path: Path, customer_id: str, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+def card(path: Path, customer_id: str, as_of: str | None = AsOf, out: Path | None = Out,
          as_json: bool = Json, force: bool = Force) -> None:
     """The one-page customer card (客户卡) of CUSTOMER_ID."""
     _run(path, _steps("card"), as_of, out, force, as_json, customer_id=customer_id)
 
 
 @app.command()
-def statements(path: Path, month: Optional[str] = Month, pdf: bool = Pdf,
-               directory: Optional[Path] = typer.Option(None, "--dir", help="Folder for the statement files."),
+def statements(path: Path, month: str | None = Month, pdf: bool = Pdf,
+               directory: Path | None = typer.Option(None, "--dir", help="Folder for the statement files."),
                allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
-               as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json,
+               as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
                force: bool = Force) -> None:
     """One statement (对账单) per customer for the month."""
     m = _guard(lambda: _month(month))
@@ -303,17 +302,17 @@ def statements(path: Path, month: Optional[str] = Month, pdf: bool = Pdf,
 
 
 @app.command("import-invoices")
-def import_invoices(path: Path, file: Path, as_of: Optional[str] = AsOf, out: Optional[Path] = Out,
+def import_invoices(path: Path, file: Path, as_of: str | None = AsOf, out: Path | None = Out,
                     as_json: bool = Json, force: bool = Force) -> None:
     """Append invoices from the tax platform's export (数电票 全量发票查询导出, xlsx/csv) to Invoices."""
     _run(path, ["import_invoices", "reconcile"], as_of, out, force, as_json, invoices=file)
 
 
 @app.command()
-def close(path: Path, month: Optional[str] = Month, bank: Optional[Path] = Bank, pdf: bool = Pdf,
-          directory: Optional[Path] = typer.Option(None, "--dir", help="Folder for the statement files."),
+def close(path: Path, month: str | None = Month, bank: Path | None = Bank, pdf: bool = Pdf,
+          directory: Path | None = typer.Option(None, "--dir", help="Folder for the statement files."),
           allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
-          as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+          as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """The monthly close (月结): validate, reconcile, aging, tiers, reminders, statements, dashboard."""
     m = _guard(lambda: _month(month))
     _run(path, _steps("close"), as_of, out, force, as_json, month=m, bank=bank, pdf=pdf, dir=directory,
@@ -325,7 +324,7 @@ app.add_typer(xl_app, name="xl")
 
 
 @xl_app.command("install")
-def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: the workbook's)")) -> None:
+def xl_install(path: Path, lang: str | None = typer.Option(None, "--lang", help="zh or en (default: the workbook's)")) -> None:
     """Import the VBA buttons module into PATH with Excel and save it as .xlsm (Windows/macOS)."""
     from .xl_install import install
 
@@ -333,12 +332,12 @@ def xl_install(path: Path, lang: Optional[str] = typer.Option(None, "--lang", he
 
 
 @app.command()
-def export(path: Path, out: Optional[Path] = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
-           password_file: Optional[Path] = typer.Option(None, "--password-file",
+def export(path: Path, out: Path | None = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
+           password_file: Path | None = typer.Option(None, "--password-file",
                                                         help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
-           by_owner: Optional[Path] = typer.Option(None, "--by-owner",
+           by_owner: Path | None = typer.Option(None, "--by-owner",
                                                    help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
-           as_of: Optional[str] = AsOf, as_json: bool = Json) -> None:
+           as_of: str | None = AsOf, as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
     from .ops.export import export_cli
 
@@ -369,19 +368,19 @@ def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None
 
 
 @app.command()
-def send(path: Path, month: Optional[str] = Month,
+def send(path: Path, month: str | None = Month,
          letters: bool = typer.Option(False, "--letters", help="Also send the dunning letters of the month."),
          owners: bool = typer.Option(False, "--owners", help="Also mail each owner (负责人) their customers' workbook."),
-         outbox: Optional[Path] = typer.Option(None, "--outbox", help="Folder for the .eml files (without --smtp)."),
-         smtp: Optional[str] = typer.Option(None, "--smtp", help="Send through this server, HOST:PORT."),
+         outbox: Path | None = typer.Option(None, "--outbox", help="Folder for the .eml files (without --smtp)."),
+         smtp: str | None = typer.Option(None, "--smtp", help="Send through this server, HOST:PORT."),
          use_ssl: bool = typer.Option(False, "--ssl", help="Implicit TLS (port 465)."),
          starttls: bool = typer.Option(False, "--starttls", help="STARTTLS (port 587)."),
-         user: Optional[str] = typer.Option(None, "--user", help="SMTP login (usually the mailbox address)."),
-         password_file: Optional[Path] = typer.Option(None, "--password-file",
+         user: str | None = typer.Option(None, "--user", help="SMTP login (usually the mailbox address)."),
+         password_file: Path | None = typer.Option(None, "--password-file",
                                                       help="Read the SMTP password (authorisation code) from this file (or CUSTLEDGER_SMTP_PASSWORD, or a prompt)."),
-         sender: Optional[str] = typer.Option(None, "--from", help="Sender address (default: --user)."),
-         directory: Optional[Path] = typer.Option(None, "--dir", help="Folder of the statement files."),
-         as_of: Optional[str] = AsOf, out: Optional[Path] = Out, as_json: bool = Json, force: bool = Force) -> None:
+         sender: str | None = typer.Option(None, "--from", help="Sender address (default: --user)."),
+         directory: Path | None = typer.Option(None, "--dir", help="Folder of the statement files."),
+         as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """Email each customer its statement of the month (and letters); without --smtp, .eml files to an outbox."""
     from .ops.send import send_cli, send_ledger
 

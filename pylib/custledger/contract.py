@@ -14,8 +14,9 @@ Nothing here imports pandas or an engine: importing the contract costs nothing.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ContextManager, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,7 +49,7 @@ class SheetOut:
     # xlsxwriter worksheet instead of writing the table; headers/data stay the tabular fallback
     # (row 1 header) for writers that cannot draw. Cells must be written in row order
     # (xlsxwriter's constant_memory mode drops writes to earlier rows).
-    draw: object = None
+    draw: Callable[..., Any] | None = None
     protect: bool = True          # False: an input sheet created on first use (Payers) stays editable
 
 
@@ -88,9 +89,15 @@ class RowAppend:
 class WriteInfo(Protocol):
     """What a write reports: where the results went, the backup made (if any), a note for the user."""
 
-    target: Any
-    backup: Any
-    note: str
+    # read-only members: the adapters report with frozen dataclasses
+    @property
+    def target(self) -> Any: ...
+
+    @property
+    def backup(self) -> Any: ...
+
+    @property
+    def note(self) -> str: ...
 
 
 @runtime_checkable
@@ -111,7 +118,7 @@ class Book(Protocol):
     def write(self, outs: Sequence[SheetOut], marks: Sequence[CellMark] = (), clear_marks_on: Sequence[str] = (),
               keep: int = 10, protect: bool = True, appends: Sequence[RowAppend] = ()) -> WriteInfo: ...
 
-    def session(self) -> ContextManager: ...
+    def session(self) -> contextlib.AbstractContextManager: ...
 
     def check_writable(self) -> None: ...
 
@@ -123,7 +130,7 @@ class BookDefaults:
     withheld_message = "statements_withheld"
     reads_change_log = False
 
-    def session(self) -> ContextManager:
+    def session(self) -> contextlib.AbstractContextManager:
         return contextlib.nullcontext()
 
     def check_writable(self) -> None:

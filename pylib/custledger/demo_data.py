@@ -352,15 +352,15 @@ class _Gen:
                      unit_price=None if x["_price"] is None else x["_price"] / 100,
                      _due=x["date"] + D(x["_c"]["payment_terms"] or 30))
             x["due_date"] = x["_due"] if r.random() < 0.12 else None  # mostly left to the program
-            what = x.get("_planted")
-            if what == "unknown":  # letter O typed for a zero
+            planted = x.get("_planted")
+            if planted == "unknown":  # letter O typed for a zero
                 cid = x["customer_id"]
                 x["customer_id"] = cid.replace("0", "O", 1) if "0" in cid else cid + "X"
                 self.plant("invoices", x["doc_no"], "customer_id", "customer does not exist")
-            elif what == "amount":
+            elif planted == "amount":
                 x["amount"] = _yuan(x["_cents"] + 900 * (1 + x["_cents"] // 10**6))
                 self.plant("invoices", x["doc_no"], "amount", "amount ≠ quantity × unit_price")
-            elif what == "due":
+            elif planted == "due":
                 x["due_date"] = x["date"] - D(r.randint(5, 30))
                 self.plant("invoices", x["doc_no"], "due_date", "due date before date")
         for x in rows:  # after numbering: a credit note may come first on the same day

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 # The steps in the one order a run executes them; every step module registers itself under one
 # of these names (ops/__init__.py checks at import that the two agree exactly).
@@ -118,32 +117,32 @@ class RunOptions:
     password       export --by-owner --encrypt: the packs' password (never from argv)
     """
 
-    month: Optional[str] = None
-    bank: Optional[Path] = None
-    invoices: Optional[Path] = None
-    ics: Optional[Path] = None
-    customer_id: Optional[str] = None
+    month: str | None = None
+    bank: Path | None = None
+    invoices: Path | None = None
+    ics: Path | None = None
+    customer_id: str | None = None
     allow_errors: bool = False
     pdf: bool = False
-    dir: Optional[Path] = None
-    letters_dir: Optional[Path] = None
-    letters: Optional[bool] = None
-    template: Optional[Path] = None
-    letter_template: Optional[Path] = None
-    processes: Optional[int] = None
+    dir: Path | None = None
+    letters_dir: Path | None = None
+    letters: bool | None = None
+    template: Path | None = None
+    letter_template: Path | None = None
+    processes: int | None = None
     as_sheets: bool = False
-    ledger_path: Optional[Path] = None
-    outbox: Optional[Path] = None
-    transport: Optional[object] = None
-    sender: Optional[str] = None
-    sender_name: Optional[str] = None
+    ledger_path: Path | None = None
+    outbox: Path | None = None
+    transport: object | None = None
+    sender: str | None = None
+    sender_name: str | None = None
     owners: bool = False
-    progress_each: Optional[object] = None
-    owner_dir: Optional[Path] = None
-    password: Optional[str] = None
+    progress_each: object | None = None
+    owner_dir: Path | None = None
+    password: str | None = None
 
     @classmethod
-    def of(cls, options: dict) -> "RunOptions":
+    def of(cls, options: dict) -> RunOptions:
         """From keyword options; a name that is not an option is refused (ValueError)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - known)

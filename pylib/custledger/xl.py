@@ -31,9 +31,8 @@ import traceback
 from pathlib import Path
 
 from .core.errors import LedgerError
-from .schema import msg, norm_header, sheet
-
 from .operations import OPERATIONS
+from .schema import msg, norm_header, sheet
 
 MONTH_NAME = "StatementMonth"
 CUSTOMER_NAME = "CardCustomer"
@@ -130,7 +129,7 @@ def __getattr__(name: str):
 def run_button(name: str, book=None, lite: bool = False, **given):
     """Run button ``name`` on ``book`` (default: the calling workbook); returns the ops Report,
     or None when it could not run (the reason was shown in Excel)."""
-    from .io.xlcaps import caps_of   # light: read before the engine is imported
+    from .io.xlcaps import caps_of  # light: read before the engine is imported
 
     if book is None:
         import xlwings as xw
@@ -145,7 +144,7 @@ def run_button(name: str, book=None, lite: bool = False, **given):
     except Exception:  # noqa: BLE001 - an odd book: a message box, as before
         caps = None
     try:
-        from . import ops                    # inside the handler: a missing package is one line
+        from . import ops  # inside the handler: a missing package is one line
         from .io.xlbook import XlBook
 
         xb = XlBook(book, caps=caps, progress=lambda what: status.show(msg("xl_running", lang, step=what)))
@@ -171,7 +170,7 @@ def run_button(name: str, book=None, lite: bool = False, **given):
 def _options(name: str, book, raw, lite: bool, given: dict, lang: str) -> dict:
     """The run options of button ``name`` from what its operation needs (OPERATIONS)."""
     op = OPERATIONS[name]
-    options = {}
+    options: dict = {}
     if "month" in op.needs:
         options["month"] = _check_month(given.get("month")) or named_month(book) or settings_month(raw)
     if op.files:
@@ -255,6 +254,7 @@ def selected_customer(book, raw) -> str | None:
     if rs is None or rs.frame.empty:
         return None
     spec = sheet("customers")
+    assert cust_name is not None  # rs is None otherwise
     layout = locate_header(rs.frame, spec, cust_name)
     if layout is None:
         return None

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from custledger.core.allocate import as_of_ts, first_position, upto
-from custledger.core.frames import column_ids as _ids
 from custledger.core.balances import column_of, sorted_ids
+from custledger.core.frames import column_ids as _ids
 from custledger.core.settings import schema_default
 
 BASES = ("due_date", "invoice_date")

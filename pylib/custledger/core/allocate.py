@@ -70,7 +70,9 @@ from heapq import heappop, heappush
 import numpy as np
 import pandas as pd
 
-from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .frames import amount_cents as _cents
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .parse import split_list
 
 ALLOCATION_COLUMNS = ["receipt_no", "credit_kind", "doc_no", "customer_id", "amount", "rule", "date"]
@@ -509,7 +511,7 @@ def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:
         else:
             s[1] = k + 1
     found = 0
-    solution = None
+    solution: tuple[int, ...] | None = None
     # Only values that can still reach the target with the largest others are tried.
     for i in range(bisect_left(v, target - top), n - 1):  # pairs i < k
         t = target - v[i]

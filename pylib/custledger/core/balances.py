@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from custledger.core.allocate import credits, first_position, invoice_rows, is_write_off, sum_into, upto
-from custledger.core.frames import amount_cents as _cents, column_ids as _ids
+from custledger.core.frames import amount_cents as _cents
+from custledger.core.frames import column_ids as _ids
 
 BALANCE_COLUMNS = [
     "customer_id", "name", "invoiced", "credited", "received", "applied", "unapplied",

@@ -57,6 +57,7 @@ import re
 
 import numpy as np
 import pandas as pd
+
 from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
@@ -168,7 +169,9 @@ class _Customers:
 
     def __init__(self, customers: pd.DataFrame, payers: pd.DataFrame | None = None):
         c = customers.reset_index(drop=True)
-        get = lambda col: _str(c[col]) if col in c else pd.Series("", index=c.index, dtype=object)
+        def get(col):
+            return _str(c[col]) if col in c else pd.Series("", index=c.index, dtype=object)
+
         self.ids = get("customer_id")
         keep = self.ids != ""
         c, self.ids = c[keep], self.ids[keep]
@@ -198,7 +201,9 @@ class _Customers:
         self.learnt_ids: dict[str, set] = {}  # learnt exact or normalized payer → customers
         if payers is not None and len(payers):
             p = payers.reset_index(drop=True)
-            pget = lambda col: _str(p[col]) if col in p else pd.Series("", index=p.index, dtype=object)
+            def pget(col):
+                return _str(p[col]) if col in p else pd.Series("", index=p.index, dtype=object)
+
             pid = pget("customer_id")
             known = pid.isin(set(self.ids))  # a learnt row for a deleted customer teaches nothing
             ptext, pid, pacc = pget("payer")[known], pid[known], pget("payer_account")[known]
@@ -303,12 +308,12 @@ def _rank(payer_norm: str, ids, cust: _Customers, bonus: dict | None = None) -> 
     ids = sorted(set(ids))
     if not ids:
         return []
-    keys = sorted({k for i in ids for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}})
+    keys = sorted({k for i in ids for k in cust.keys_of.get(i, set()) | {cust.norm_of.get(i, "")}})
     row = name_scores([payer_norm], keys)[0] if payer_norm else np.zeros(len(keys), dtype=np.int16)
     of_key = dict(zip(keys, row.tolist()))
     scored = []
     for i in ids:
-        s = max((of_key.get(k, 0) for k in cust.keys_of.get(i, ()) | {cust.norm_of.get(i, "")}), default=0)
+        s = max((of_key.get(k, 0) for k in cust.keys_of.get(i, set()) | {cust.norm_of.get(i, "")}), default=0)
         scored.append((i, max(int(s), (bonus or {}).get(i, 0))))
     return sorted(scored, key=lambda t: (-t[1], t[0]))
 
@@ -329,7 +334,9 @@ def _duplicates(df: pd.DataFrame, receipts: pd.DataFrame, cust: _Customers):
         return is_dup, rno, rcid
     r = receipts.reset_index(drop=True)
     blank = pd.Series("", index=r.index, dtype=object)
-    col = lambda frame, name: _str(frame[name]) if name in frame else blank.reindex(frame.index)
+    def col(frame, name):
+        return _str(frame[name]) if name in frame else blank.reindex(frame.index)
+
     r_ref = col(r, "bank_ref")
     wanted = r_ref.isin(set(ref[ref != ""]))
     by_ref = pd.DataFrame({"ref": r_ref[wanted], "no": col(r[wanted], "receipt_no"),
@@ -553,15 +560,15 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
         branch, parents = _branch_parents(df["payer"].iat[i], cust)
         if not branch:
             continue
-        others = set(sh_c.iat[i]) - set(parents) if isinstance(sh_c.iat[i], tuple) else set()
-        if len(parents) == 1 and not others:
+        other_ids = set(sh_c.iat[i]) - set(parents) if isinstance(sh_c.iat[i], tuple) else set()
+        if len(parents) == 1 and not other_ids:
             who = parents[0]
             cid[i], status[i], score[i], match_by[i] = who, "auto", 100, "branch"
             notes[i] = ("bank_note_branch", {"branch": branch, "name": cust.name_of.get(who, who)})
             continue
         parent, _ = split_branch(df["payer"].iat[i])
         pool = set(parents) | set(cust.by_exact.get(name_key(parent), ())) | set(
-            cust.by_norm.get(normalize_name(parent), ())) | others
+            cust.by_norm.get(normalize_name(parent), ())) | other_ids
         if pool:
             ranked = _rank(normalize_name(parent), pool, cust)
             cid[i], status[i], score[i], match_by[i] = ranked[0][0], "suggested", _BRANCH_SCORE, "branch"
@@ -682,7 +689,9 @@ def learn_payers(bank_df: pd.DataFrame, payers: pd.DataFrame | None) -> pd.DataF
     rows = bank_df[bank_df["match_by"] == "confirmed"] if len(bank_df) else bank_df
     frame = pd.DataFrame({c: _str(rows[c]) if c in rows else pd.Series(dtype=object) for c in cols})
     frame = frame[(frame["customer_id"] != "") & ((frame["payer"] != "") | (frame["payer_account"] != ""))]
-    key = lambda f: f["payer"].map(name_key) + "|" + f["payer_account"].map(_account_digits) + "|" + f["customer_id"]
+    def key(f):
+        return f["payer"].map(name_key) + "|" + f["payer_account"].map(_account_digits) + "|" + f["customer_id"]
+
     frame = frame[~key(frame).duplicated()]
     if payers is not None and len(payers) and len(frame):
         have = pd.DataFrame({c: _str(payers[c]) if c in payers else "" for c in cols}, index=payers.index)

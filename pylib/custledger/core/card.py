@@ -31,8 +31,10 @@ import pandas as pd
 
 from .aging import bucket_labels
 from .allocate import as_of_ts, upto
-from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
 from .dashboard import monthly_series
+from .frames import amount_cents as _cents
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .model import Ledger
 
 DOCUMENT_COLUMNS = ["date", "kind", "number", "amount", "due_date", "open"]

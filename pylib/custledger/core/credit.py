@@ -134,7 +134,7 @@ def settled_invoices(invoices: pd.DataFrame, allocations: pd.DataFrame,
 
 def credit_grades(customer_ids: pd.Series, customers: pd.DataFrame, invoices: pd.DataFrame,
                   allocations: pd.DataFrame, open_items: pd.DataFrame, as_of: pd.Timestamp,
-                  params: "TierParams", balances: pd.DataFrame | None = None) -> pd.DataFrame:
+                  params: TierParams, balances: pd.DataFrame | None = None) -> pd.DataFrame:
     """Credit measures, points and grade per customer (rules in the module docstring).
 
     ``customer_ids`` gives the rows and their order. Returns CREDIT_COLUMNS: avg_days_late
@@ -203,7 +203,7 @@ def credit_grades(customer_ids: pd.Series, customers: pd.DataFrame, invoices: pd
     grade = _grade_from_points(total, params.grade_min_points)
     inv = invoices.loc[(invoices["kind"] == "invoice") & (invoices["date"] <= as_of), "customer_id"]
     rated = ids.isin(inv.unique())
-    grade = np.where(rated, grade, None)
+    grade = np.where(rated, grade, None)  # type: ignore[call-overload]  # numpy stubs refuse None, object arrays take it
 
     return pd.DataFrame({
         "customer_id": ids.to_numpy(),
@@ -218,7 +218,7 @@ def credit_grades(customer_ids: pd.Series, customers: pd.DataFrame, invoices: pd
     })
 
 
-def suggested_limits(revenue: np.ndarray, grades, params: "TierParams") -> np.ndarray:
+def suggested_limits(revenue: np.ndarray, grades, params: TierParams) -> np.ndarray:
     """Average monthly revenue × months factor of the grade, rounded half-up to limit_round."""
     rev = np.maximum(np.asarray(revenue, dtype=np.int64), 0)
     if len(params.limit_months) != len(GRADES):

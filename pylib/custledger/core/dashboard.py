@@ -39,7 +39,9 @@ import pandas as pd
 
 from .aging import bucket_labels
 from .allocate import as_of_ts, upto
-from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .frames import amount_cents as _cents
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .model import Ledger
 from .parse import parse_month
 

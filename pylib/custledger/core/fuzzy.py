@@ -25,8 +25,9 @@ reach it are scored (an inverted index from character to choices, counted with n
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from functools import cache
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -142,7 +143,8 @@ class CharIndex:
     def __init__(self, choices: Sequence[str]):
         self.choices = list(choices)
         self.lengths = np.fromiter(map(len, self.choices), dtype=np.int64, count=len(self.choices))
-        keys, owners = [], []
+        keys: list = []
+        owners: Any = []  # a list while collected, then an int32 array
         for j, c in enumerate(self.choices):
             for ch, k in Counter(c).items():
                 for occ in range(1, k + 1):

@@ -23,10 +23,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from custledger.core.allocate import (as_of_ts, credit_keys, credits, first_position, invoice_rows,
-                                     is_write_off, sum_into)
-from custledger.core.frames import amount_cents as _cents, column_ids as _ids
+from custledger.core.allocate import (
+    as_of_ts,
+    credit_keys,
+    credits,
+    first_position,
+    invoice_rows,
+    is_write_off,
+    sum_into,
+)
 from custledger.core.balances import sorted_ids
+from custledger.core.frames import amount_cents as _cents
+from custledger.core.frames import column_ids as _ids
 from custledger.core.money import format_cents
 
 _LIMIT = 20  # messages per kind: enough to see the pattern, not a flood
@@ -74,8 +82,8 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
     a_key = credit_keys(_ids(alloc, "credit_kind"), _ids(alloc, "receipt_no"))
     doc_pos = first_position(inv_doc, a_doc)
     credit_pos = first_position(c_key, a_key)
-    owner_doc = np.where(doc_pos >= 0, inv_cust[np.maximum(doc_pos, 0)] if len(inv_cust) else "", None)
-    owner_credit = np.where(credit_pos >= 0, c_cust[np.maximum(credit_pos, 0)] if len(c_cust) else "", None)
+    owner_doc = np.where(doc_pos >= 0, inv_cust[np.maximum(doc_pos, 0)] if len(inv_cust) else "", None)  # type: ignore[arg-type]  # numpy stubs: None as fill
+    owner_credit = np.where(credit_pos >= 0, c_cust[np.maximum(credit_pos, 0)] if len(c_cust) else "", None)  # type: ignore[arg-type]  # numpy stubs: None as fill
     where = lambda k: f"allocation {k + 1} ({a_no[k]} -> {a_doc[k]})"  # noqa: E731
     report(a_amt <= 0, lambda k: f"{where(k)}: amount {_fmt(a_amt[k])} is not positive")
     report(doc_pos < 0, lambda k: f"{where(k)}: {a_doc[k]} is not an invoice of the ledger")

@@ -43,7 +43,6 @@ Pure: frames in, frames out; texts from schema/messages.json in the workbook's l
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -224,7 +223,9 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     both = imp & by_name_a
     note[both] = [f"{n}; {m('invoice_note_by_name')}" if n else m("invoice_note_by_name") for n in note[both]]
 
-    blank = lambda a: np.where(a == "", None, a).astype(object)  # noqa: E731  (no cell written)
+    def blank(a):  # "" -> None: no cell written
+        return np.where(a == "", None, a).astype(object)
+
     report = pd.DataFrame({
         "doc_no": number.to_numpy(object), "date": dates.to_numpy("datetime64[ns]"),
         "buyer": blank(t["buyer_name"].to_numpy(object)), "tax_id": blank(tax.to_numpy(object)),

@@ -62,7 +62,7 @@ def sheet_reader(read_back=READ_BACK):
     return lambda name: norm_header(name) not in skip
 
 
-def assign_sheets(names) -> dict:
+def assign_sheets(names) -> tuple[dict, list]:
     """spec key -> sheet name: by name first, then by header among the sheets left over."""
     specs = input_sheets()
     found = match_sheet_names(names, specs)

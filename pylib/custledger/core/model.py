@@ -89,7 +89,7 @@ class Settings:
     owner_emails: str = _default("owner_emails")
     extra: dict = field(default_factory=dict)
 
-    def with_as_of(self, as_of: dt.date | None) -> "Settings":
+    def with_as_of(self, as_of: dt.date | None) -> Settings:
         return replace(self, as_of=as_of) if as_of is not None else self
 
     def as_of_date(self) -> dt.date:
@@ -114,5 +114,5 @@ class Ledger:
     settings: Settings
     confirmations: pd.DataFrame | None = None   # customer_id, period (YYYY-MM), status, amount, date, note
 
-    def replace(self, **changes) -> "Ledger":
+    def replace(self, **changes) -> Ledger:
         return replace(self, **changes)

@@ -63,7 +63,7 @@ _UNIT = re.compile(r"\s*[(\[（【][^()\[\]（）【】]*[)\]）】]\s*$")
 def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> SheetLayout | None:
     """The row among the first 30 that names the most of the spec's columns (at least one
     required column, or two columns, must be named); None if no row qualifies."""
-    lookup = {}
+    lookup: dict = {}
     for f in spec.fields:
         for k in f.header_keys():
             lookup.setdefault(k, f.key)
@@ -91,7 +91,7 @@ def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> Shee
 
 def match_sheet_names(names, specs) -> dict:
     """spec key -> workbook sheet name, by name (labels, key, aliases)."""
-    found = {}
+    found: dict = {}
     for spec in specs:
         keys = spec.name_keys()
         for name in names:
@@ -198,7 +198,7 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def enum_lookup(f: Field) -> dict:
-    table = {}
+    table: dict = {}
     for value in f.enum:
         names = [value, *f.spec.get("x-enum-labels", {}).get(value, {}).values(),
                  *f.spec.get("x-enum-aliases", {}).get(value, [])]

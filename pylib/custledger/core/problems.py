@@ -11,9 +11,9 @@ core/validate.py, core/bank.py, core/invariants.py) can move to it one at a time
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import pandas as pd
 

@@ -54,7 +54,8 @@ import pandas as pd
 
 from ..schema import msg, sheet
 from .allocate import as_of_ts, upto
-from .frames import column_ids as _ids, column_text as _text
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .model import Ledger, Settings
 
 REMINDER_COLUMNS = ["date", "kind", "customer_id", "name", "owner", "subject", "amount", "action", "days"]

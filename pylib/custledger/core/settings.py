@@ -6,7 +6,7 @@ A blank or missing key takes its default; an unknown key or an unreadable value 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ SPEC = sheet("settings")
 
 
 def _lookup() -> dict:
-    table = {}
+    table: dict = {}
     for f in SPEC.fields:
         for k in f.header_keys():
             table.setdefault(k, f.key)
@@ -35,7 +35,7 @@ def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
     for col, labels in meta["columns"].items():
         names.update({norm_header(v): col for v in [col, *labels.values(), *meta["column_aliases"].get(col, [])]})
     for i in range(min(len(frame), 10)):
-        found = {}
+        found: dict = {}
         for pos, text in frame.iloc[i].items():
             if isinstance(text, str) and norm_header(text) in names:
                 found.setdefault(names[norm_header(text)], pos)
@@ -69,7 +69,7 @@ def convert(key: str, text: str, check: bool = True):
     spec, kind = f.spec, f.kind
     text = text.strip()
     if kind == "bool":
-        v = BOOL_WORDS.get(norm_header(text))
+        v: Any = BOOL_WORDS.get(norm_header(text))
         if v is None:
             raise ValueError(text)
         return v
@@ -139,7 +139,7 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     workbook's own sheet names, DESIGN.md)."""
     from .model import Settings  # model's defaults come from this module (schema_default)
 
-    hint = {"language": lang_hint} if lang_hint in ("zh", "en") else {}
+    hint: dict[str, Any] = {"language": lang_hint} if lang_hint in ("zh", "en") else {}
     if raw is None or raw.frame.empty:
         return Settings(**hint), []
     frame = raw.frame

@@ -39,7 +39,9 @@ import pandas as pd
 from .aging import DEFAULT_BUCKETS, aging, bucket_labels
 from .allocate import allocate, is_write_off, open_items, unapplied_credits, upto
 from .confirmations import for_period
-from .frames import amount_cents as _cents, column_ids as _ids, column_text as _text
+from .frames import amount_cents as _cents
+from .frames import column_ids as _ids
+from .frames import column_text as _text
 from .parse import parse_month
 
 LINE_COLUMNS = ["customer_id", "date", "kind", "doc_no", "due_date", "debit", "credit", "balance", "memo"]
@@ -178,9 +180,9 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
                           (lines["debit"] + lines["credit"]).to_numpy()[lines["kind"].to_numpy(object) == k])
                for k in KIND_ORDER}
     count = pd.Series(lc).value_counts() if len(lc) else pd.Series(dtype="int64")
-    ids = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
-    ids |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
-    ids = sorted(str(i) for i in ids)
+    id_set = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
+    id_set |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
+    ids = sorted(str(i) for i in id_set)
 
     out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
     names = customers.assign(customer_id=_ids(customers, "customer_id").to_numpy(object)) \

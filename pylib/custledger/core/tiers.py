@@ -58,9 +58,9 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from ..schema import outputs
-
 from custledger.core.credit import GRADE_RANK, GRADES, compare, credit_grades, suggested_limits
+
+from ..schema import outputs
 
 TIERS_COLUMNS = [
     "customer_id", "name", "revenue", "share", "cum_share", "abc", "recency_days", "frequency",
@@ -162,10 +162,10 @@ class TierParams:
             raise ValueError(f"core_min_grade must be one of {GRADES}")
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> "TierParams":
+    def from_settings(cls, settings, **overrides) -> TierParams:
         """From model.Settings: abc_split, tier_window_months, and any TierParams field found
         in ``settings.extra`` (numbers, or comma-separated text for the tuple fields)."""
-        values = {"abc_split": tuple(settings.abc_split),
+        values: dict = {"abc_split": tuple(settings.abc_split),
                   "tier_window_months": int(settings.tier_window_months)}
         extra = getattr(settings, "extra", None) or {}
         for f in fields(cls):

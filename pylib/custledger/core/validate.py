@@ -198,6 +198,7 @@ def phones_valid(phones: pd.Series) -> pd.Series:
     ok = pd.Series(False, index=u.index)
     if plain.any():
         md = PhoneMetadata.metadata_for_region("CN")
+        assert md is not None  # phonenumbers ships CN's metadata
         nums = u[plain].astype(str)
         known = pd.Series(False, index=nums.index)
         for t in _TYPES:
@@ -375,7 +376,8 @@ def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Serie
     need = _blank(out) & ~_blank(receipts["payer"])
     if not need.any() or customers.empty:
         return out
-    exact, normal = {}, {}
+    exact: dict = {}
+    normal: dict = {}
     for cid, name, aliases in zip(customers["customer_id"], customers["name"], customers["aliases"].fillna("")):
         for n in [name, *split_aliases(aliases)]:
             exact.setdefault(name_key(n), set()).add(cid)

@@ -455,7 +455,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
             raise MoneyError
         return cents
 
-    out = {c: [] for c in LINE_COLUMNS}
+    out: dict[str, list] = {c: [] for c in LINE_COLUMNS}
     header_keys = [header_key(_text(c)) for c in header]
     for offset, row in enumerate(body):
         rowno = header_at + 2 + offset

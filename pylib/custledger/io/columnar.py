@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,13 +108,13 @@ class NotColumnar(ValueError):
 class _Column:
     letter: str
     kind: str                 # number | date | text | bool | mixed
-    values: object            # pyarrow StringArray of the <v>/<is> content (null = no cell)
+    values: Any               # pyarrow StringArray of the <v>/<is> content (null = no cell)
     style: object             # the xlsxwriter Format of numbers/dates (None: no s attribute)
-    type_attr: object = None  # mixed columns: pyarrow array of ' t="..."' per cell
-    is_num: object = None     # mixed columns: cells written as numbers (style), as dates (date_style)
-    is_date: object = None
+    type_attr: Any = None    # mixed columns: pyarrow array of ' t="..."' per cell
+    is_num: Any = None       # mixed columns: cells written as numbers (style), as dates (date_style)
+    is_date: Any = None
     date_style: object = None
-    links: object = None      # link columns: bool mask of the cells written as links
+    links: Any = None        # link columns: bool mask of the cells written as links
     link_style: object = None
 
 
@@ -218,7 +219,8 @@ def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
         return _Column(letter, kind, _numbers(numbers), number_fmt)
     if kind == "bool":
         vals = series.astype(object)
-        text = pa.array(np.where(pd.isna(vals), None, np.where(vals.fillna(False).astype(bool), "1", "0")),
+        # numpy's stubs refuse None as a choice; object arrays take it
+        text = pa.array(np.where(pd.isna(vals), None, np.where(vals.fillna(False).astype(bool), "1", "0")),  # type: ignore[call-overload]
                         type=pa.string())
         return _Column(letter, kind, text, None)
     if kind == "date":
@@ -263,7 +265,7 @@ class ColumnarBody:
         self.rows = len(out.data)
         self.cols = len(out.headers)
         self.columns = []
-        self.hyperlinks = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
+        self.hyperlinks: list = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
         for j in range(self.cols):
             series = out.data[j].reset_index(drop=True)
             fmt = col_formats[j] if out.formats[j] in FORMATS else None

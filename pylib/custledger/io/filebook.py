@@ -8,12 +8,13 @@ to be cleared, and saves once: backup, atomic rename, nothing else in the packag
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..contract import BookDefaults, SheetOut
 from ..core.errors import LedgerError
 from ..core.load import CHANGE_LOG, READ_BACK, sheet_reader
-from ..contract import BookDefaults, SheetOut
 from . import safe
 from .reader import RawBook, check_ledger_file, read_book
 from .xlsxsheets import Formats, write_sheet_out
@@ -56,7 +57,7 @@ class FileBook(BookDefaults):
         check_ledger_file(self.path)
         safe.check_can_write(self.path, self.force, self.target)
 
-    def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
+    def write(self, outs: Sequence[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
               protect: bool = True, appends=()) -> WriteInfo:
         """``appends``: (sheet name, SheetLayout, frame) rows to add at the end of an input sheet."""
         from .xlsxpatch import XlsxPatchError, patch_workbook
@@ -75,7 +76,7 @@ class FileBook(BookDefaults):
                 write_sheet_out(wb, o, fmts, protect=protect, constant_memory=big, bodies=bodies)
 
         try:
-            extra = {"appends": list(appends)} if appends else {}
+            extra: dict = {"appends": list(appends)} if appends else {}
             report = patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
                                     clear_marks_on=list(clear_marks_on), constant_memory=big, bodies=bodies,
                                     **extra)
@@ -116,7 +117,7 @@ class FileBook(BookDefaults):
                    ", ".join(sheets))
 
 
-def write_standalone(path: Path, outs: list[SheetOut], big: bool) -> Path:
+def write_standalone(path: Path, outs: Sequence[SheetOut], big: bool) -> Path:
     """The generated sheets alone in a new workbook (atomic: temp file, then rename)."""
     import xlsxwriter
 

@@ -60,7 +60,7 @@ def _money(cents) -> str:
 
 def to_ics(reminders: pd.DataFrame, lang: str = "zh", calendar_name: str = "", stamp: dt.datetime | None = None) -> str:
     """The iCalendar text of a Reminders frame (core/reminders.REMINDER_COLUMNS)."""
-    stamp = (stamp or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    stamp = (stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     if calendar_name:
         lines.append(f"X-WR-CALNAME:{escape_text(calendar_name)}")

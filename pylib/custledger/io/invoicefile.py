@@ -19,7 +19,6 @@ part.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +114,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
 def _workbook(path: Path, max_rows: int) -> InvoiceFile:
     import fastexcel
 
-    from .reader import first_line, first_value_row, check_package, check_sheet_extent
+    from .reader import check_package, check_sheet_extent, first_line, first_value_row
 
     name = path.name
     with path.open("rb") as fh:

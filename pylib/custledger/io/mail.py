@@ -28,7 +28,6 @@ import ipaddress
 import mimetypes
 import re
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -71,7 +70,8 @@ def check_address(text: str) -> str | None:
 def parse_addresses(text) -> tuple[list[str], list[str]]:
     """(valid addresses in the form to send to, the bad ones as typed) of a Customers.email value."""
     parts = [p for p in SPLIT.split(str(text or "").strip()) if p]
-    good, bad = [], []
+    good: list = []
+    bad: list = []
     for p in parts:
         a = check_address(p)
         (good if a else bad).append(a or p)
@@ -170,7 +170,7 @@ class SmtpTransport:
         ctx = self.context or ssl.create_default_context()
         try:
             if self.security == "ssl":
-                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             conn.ehlo()
@@ -192,6 +192,7 @@ class SmtpTransport:
         went to the others: it counts as sent, the refusal is said)."""
         if self._conn is None:
             self.connect()
+        assert self._conn is not None  # connect() sets it or raises
         try:
             refused = self._conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -211,6 +212,7 @@ class SmtpTransport:
         return "; ".join(f"{a} {c} {_text(m)}" for a, (c, m) in (refused or {}).items())
 
     def _reset(self) -> None:
+        assert self._conn is not None  # only after a send on an open connection
         try:
             self._conn.rset()
         except (smtplib.SMTPException, OSError):
@@ -221,7 +223,7 @@ class SmtpTransport:
         if conn is not None:
             try:
                 conn.quit()
-            except (smtplib.SMTPException, OSError, socket.error):
+            except (smtplib.SMTPException, OSError):
                 try:
                     conn.close()
                 except OSError:

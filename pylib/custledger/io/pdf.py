@@ -59,7 +59,8 @@ def _batches(files: list[Path], parts: int, fixed: int) -> list[list[Path]]:
     shares = [files[i::parts] for i in range(parts)] if parts > 1 else [files]
     out = []
     for share in shares:
-        batch, size = [], fixed
+        batch: list = []
+        size = fixed
         for f in share:
             n = len(str(f)) + 3
             if batch and size + n > MAX_COMMAND:
@@ -100,7 +101,10 @@ def _pngs(files: list[Path], outdir: Path, processes: int, timeout) -> list[Path
                 subprocess.run([pdftoppm, "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(f),
                                 str(outdir / f.stem)], capture_output=True, timeout=120, check=False)
         else:
-            _run_one(find_soffice(), pdfs, outdir, "png", timeout)
+            soffice = find_soffice()
+            if soffice is None:  # convert() above has already refused; said again for the type
+                raise LedgerError("libreoffice_missing")
+            _run_one(soffice, pdfs, outdir, "png", timeout)
     outs = [outdir / (f.stem + ".png") for f in files]
     missing = [o.name for o in outs if not o.exists()]
     if missing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def _is_encrypted_ooxml(path: Path) -> bool:
         return False
 
 
-def read_book(path: Path, want: callable = lambda name: True) -> RawBook:
+def read_book(path: Path, want: Callable[[str], bool] = lambda name: True) -> RawBook:
     """Read the sheets whose name satisfies ``want`` (others only listed)."""
     import fastexcel
 

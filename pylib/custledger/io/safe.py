@@ -147,12 +147,13 @@ def pid_alive(pid: int) -> bool:
     if os.name == "nt":  # os.kill(pid, 0) would terminate the process on Windows
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # QUERY_LIMITED_INFORMATION
+        # QUERY_LIMITED_INFORMATION
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # type: ignore[attr-defined]  # Windows only; mypy checks for this platform
         if not handle:
             return False
         code = ctypes.c_ulong()
-        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        ctypes.windll.kernel32.CloseHandle(handle)
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))  # type: ignore[attr-defined]  # Windows only; mypy checks for this platform
+        ctypes.windll.kernel32.CloseHandle(handle)  # type: ignore[attr-defined]  # Windows only; mypy checks for this platform
         return code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
@@ -180,7 +181,7 @@ def commit(tmp: Path, target: Path, original: Path | None, keep: int) -> Path | 
         os.fsync(fh.fileno())
     backup = None
     replacing = original is not None and original.exists() and target.resolve() == original.resolve()
-    if replacing:
+    if replacing and original is not None:  # (replacing implies it; said for the type checker)
         backup = take_backup(original, keep)
     real = real_target(target)
     if real.exists():
@@ -211,7 +212,7 @@ def _try_lock(fh) -> bool:
         import msvcrt
 
         try:
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]  # Windows only; mypy checks for this platform
             return True
         except OSError:
             return False

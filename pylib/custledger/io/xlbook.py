@@ -38,14 +38,15 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..contract import FORMATS, BookDefaults, SheetOut
 from ..core.load import sheet_reader
 from ..core.parse import col_index, col_letter
-from ..contract import FORMATS, BookDefaults, SheetOut
 from .reader import RawBook, RawSheet
 from .xlcaps import Caps, caps_of  # noqa: F401  (the adapter's capabilities, re-exported)
 from .xlsxpatch_marks import FILL, combine
@@ -159,7 +160,7 @@ def out_rows(out: SheetOut) -> list[list]:
     for j in range(ncols):
         col = out.data[j].tolist() if j in out.data.columns else [None] * len(out.data)
         links = out.links.get(j)
-        cells = []
+        cells: list = []
         for i, v in enumerate(col):
             if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 cells.append(None)
@@ -182,7 +183,7 @@ def out_rows(out: SheetOut) -> list[list]:
 
 def format_runs(formats: list) -> list[tuple[int, int, str]]:
     """(first, last, number format) for each run of adjacent columns with the same format."""
-    runs = []
+    runs: list = []
     for j, kind in enumerate(formats):
         fmt = FORMATS.get(kind)
         if fmt is None:
@@ -211,7 +212,7 @@ def mark_rectangles(cells: dict) -> list[tuple[int, int, int, int, str]]:
             prev = r
         runs.append((start, prev, c, sev))
     runs.sort(key=lambda t: (t[0], t[1], t[3], t[2]))
-    rects = []
+    rects: list = []
     for r0, r1, c, sev in runs:
         last = rects[-1] if rects else None
         if last and last[0] == r0 and last[2] == r1 and last[3] == c - 1 and last[4] == sev:
@@ -225,6 +226,7 @@ def a1(r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> str:
     top = f"{col_letter(c0)}{r0 + 1}"
     if r1 is None or (r1 == r0 and c1 == c0):
         return top
+    assert c1 is not None  # a range is given with both of its far corner's coordinates
     return f"{top}:{col_letter(c1)}{r1 + 1}"
 
 
@@ -288,7 +290,7 @@ class XlBook(BookDefaults):
         return None
 
     # -- write -----------------------------------------------------------------------------------
-    def write(self, outs: list[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
+    def write(self, outs: Sequence[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
               protect: bool = True, appends=()) -> XlWriteInfo:
         """Write the generated sheets and the marks; ``appends`` (RowAppend records) add rows below an input sheet's data (bank imports), one block per sheet. ``keep``
         (backups) does not apply: Excel holds the workbook and saving is the person's call.
@@ -403,7 +405,8 @@ class XlBook(BookDefaults):
             self._register = self._read_register(reg) if reg is not None else []
         touched = {m.sheet for m in marks} | set(clear_on)
         touched_keys = {s.lower() for s in touched}
-        kept, restore = [], []
+        kept: list = []
+        restore: list = []
         for e in self._register:
             (restore if e["sheet"].lower() in touched_keys else kept).append(e)
         for e in restore:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+
 @dataclass(frozen=True)
 class Caps:
     """What the Excel client behind a book can do, as data (decided by ``caps_of`` from the

@@ -27,11 +27,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-
+from ..operations import BUTTONS, button_cell
+from ..operations import FIRST_BUTTON_ROW as FIRST_ROW
 from ..schema import msg
 from . import template
-
-from ..operations import BUTTONS, FIRST_BUTTON_ROW as FIRST_ROW, button_cell
 
 MODULE = "custledger"
 CODE_PAGES = {"zh": 936, "en": 1252}     # MS-OVBA PROJECTCODEPAGE per workbook language

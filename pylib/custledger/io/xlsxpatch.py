@@ -45,12 +45,14 @@ import tempfile
 import time
 import zipfile
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 import xlsxwriter
 
+from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_append import (
     DATE_FORMAT,
     MONEY_FORMAT,
@@ -69,7 +71,6 @@ from custledger.io.xlsxpatch_append import (
     sheet_protected,
     table_info,
 )
-from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (
@@ -477,24 +478,25 @@ class _Patcher:
 
     def _drop_replaced(self, gens: list[_GenSheet]) -> None:
         """Drop the parts only replaced sheets used, their rels, and the calc chain."""
-        replaced = [s.replaces.part for s in gens if s.replaces is not None]
+        # _Sheet.part is Optional; a replaced sheet's part is used as found (typed loosely)
+        replaced: list[Any] = [s.replaces.part for s in gens if s.replaces is not None]
         if replaced:
             edges = self._graph()
-            blocked = set(replaced)  # type: ignore[arg-type]
-            theirs = self._reach(edges, replaced, set())  # type: ignore[arg-type]
+            blocked = set(replaced)
+            theirs = self._reach(edges, replaced, set())
             kept = self._reach(edges, [""], blocked)
             for part in theirs - kept - blocked:
                 if part.startswith("xl/"):
                     self._drop(part)
             for part in replaced:
-                rp = rels_name(part)  # type: ignore[arg-type]
+                rp = rels_name(part)
                 if self.has(rp):
                     self._drop(self.lower[rp.lower()], keep_name=True)
             calc = [r for r in self.wb_rels if r.type == RT_CALC_CHAIN]
             for r in calc:
-                part = resolve_target(self.wb_part, r.target)
-                if part and self.has(part):
-                    self._drop(self.lower[part.lower()])
+                calc_part = resolve_target(self.wb_part, r.target)
+                if calc_part and self.has(calc_part):
+                    self._drop(self.lower[calc_part.lower()])
                 self.wb_rels.remove(r)
 
     def _names_in_use(self, gens: list[_GenSheet]) -> tuple[dict[str, str], int]:
@@ -560,7 +562,7 @@ class _Patcher:
             if is_sheet:
                 name = next(s.name for s in gens if s.part == part)
                 rw = GeneratedSheetRewriter(xf_map, dxf_map, sst, rows=self.bodies.get(name))
-                self._put_stream(new, lambda rw=rw, part=part: rw.rewrite(iter_chunks(g, part)))
+                self._put_stream(new, lambda rw=rw, part=part: rw.rewrite(iter_chunks(g, part)))  # type: ignore[misc]  # mypy cannot infer a lambda's default-bound arguments
                 self.rewriters.append(rw)
             elif ct == CT_TABLE:
                 data, next_table_id = self._table(g.read(part), dxf_map, table_names, next_table_id,
@@ -803,7 +805,7 @@ class _Patcher:
     def _stream_input_sheets(self) -> None:
         """Input sheets with marks or appends: the source's bytes, spliced."""
         for part, edits in self.sheet_edits.items():
-            self._put_stream(part, lambda part=part, edits=edits: splice(iter_chunks(self.z, part), edits))
+            self._put_stream(part, lambda part=part, edits=edits: splice(iter_chunks(self.z, part), edits))  # type: ignore[misc]  # mypy cannot infer a lambda's default-bound arguments
 
     # -- workbook.xml --------------------------------------------------------------------------
     def _edit_workbook(self, gens: list[_GenSheet]) -> None:

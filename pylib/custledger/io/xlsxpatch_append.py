@@ -48,10 +48,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from numbers import Integral, Real
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,7 @@ def _blank(v: object) -> bool:
     if isinstance(v, str) and v == "":
         return True
     try:
-        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
+        return bool(pd.isna(v)) if np.ndim(v) == 0 else False  # type: ignore[arg-type]  # any object has a ndim
     except (TypeError, ValueError):
         return False
 
@@ -139,9 +139,9 @@ def _cents(v: object, what: str) -> int:
         return int(v)
     if isinstance(v, Real) and not math.isfinite(float(v)):
         raise XlsxPatchError(f"{what}: {v} is not a finite amount")
-    if v != int(v):  # type: ignore[call-overload]
+    if v != int(v):  # type: ignore[arg-type]  # typeshed's Real has no __int__; every Real that reaches here does
         raise XlsxPatchError(f"{what}: money must be integer cents, not {v!r}")
-    return int(v)  # type: ignore[call-overload]
+    return int(v)  # type: ignore[arg-type]  # typeshed's Real has no __int__; every Real that reaches here does
 
 
 _DAY_NS = 86_400 * 10**9

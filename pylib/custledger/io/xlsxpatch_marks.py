@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from xml.etree.ElementTree import Element
 
 from custledger.contract import SEVERITIES
@@ -96,13 +96,13 @@ def sqref_of(cells: set[tuple[int, int]]) -> str:
     for c in sorted(by_col):
         rows = sorted(by_col[c])
         start = prev = rows[0]
-        for r in rows[1:] + [None]:  # type: ignore[list-item]
-            if r is not None and r == prev + 1:
-                prev = r
+        for nxt in [*rows[1:], None]:
+            if nxt is not None and nxt == prev + 1:
+                prev = nxt
                 continue
             out.append(cell_ref(start, c) if start == prev else f"{cell_ref(start, c)}:{cell_ref(prev, c)}")
-            if r is not None:
-                start = prev = r
+            if nxt is not None:
+                start = prev = nxt
     return " ".join(out)
 
 
@@ -384,10 +384,10 @@ def edit_vml(data: bytes, keep_notes: set[tuple[int, int]], add: list[tuple[int,
         if "_x0000_t202" not in text:
             new = _SHAPETYPE_202.format(**p) + new
         end = text.rfind("</xml")
-        m = _VML_ROOT.search(text)
-        if end < 0 or m is None:
+        root_m = _VML_ROOT.search(text)
+        if end < 0 or root_m is None:
             raise XlsxPatchError("VML drawing without <xml> root")
-        text = text[: m.start()] + root + text[m.end():end] + new + text[end:]
+        text = text[: root_m.start()] + root + text[root_m.end():end] + new + text[end:]
         left += len(add)
     return text.encode("latin-1"), left
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from xml.parsers import expat
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 

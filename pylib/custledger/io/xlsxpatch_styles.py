@@ -21,8 +21,8 @@ Rules:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 from xml.etree.ElementTree import Element
 
 from custledger.io.xlsxpatch_errors import XlsxPatchError

@@ -16,9 +16,10 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from custledger.io.xlsxpatch_errors import UnsafePackageError, XlsxPatchError
 

@@ -29,7 +29,7 @@ class Formats:
 
     def get(self, kind: str):
         if kind not in self.cache:
-            props = {}
+            props: dict = {}
             if kind in FORMATS:
                 props["num_format"] = FORMATS[kind]
             if kind == "header":
@@ -74,11 +74,11 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
     col_fmts = [fmts.get(k) if k in FORMATS else None for k in out.formats]
     link_fmt = fmts.get("link")
     body = _columnar_body(out, col_fmts, fmts) if bodies is not None else None
-    if body is not None:
+    if body is not None and bodies is not None:  # (body implies bodies; said for the type checker)
         bodies[out.name] = body
         nrows = 0
     columns = [out.data[j].tolist() for j in range(ncols)] if nrows else []
-    links = {j: out.links.get(j) for j in range(ncols) if out.links.get(j) is not None}
+    links: dict = {j: out.links.get(j) for j in range(ncols) if out.links.get(j) is not None}
     for i in range(nrows):
         r = i + 1
         for j in range(ncols):

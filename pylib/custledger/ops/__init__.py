@@ -11,4 +11,4 @@ through ``run`` with a book adapter.
 from ..operations import OPERATIONS, RunOptions
 from .pipeline import STEP_ORDER, STEPS, Report, Run, check_registry, run, step
 
-__all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER", "OPERATIONS", "RunOptions"]
+__all__ = ["run", "Run", "Report", "step", "STEPS", "STEP_ORDER", "OPERATIONS", "RunOptions", "check_registry"]

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.aging import bucket_labels
+from ..core.money import format_cents as _yuan
 from ..render.sheets import sheet_out
 from .needs import need
 from .pipeline import Run, step
-from ..core.money import format_cents as _yuan
 
 
 @step("aging")

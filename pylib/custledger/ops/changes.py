@@ -74,6 +74,7 @@ def sheet_present(raw, key: str) -> tuple[bool, bool]:
 
 @step("changes")
 def changes_step(run: Run) -> None:
+    assert run.book is not None  # ops.run always sets the book
     if not run.book.reads_change_log:
         return  # an adapter that does not read Changes/_snapshot back would lose the log
     loaded = run.validation.loaded

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..core.aging import bucket_labels
 from ..core.dashboard import dashboard
+from ..core.money import format_cents as _yuan
 from ..render.dashboard import dashboard_sheet
 from .needs import need
-from ..core.money import format_cents as _yuan
 from .pipeline import Run, step
 
 

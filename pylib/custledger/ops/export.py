@@ -205,6 +205,7 @@ def _copy_typed(ws, src, ts, spec, masking: bool, fmts) -> int:
         text = body[j].tolist()
         f = spec.field(key) if key else None
         personal = f.spec.get("x-personal") if f else None
+        vals: list
         if personal and masking:
             if personal == "birthday":
                 vals = [BIRTHDAY_MASK if isinstance(t, str) and t.strip() else None for t in text]

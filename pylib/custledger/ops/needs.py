@@ -12,7 +12,7 @@ Names: allocations, open_items, unapplied, balances, aging, overdue, tiers.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import pandas as pd
 
+from ..contract import Book, CellMark, RowAppend, SheetOut
 from ..core.load import load
 from ..core.validate import Validation, validate
-from ..contract import Book, CellMark, RowAppend, SheetOut
+
+# STEP_ORDER is re-exported: callers and tests import it from here
+from ..operations import ALL_STEPS, RunOptions
+from ..operations import STEP_ORDER as STEP_ORDER
 from ..render.sheets import run_note
 from ..schema import msg
-from ..operations import ALL_STEPS, STEP_ORDER, RunOptions
 from .registry import StepRegistry
 
 WITHHELD_ON_ERRORS = ("statements",)
@@ -152,9 +155,9 @@ def run(book: Book, steps: Sequence[str], *, as_of: dt.date | None = None, progr
     unknown = [s for s in steps if s not in ALL_STEPS]
     if unknown:
         raise ValueError(f"unknown step(s) {', '.join(map(str, unknown))}; known: {', '.join(ALL_STEPS)}")
-    options = RunOptions.of(options)
+    run_options = RunOptions.of(options)
     with book.session():
-        return _run(book, steps, as_of, progress, write, options)
+        return _run(book, steps, as_of, progress, write, run_options)
 
 
 def _run(book, steps, as_of, progress, write, options) -> Report:

@@ -20,8 +20,8 @@ from ..core.bank import collect_confirmations, learn_payers, match_bank, new_rec
 from ..core.errors import LedgerError
 from ..core.invariants import check_invariants
 from ..core.load import generated_frame
-from ..core.problems import ProblemError, problem_rows
 from ..core.money import format_cents as _yuan
+from ..core.problems import ProblemError, problem_rows
 from ..render.sheets import SheetOut, sheet_out
 from ..schema import msg, sheet
 from .needs import need

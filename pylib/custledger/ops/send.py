@@ -45,11 +45,12 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
-from ..core.frames import column_ids as _ids
 from ..core.errors import LedgerError
+from ..core.frames import column_ids as _ids
 from ..core.load import generated_frame
 from ..core.statements import month_bounds
 from ..io.names import safe_name
@@ -217,7 +218,7 @@ class Journal:
     def __init__(self, path: Path, durable: bool = True):
         self.path = path
         self.durable = durable
-        self.fh = None
+        self.fh: IO[str] | None = None
 
     def append(self, rec: dict) -> None:
         if self.fh is None:
@@ -255,7 +256,7 @@ def send_step(run: Run) -> None:
     from email.utils import make_msgid
 
     from ..io.mail import Dropped, Refused, build_message, parse_addresses, write_eml
-    from ..render.email_body import find_email_template, fill, read_template
+    from ..render.email_body import fill, find_email_template, read_template
     from .changes import sheet_present
     from .statements import has_folder, ledger_path
 
@@ -276,7 +277,7 @@ def send_step(run: Run) -> None:
     has_sheet, read_sheet = sheet_present(run.validation.loaded.raw, "sent")
     log = _merge(previous_log(run), read_journal(jpath))
 
-    status_of = {}
+    status_of: dict = {}
     for key, status in zip(zip(log["customer_id"], log["period"], log["kind"], log["sha256"]), log["status"]):
         status_of.setdefault(key, set()).add(status)
 

@@ -105,7 +105,7 @@ def withdraw(run) -> int:
 
 def remove_stale(folder: Path) -> list[Path]:
     """Staging folders of ``folder`` left by processes that are gone."""
-    removed = []
+    removed: list = []
     if not folder.parent.is_dir():
         return removed
     for cand in folder.parent.glob(f".{folder.name}{MARK}*"):

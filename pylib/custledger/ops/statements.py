@@ -31,8 +31,8 @@ from ..core.errors import LedgerError
 from ..core.statements import month_bounds, month_statements
 from ..render.build_templates import FILES, shipped
 from ..render.sheets import sheet_out
-from ..schema import msg
 from ..render.statement import render_statements
+from ..schema import msg
 from . import staging
 from .pipeline import Run, step
 

@@ -16,6 +16,7 @@ import pandas as pd
 from ..contract import FORMATS, SheetOut  # noqa: F401  (the contract type, re-exported for old imports)
 from ..schema import msg, output_columns, output_enum_label, output_sheet_name
 
+
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
     series = series.astype(object)  # so a blank stays None, not pd.NA
     if fmt == "money":

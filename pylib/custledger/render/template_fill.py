@@ -93,7 +93,7 @@ class Layout:
     page: dict = field(default_factory=dict)
     # what fill derives from the layout (rows by region, named cells, row order, styles visible
     # when blank), worked out on the first fill and reused for every later file
-    plan: object = field(default=None, init=False, repr=False, compare=False)
+    plan: _Plan | None = field(default=None, init=False, repr=False, compare=False)
 
     def region(self, name: str) -> Region:
         for r in self.regions:
@@ -135,9 +135,9 @@ def _tinted(rgb: str, tint: float) -> str:
     if not tint:
         return rgb
     r, g, b = (int(rgb[i:i + 2], 16) / 255 for i in (0, 2, 4))
-    h, l, s = colorsys.rgb_to_hls(r, g, b)
-    l = l * (1 + tint) if tint < 0 else l * (1 - tint) + tint
-    r, g, b = colorsys.hls_to_rgb(h, min(max(l, 0.0), 1.0), s)
+    h, light, s = colorsys.rgb_to_hls(r, g, b)
+    light = light * (1 + tint) if tint < 0 else light * (1 - tint) + tint
+    r, g, b = colorsys.hls_to_rgb(h, min(max(light, 0.0), 1.0), s)
     return "".join(f"{round(x * 255):02X}" for x in (r, g, b))
 
 
@@ -276,7 +276,7 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
     sheet_votes: dict = {}
     for _, s, _ in names:
         sheet_votes[s] = sheet_votes.get(s, 0) + 1
-    title = max(sheet_votes, key=sheet_votes.get) if sheet_votes else wb.active.title
+    title = max(sheet_votes, key=lambda s: sheet_votes[s]) if sheet_votes else wb.active.title
     if title not in wb.sheetnames:
         raise TemplateError(f"the template's names point to a missing sheet {title!r}")
     ws = wb[title]
@@ -288,14 +288,14 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
         for cell in row:
             if cell.value is None and not cell.has_style:
                 continue
-            key = tuple(cell._style) if cell.has_style else ()
-            if key not in style_ids:
-                style_ids[key] = len(styles)
+            style_key = tuple(cell._style) if cell.has_style else ()
+            if style_key not in style_ids:
+                style_ids[style_key] = len(styles)
                 styles.append(_format_props(cell, theme) if cell.has_style else {})
             value = cell.value
             if cell.data_type == "f" and not isinstance(value, str):
                 value = getattr(value, "text", None) or str(value)
-            rows.setdefault(cell.row - 1, []).append((cell.column - 1, value, style_ids[key]))
+            rows.setdefault(cell.row - 1, []).append((cell.column - 1, value, style_ids[style_key]))
 
     col_widths = {}
     for letter, dim in ws.column_dimensions.items():
@@ -334,7 +334,7 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
                 key = n.split("_", 1)[1]
                 columns[c], column_names[key] = key, n
                 del named[n]
-        lookup = {}
+        lookup: dict = {}
         for key, texts in (headers or {}).get(name, {}).items():
             for t in [key, *texts]:
                 lookup.setdefault(norm_header(t), key)
@@ -460,7 +460,8 @@ def _plan(layout: Layout) -> _Plan:
 
 class _Formats:
     def __init__(self, wb, styles, visible: list | None = None):
-        self.wb, self.styles, self.cache = wb, styles, {}
+        self.wb, self.styles = wb, styles
+        self.cache: dict = {}
         self._visible = visible
 
     def visible(self, idx: int) -> bool:
