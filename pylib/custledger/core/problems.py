@@ -82,9 +82,14 @@ class OutputLabel:
                     self.column)
 
 
+def _word(v: Any, lang: str) -> Any:
+    """A parameter, worded in ``lang`` when it is a message itself."""
+    return v.message(lang) if isinstance(v, (LedgerError, OutputLabel)) else v
+
+
 def _worded(params: Mapping, lang: str) -> dict:
     """Parameters with the ones that are messages themselves worded in ``lang``."""
-    return {k: v.message(lang) if isinstance(v, (LedgerError, OutputLabel)) else v for k, v in params.items()}
+    return {k: _word(v, lang) for k, v in params.items()}
 
 
 def _is_column(v: Any) -> bool:
@@ -114,7 +119,7 @@ def problems_frame(*, sheet, row, column, value, code, lang: str, severity="erro
     columns = ["" if c is None else c for c in columns]
     if params is None or isinstance(params, Mapping):
         fixed = _worded({k: v for k, v in (params or {}).items() if not _is_column(v)}, lang)
-        varying = {k: _each(v, n) for k, v in (params or {}).items() if _is_column(v)}
+        varying = {k: [_word(x, lang) for x in _each(v, n)] for k, v in (params or {}).items() if _is_column(v)}
         per = [{**fixed, **{k: lst[i] for k, lst in varying.items()}} for i in range(n)] if varying else [fixed] * n
     else:
         per = [_worded(p, lang) for p in params]
