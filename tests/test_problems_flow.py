@@ -181,6 +181,24 @@ def test_every_producer_reaches_the_problems_sheet_in_the_workbooks_language(tmp
         assert {r[5] for r in rows} <= {"error", "warning", "Error", "Warning"}
 
 
+def test_an_invoice_import_gives_problem_records_that_reach_the_problems_sheet_in_english(tmp_path):
+    from custledger.io.template import build_ledger
+    from invoice_export import write_xlsx
+
+    ledger = tmp_path / "l.xlsx"
+    build_ledger(ledger, "en", data={"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["北京甲科技有限公司"],
+                                                                "tax_id": ["91110108MA01C4XN4E"]})},
+                 settings={"as_of": "2026-10-31", "language": "en"})
+    export = write_xlsx(tmp_path / "e.xlsx", [{"数电票号码": "26330000000000000301", "购方识别号": "91110108MA01C4XN4C",
+                                              "购买方名称": "北京甲科技有限公司", "开票日期": "2026-10-05", "价税合计": 100,
+                                              "发票状态": "正常", "是否正数发票": "是"}])
+    ops.run(FileBook(ledger), ["import_invoices"], invoices=export)
+    rows = [r for r in openpyxl.load_workbook(ledger)["Problems"].iter_rows(min_row=2, values_only=True)
+            if r[0] == "e.xlsx"]
+    assert len(rows) == 1 and made_from(rows[0][4], "invoice_note_tax_id_bad", "en"), rows
+    assert not CJK.search(rows[0][4])
+
+
 # ---- the money invariants --------------------------------------------------------------------------
 
 def _broken_books():
