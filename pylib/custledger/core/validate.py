@@ -41,7 +41,7 @@ from .model import Ledger
 from .money import format_cents
 from .names import name_key, normalize_name
 from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
-from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame
+from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS: re-exported)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -95,7 +95,7 @@ class _Collector:
 
     def frame(self) -> pd.DataFrame:
         if not self.frames:
-            return pd.DataFrame(columns=PROBLEM_COLUMNS)
+            return problem_rows([], self.lang)
         return pd.concat(self.frames, ignore_index=True)
 
 
