@@ -51,6 +51,7 @@ import pandas as pd
 from ..schema import msg
 from .names import name_key
 from .parse import parse_date, parse_money
+from .problems import Problem
 
 FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "date", "buyer_tax_id", "buyer_name", "net", "tax",
           "total", "status", "positive", "remark")
@@ -73,14 +74,15 @@ class InvoiceImport:
     invoices    NEW_COLUMNS, the rows to append to Invoices (status imported), in file order;
     unreadable  {row, field, value, what} of the first value that is not a date / an amount,
                 or None (then the import can run);
-    problems    Problems records (sheet = the file, row, column, value, problem, severity) for
-                rows in error.
+    records     Problem records (core/problems.py; sheet = the file) for rows in error;
+    problems    the same as rows of the Problems frame (dicts, text in ``lang``).
     """
 
     report: pd.DataFrame
     invoices: pd.DataFrame
     unreadable: dict | None = None
     problems: list = field(default_factory=list)
+    records: list[Problem] = field(default_factory=list)
 
     def counts(self) -> dict:
         c = self.report["status"].value_counts()
@@ -240,7 +242,8 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
         "ref_doc": np.where(red_a[imp], ref_a[imp], "").astype(object),
         "notes": np.full(int(imp.sum()), m("invoice_import_source", file=source), dtype=object),
     }, columns=NEW_COLUMNS)
-    problems = [{"sheet": source, "row": int(row_no[k]), "column": labels.get("buyer_tax_id", "buyer_tax_id"),
-                 "value": tax.iloc[k], "problem": note[k], "severity": "warning", "cell": "",
-                 "field": "tax_id", "code": "invoice_tax_id_bad"} for k in np.flatnonzero(bad_tax)]
-    return InvoiceImport(report=report, invoices=new, unreadable=unreadable, problems=problems)
+    records = [Problem(source, int(row_no[k]), labels.get("buyer_tax_id", "buyer_tax_id"), str(tax.iloc[k]),
+                       "invoice_note_tax_id_bad", "warning", {"tax_id": tax.iloc[k]}, field="tax_id")
+               for k in np.flatnonzero(bad_tax)]
+    return InvoiceImport(report=report, invoices=new, unreadable=unreadable,
+                         problems=[p.as_row(lang) for p in records], records=records)

@@ -14,8 +14,9 @@ import pandas as pd
 from ..schema import input_sheets, norm_header, output_sheet_name, outputs, sheet
 from .errors import LedgerError
 from .model import Settings
-from .parse import SheetLayout, col_letter, locate_header, match_sheet_names, parse_sheet, problem
-from .settings import parse_settings
+from .parse import SheetLayout, col_letter, locate_header, match_sheet_names, parse_sheet
+from .problems import Problem
+from .settings import read_settings
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class TypedSheet:
 class LoadedBook:
     sheets: dict             # key -> TypedSheet
     settings: Settings
-    problems: list           # problem dicts from reading
+    problems: list[Problem]  # met reading: Settings, headers, values that cannot be read
     sheet_names: tuple       # every sheet name in the workbook
     raw: object = None       # the RawBook read (generated sheets people edit, e.g. Bank confirm_id)
 
@@ -88,7 +89,7 @@ def names_language(found: dict, default: str = "zh") -> str:
 def load(book, lang_hint: str = "zh") -> LoadedBook:
     found, leftovers = assign_sheets(book.sheet_names)
     settings_raw = book.sheets.get(found.get("settings"))
-    settings, problems = parse_settings(settings_raw, names_language(found, lang_hint))
+    settings, problems = read_settings(settings_raw, names_language(found, lang_hint))
     lang = settings.language
     if not any(len(s.frame) for s in book.sheets.values()):
         raise LedgerError("workbook_empty")
@@ -127,7 +128,7 @@ def load(book, lang_hint: str = "zh") -> LoadedBook:
         for pos, text in layout.duplicates:
             r = raw.row0 + layout.header_index
             cell = f"{col_letter(raw.col0 + pos)}{r}"
-            problems.append(problem(name, r, text, text, "header_duplicate", "warning", lang, cell=cell))
+            problems.append(Problem(str(name), r, str(text), str(text), "header_duplicate", "warning", cell=cell))
         letters = {k: col_letter(raw.col0 + pos) for pos, k in layout.columns.items()}
         typed[key] = TypedSheet(key, name, frame, layout, letters, raw.row0 + layout.header_index)
     return LoadedBook(typed, settings, problems, tuple(book.sheet_names), raw=book)

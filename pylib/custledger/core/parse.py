@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schema import Field, SheetSpec, msg, norm_header
+from ..schema import Field, SheetSpec, norm_header
 from . import money
+from .problems import Problem
 
 HEADER_SCAN_ROWS = 30
 MAX_CENTS = 10**15          # ten trillion yuan: anything larger is a typo, and beyond int64 safety
@@ -272,13 +273,12 @@ def empty_typed(f: Field, n: int, index) -> pd.Series:
     return pd.Series([default] * n, index=index, dtype=object)
 
 
-def problem(sheet, row, column, value, code, severity, lang, cell="", field="", **params) -> dict:
-    return {"sheet": sheet, "row": row, "column": column, "value": "" if value is None else str(value),
-            "problem": msg(code, lang, column=column, value=value, **params), "severity": severity,
-            "cell": cell, "field": field, "code": code}
+def problem(sheet, row, column, value, code, severity, lang, cell="", field="", **params) -> Problem:
+    """A Problem record (core/problems.py; its text is made in the workbook's language later)."""
+    return Problem(sheet, row, column, "" if value is None else str(value), code, severity, params, cell, field)
 
 
-def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[pd.DataFrame, list[dict]]:
+def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[pd.DataFrame, list[Problem]]:
     """Typed frame (canonical keys + _row + _cells) and problems of unreadable values.
 
     ``_bad`` (bool) marks rows with an unreadable required value; validation decides errors."""
@@ -291,7 +291,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
     else:
         nonblank = pd.Series(False, index=body.index)
     body = body[nonblank]
-    problems: list[dict] = []
+    problems: list[Problem] = []
     # total rows: a cell of the row (in any column, a 序号 column too) saying 合计/总计/Total
     if len(body):
         cells = body.astype("str")

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..schema import msg, norm_header, sheet
+from ..schema import norm_header, sheet
 from .money import MoneyError, format_cents, to_cents
 from .parse import BOOL_WORDS, LIST_SPLIT, col_letter, parse_date
+from .problems import Problem
 
 if TYPE_CHECKING:
     from .model import Settings
@@ -79,7 +80,7 @@ def convert(key: str, text: str, check: bool = True):
             raise ValueError(text)
         return d.iloc[0].date()
     if kind == "tier_param":
-        return text  # checked against the tier rules in parse_settings
+        return text  # checked against the tier rules in read_settings
     if kind == "money":  # int cents through the one money doorway; never negative
         try:
             cents = to_cents(text)
@@ -134,9 +135,16 @@ def _tier_param_ok(key: str, text: str) -> bool:
 
 
 def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
-    """Settings from the raw sheet (or None); problems as warnings in the resulting language.
-    Without a ``language`` row the language is ``lang_hint`` (load passes the language of the
-    workbook's own sheet names, DESIGN.md)."""
+    """``read_settings`` with its problems as rows of the Problems frame (dicts), their text in
+    the resulting language: the shape this function has always returned."""
+    settings, problems = read_settings(raw, lang_hint)
+    return settings, [p.as_row(settings.language) for p in problems]
+
+
+def read_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[Problem]]:
+    """Settings from the raw sheet (or None) and Problems (warnings: a value not understood
+    keeps its default, named in the text). Without a ``language`` row the language is
+    ``lang_hint`` (load passes the language of the workbook's own sheet names, DESIGN.md)."""
     from .model import Settings  # model's defaults come from this module (schema_default)
 
     hint: dict[str, Any] = {"language": lang_hint} if lang_hint in ("zh", "en") else {}
@@ -174,11 +182,10 @@ def parse_settings(raw, lang_hint: str = "zh") -> tuple[Settings, list[dict]]:
     lang = settings.language
     problems = []
     for code, row, letter, value, key in pending:
-        column = SPEC.field(key).label(lang) if key else ""
+        column = SPEC.field(key).label(lang) if key else ""   # the setting's name as the workbook shows it
         default = SPEC.field(key).spec.get("default", "") if key else ""
-        problems.append({"sheet": raw.name, "row": row, "column": column, "value": str(value),
-                         "problem": msg(code, lang, column=column, value=value, default=default),
-                         "severity": "warning", "cell": f"{letter}{row}", "field": key or "", "code": code})
+        problems.append(Problem(raw.name, row, column, str(value), code, "warning", {"default": default},
+                                cell=f"{letter}{row}", field=key or ""))
     return settings, problems
 
 

@@ -41,8 +41,8 @@ from .model import Ledger
 from .money import format_cents
 from .names import name_key, normalize_name
 from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
+from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS: re-exported)
 
-PROBLEM_COLUMNS = ["sheet", "row", "column", "value", "problem", "severity", "cell", "field", "code"]
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -62,11 +62,13 @@ class Validation:
 
 
 class _Collector:
-    """Builds problem records for many rows at once."""
+    """Problems of many rows at once (core/problems.problems_frame), and per sheet the frame
+    indexes of the rows with an error (left out of every computation)."""
 
     def __init__(self, lang: str):
         self.lang = lang
         self.frames: list[pd.DataFrame] = []
+        self.errors: dict[str, set] = {}
 
     def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
             values=None, **params) -> None:
@@ -80,23 +82,20 @@ class _Collector:
         spec = sheet(ts.key)
         column = spec.field(field).label(self.lang) if field in spec.keys else field
         vals = (values if values is not None else ts.frame[field]) if field in spec.keys or values is not None else None
-        vals = [_show(v) for v in vals.loc[idx]] if vals is not None else [""] * len(idx)
-        per_row = {k: v.loc[idx].tolist() for k, v in params.items() if isinstance(v, pd.Series)}
-        fixed = {k: v for k, v in params.items() if not isinstance(v, pd.Series)}
-        texts = []
-        for i, v in enumerate(vals):
-            kw = {**fixed, **{k: _show(lst[i]) for k, lst in per_row.items()}}
-            texts.append(msg(code, self.lang, column=column, value=v, **kw))
+        shown = [_show(v) for v in vals.loc[idx]] if vals is not None else ""
+        params = {k: [_show(x) for x in v.loc[idx]] if isinstance(v, pd.Series) else v for k, v in params.items()}
         rows = ts.frame.loc[idx, "_row"].astype("int64")
         letter = ts.letters.get(field, "A")
-        self.frames.append(pd.DataFrame({
-            "sheet": ts.name, "row": rows.to_numpy(), "column": column, "value": vals, "problem": texts,
-            "severity": severity, "cell": [f"{letter}{r}" for r in rows], "field": field, "code": code,
-            "_key": ts.key, "_idx": idx.to_numpy()}))
+        frame = problems_frame(sheet=ts.name, row=rows.to_numpy(), column=column, value=shown, code=code,
+                               severity=severity, params=params, cell=[f"{letter}{r}" for r in rows],
+                               field=field, lang=self.lang)
+        self.frames.append(frame)
+        if severity == "error":
+            self.errors.setdefault(ts.key, set()).update(idx.tolist())
 
     def frame(self) -> pd.DataFrame:
         if not self.frames:
-            return pd.DataFrame(columns=PROBLEM_COLUMNS + ["_key", "_idx"])
+            return problem_rows([], self.lang)
         return pd.concat(self.frames, ignore_index=True)
 
 
@@ -418,7 +417,7 @@ def validate(loaded: LoadedBook) -> Validation:
     as_of = settings.as_of_ts()
     c = _Collector(lang)
     sheets = loaded.sheets
-    reading = pd.DataFrame(loaded.problems, columns=PROBLEM_COLUMNS)
+    reading = problem_rows(loaded.problems, lang)
     _adopt_reading_errors(c, reading, sheets)
     for ts in sheets.values():
         _field_checks(c, ts, as_of)
@@ -450,8 +449,7 @@ def validate(loaded: LoadedBook) -> Validation:
         confirmations=cf.frame.drop(index=list(_error_index(c, "confirmations"))).reset_index(drop=True)
         if cf is not None else None,
     )
-    problems = problems[problems["code"] != "_reading"]
-    allp = pd.concat([reading, problems[PROBLEM_COLUMNS]], ignore_index=True) if len(reading) else problems[PROBLEM_COLUMNS]
+    allp = pd.concat([reading, problems], ignore_index=True) if len(reading) else problems
     # a value that could not be read is not also reported as missing
     unread = set(zip(reading["sheet"], reading["cell"]))
     at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
@@ -464,26 +462,19 @@ def validate(loaded: LoadedBook) -> Validation:
 
 
 def _adopt_reading_errors(c: _Collector, reading: pd.DataFrame, sheets: dict) -> None:
-    """Rows whose values could not be read count as rows with errors (tagged, not re-reported)."""
+    """Rows whose values could not be read count as rows with errors (not re-reported)."""
     for ts in sheets.values():
         if ts.name is None:
             continue
         rows = set(reading.loc[(reading["sheet"] == ts.name) & (reading["severity"] == "error"), "row"])
         idx = ts.frame.index[ts.frame["_row"].isin(rows)]
         if len(idx):
-            c.frames.append(pd.DataFrame({"severity": "error", "_key": ts.key, "_idx": idx.to_numpy(),
-                                          **{k: "" for k in PROBLEM_COLUMNS if k != "severity"}}))
-            c.frames[-1]["_key"] = ts.key
-            c.frames[-1]["code"] = "_reading"
+            c.errors.setdefault(ts.key, set()).update(idx.tolist())
 
 
 def _error_index(c: _Collector, key: str) -> set:
     """Frame indexes of rows of ``key`` with an error (reading problems included)."""
-    out = set()
-    for f in c.frames:
-        if len(f) and f["_key"].iat[0] == key:
-            out.update(f.loc[f["severity"] == "error", "_idx"].tolist())
-    return out
+    return c.errors.get(key, set())
 
 
 def fill_due_dates(inv: pd.DataFrame, customers: pd.DataFrame, default_terms: int) -> pd.DataFrame:

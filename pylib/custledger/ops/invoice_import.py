@@ -24,7 +24,7 @@ from ..core.validate import fill_due_dates as fill_due_dates  # the rule validat
 from ..render.sheets import sheet_out
 from ..schema import msg, sheet
 from .pipeline import Run, step
-from .validate import validate_step
+from .validate import add_problems, validate_step
 
 
 def _check_columns(run: Run, new: pd.DataFrame) -> None:
@@ -62,11 +62,10 @@ def import_invoices(run: Run, path) -> None:
         run.validation = run.validation.__class__(
             ledger=led.replace(invoices=invoices), problems=run.validation.problems, loaded=run.validation.loaded)
         run.appends.append(("invoices", new))
-    if result.problems:
-        problems = pd.concat([run.validation.problems, pd.DataFrame(result.problems)], ignore_index=True)
-        run.validation = run.validation.__class__(ledger=run.validation.ledger, problems=problems,
-                                                  loaded=run.validation.loaded)
-    validate_step(run)  # Problems again, with the import's rows and the new invoice count
+    if result.records:
+        add_problems(run, result.records)  # Problems again, with the import's rows and the new invoice count
+    else:
+        validate_step(run)  # Problems again, with the new invoice count
     counts = result.counts()
     run.frames["invoice_import"] = result.report
     run.summary["invoices_imported"] = counts["imported"]

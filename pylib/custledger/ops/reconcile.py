@@ -17,15 +17,15 @@ import datetime as dt
 import pandas as pd
 
 from ..core.bank import collect_confirmations, learn_payers, match_bank, new_receipts
-from ..core.errors import LedgerError
-from ..core.invariants import check_invariants
+from ..core.invariants import invariant_problems
 from ..core.load import generated_frame
 from ..core.money import format_cents as _yuan
-from ..core.problems import ProblemError, problem_rows
+from ..core.problems import ProblemError
 from ..render.sheets import SheetOut, sheet_out
 from ..schema import msg, sheet
 from .needs import need
 from .pipeline import Run, step
+from .validate import add_problems
 
 
 def import_bank(run: Run, path) -> None:
@@ -34,8 +34,8 @@ def import_bank(run: Run, path) -> None:
     read = read_bank_file(path)
     records = read.records()
     errors = [p for p in records if p.severity == "error"]
-    if errors:  # the file cannot be used at all: one line, in the language it is printed in
-        raise ProblemError("bank_file_bad", errors[0])
+    if errors:  # the file cannot be used at all: one line (every error), in the language it is printed in
+        raise ProblemError("bank_file_bad", *errors)
     if records:  # lines left out: each one a row of Problems, never dropped without a trace
         add_problems(run, records)
     led = run.ledger
@@ -94,17 +94,6 @@ def payers_sheet(rows: pd.DataFrame, lang: str) -> SheetOut:
                     table=spec.table, widths=[f.width for f in spec.fields], protect=False)
 
 
-def add_problems(run: Run, records) -> None:
-    """Add Problem records (core/problems.py) to the run's Problems sheet."""
-    from .validate import validate_step
-
-    v = run.validation
-    rows = problem_rows(records, run.lang)
-    run.validation = v.__class__(ledger=v.ledger, problems=pd.concat([v.problems, rows], ignore_index=True),
-                                 loaded=v.loaded)
-    validate_step(run)  # the Problems sheet again, with them
-
-
 @step("reconcile")
 def reconcile_step(run: Run) -> None:
     bank = run.options.get("bank")
@@ -113,10 +102,10 @@ def reconcile_step(run: Run) -> None:
     led = run.ledger
     alloc = need(run, "allocations")
     bal = need(run, "balances")
-    problems = check_invariants(led.invoices, led.receipts, alloc, bal, run.as_of,
-                                write_off_tolerance=run.settings.write_off_tolerance)
-    if problems:
-        raise LedgerError("invariant_violation", detail="; ".join(problems[:3]))
+    problems = invariant_problems(led.invoices, led.receipts, alloc, bal, run.as_of,
+                                  write_off_tolerance=run.settings.write_off_tolerance)
+    if problems:  # figures that break the money rules are never written: one line, the first three
+        raise ProblemError("invariant_violation", *problems[:3])
     run.add(sheet_out("allocations", alloc, run.lang, note=run.note()))
     run.add(sheet_out("balances", bal, run.lang, note=run.note()))
     run.summary.update(allocations=len(alloc), receivable=_yuan(int(bal["balance"].sum())),
