@@ -62,3 +62,4 @@ def test_parse_sheet_skips_blank_and_total_rows_and_says_so():
     assert typed["_row"].tolist() == [2, 4, 7]
     totals = [p for p in problems if p["code"] == "total_row_skipped"]
     assert [p["cell"] for p in totals] == ["A5"]       # row 8 is blank where it matters (no id, no name)
+

@@ -64,12 +64,24 @@ def _text_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def widest_text(texts: list) -> int:
+    """max(_text_width(t) for t in texts), 0 for none: every character's width at once (a
+    column's sample can be 500 long texts; the JSON of the change-log snapshot is)."""
+    if not texts:
+        return 0
+    points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    total = np.concatenate(([0], np.cumsum(1 + (points > 0x2E80))))
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(lens)
+    return int((total[ends] - total[ends - lens]).max())
+
+
 def _width(label: str, fmt: str, values: pd.Series | None = None, sample: int = 500) -> float:
     """Column width from the header and the first values (money and dates by their format)."""
     base = {"money": 14, "date": 11, "link": 10, "pct": 8, "int": 6}.get(fmt, 8)
     widest = _text_width(label)
     if values is not None and fmt in ("text", "enum", "link") and len(values):
-        widest = max(widest, max(_text_width(str(v)) for v in values.iloc[:sample].tolist() if v is not None))
+        widest = max(widest, widest_text([str(v) for v in values.iloc[:sample].tolist() if v is not None]))
     cap = 28 if fmt == "link" else 60   # file names are long; the link still opens them
     return float(min(max(base, widest + 2), cap))
 
