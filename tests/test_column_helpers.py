@@ -1,0 +1,38 @@
+"""Whole-column helpers give what their per-value forms gave: sheet column widths measured over a
+sample at once, column_text of a plain text column in one conversion."""
+
+import random
+
+
+def test_column_widths_measured_at_once_are_the_per_text_widths():
+    from custledger.render.sheets import _text_width, widest_text
+
+    rng = random.Random(11)
+    alphabet = ["a", "Z", "1", " ", "甲", "公", "Ｔ", "⺀", "⺁", "😀", "\ud800", "é", "\u3000"]
+    for _ in range(200):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(0, 8))]
+        assert widest_text(texts) == max((_text_width(t) for t in texts), default=0), texts
+
+
+def test_column_text_of_text_columns_as_before():
+    import numpy as np
+    import pandas as pd
+
+    from custledger.core.frames import cell_text, column_text
+
+    def before(frame, column):
+        s = frame[column]
+        if s.dtype != "str":
+            s = s.astype(object).where(s.notna(), "")
+            if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+                s = s.map(cell_text)
+            s = s.astype("str")
+        return s.fillna("")
+
+    cols = {"text": ["C1", None, " C2 ", np.nan, ""], "none": [None] * 5, "nan": [np.nan] * 5,
+            "mixed": ["C1", 1001.0, None, 7, "x"], "str": pd.Series(["a", None, "b", "c", "d"], dtype="str")}
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) if not isinstance(v, pd.Series) else v for k, v in cols.items()})
+    for column in frame.columns:
+        got, want = column_text(frame, column), before(frame, column)
+        assert got.tolist() == want.tolist() and got.dtype == want.dtype, column
+    assert column_text(frame.iloc[:0], "text").tolist() == []
