@@ -69,10 +69,10 @@ def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> Shee
             lookup.setdefault(k, f.key)
     best = None
     head = frame.iloc[:HEADER_SCAN_ROWS]
+    cells = head.to_numpy(dtype=object)   # rows as Python values at once (row access to Arrow text is slow)
     for i in range(len(head)):
-        row = head.iloc[i]
         cols, headers, dups = {}, {}, []
-        for pos, text in row.items():
+        for pos, text in zip(head.columns, cells[i]):
             if not isinstance(text, str):
                 continue
             key = lookup.get(norm_header(text)) or lookup.get(norm_header(_UNIT.sub("", text)))
