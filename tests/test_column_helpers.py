@@ -36,3 +36,22 @@ def test_column_text_of_text_columns_as_before():
         got, want = column_text(frame, column), before(frame, column)
         assert got.tolist() == want.tolist() and got.dtype == want.dtype, column
     assert column_text(frame.iloc[:0], "text").tolist() == []
+
+
+def test_change_log_text_of_text_columns_as_before():
+    import numpy as np
+    import pandas as pd
+
+    from custledger.core.changes import _text
+
+    def before(series):
+        s = series.astype(object)
+        blank = s.isna()
+        out = s.where(blank, s.astype(str).str.strip())
+        return out.where(~blank, "").astype(object)
+
+    for values in (["  a ", "b", "", "甲\u3000", "\t\n"], ["a", None, np.nan, " b"], ["x", 1, 2.5], [],
+                   [" \u2028x\x1f "]):
+        s = pd.Series(values, dtype=object)
+        got, want = _text(s, "text"), before(s)
+        assert got.tolist() == want.tolist() and got.dtype == want.dtype, values
