@@ -398,6 +398,8 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
         a = np.frombuffer(buf, dtype=np.uint8)
         pad = np.concatenate([a, np.zeros(24, np.uint8)])
         lt = np.flatnonzero(a == 60)
+        after = pad[lt + 1]
+        lt = lt[(after == 99) | (after == 114)]   # only <c… and <r… tags are looked at below
 
         def delim(x):
             return (x == 32) | (x == 62) | (x == 47) | (x == 9) | (x == 10) | (x == 13)
@@ -414,7 +416,6 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
             return None
         # Only the extreme references are parsed: the longest (and shortest) run of letters
         # or digits holds the maximum (minimum), so per reference only lengths are computed.
-        quotes = np.flatnonzero(a == 34)
         v = cells + 6
 
         def is_letter(x):
@@ -439,11 +440,14 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
             return None
         letters = 1 + l2.astype(np.int64) + l3
         starts = np.concatenate([v + letters, rows + 8])
-        ends_at = np.searchsorted(quotes, starts)
-        if len(starts) and (ends_at >= len(quotes)).any():
-            return None
-        digits = quotes[ends_at] - starts if len(starts) else starts
-        if len(digits) and ((digits < 1) | (digits > 7)).any():
+        # the run of digits after the letters (row: after r="), 1 to 7 of them, then the quote
+        digits = np.zeros(len(starts), np.int64)
+        run = np.ones(len(starts), bool)
+        for k in range(8):
+            ch = pad[starts + k]
+            run &= (ch >= 48) & (ch <= 57)
+            digits += run
+        if len(digits) and (((digits < 1) | (digits > 7)).any() or (pad[starts + digits] != 34).any()):
             return None
         for group_of, extent in ((letters, "col"), (digits, "row")):
             if not len(group_of):
