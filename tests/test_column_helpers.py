@@ -55,3 +55,30 @@ def test_change_log_text_of_text_columns_as_before():
         s = pd.Series(values, dtype=object)
         got, want = _text(s, "text"), before(s)
         assert got.tolist() == want.tolist() and got.dtype == want.dtype, values
+
+
+def test_generated_sheet_values_as_before():
+    import numpy as np
+    import pandas as pd
+
+    from custledger.render.sheets import _display
+
+    def before(series, fmt):
+        series = series.astype(object)
+        if fmt == "money":
+            return series.map(lambda c: None if pd.isna(c) else int(c) / 100)
+        return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
+
+    rng = random.Random(2)
+    cases = [(pd.Series([rng.randint(-10**12, 10**12) for _ in range(50)] + [None, 0, 1, -1, 10**15, 2**53 + 1],
+                        dtype="Int64"), "money"),
+             (pd.Series([1999, 5, None], dtype="Int64"), "money"), (pd.Series([], dtype="Int64"), "money"),
+             (pd.Series(np.array([7, 250, -3], dtype="int64")), "money"),
+             (pd.Series(["甲", "", " x ", np.str_("y")], dtype=object), "text"),
+             (pd.Series(["a", None, np.nan], dtype=object), "text"), (pd.Series(["a", 1, 2.5], dtype=object), "link"),
+             (pd.Series([], dtype=object), "text")]
+    for series, fmt in cases:
+        got, want = _display(series, fmt, "x", "zh"), before(series, fmt)
+        assert got.dtype == want.dtype and got.index.equals(want.index), (fmt, got.dtype, want.dtype)
+        same = [(type(a), a) == (type(b), b) or (a != a and b != b) for a, b in zip(got.tolist(), want.tolist())]
+        assert len(got) == len(want) and all(same), (fmt, series.tolist())
