@@ -20,14 +20,9 @@ def test_column_text_of_text_columns_as_before():
 
     from custledger.core.frames import cell_text, column_text
 
-    def before(frame, column):
-        s = frame[column]
-        if s.dtype != "str":
-            s = s.astype(object).where(s.notna(), "")
-            if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-                s = s.map(cell_text)
-            s = s.astype("str")
-        return s.fillna("")
+    def before(frame, column):   # the rule, value by value
+        return pd.Series(["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else cell_text(v)
+                          for v in frame[column]], index=frame.index, dtype="str")
 
     cols = {"text": ["C1", None, " C2 ", np.nan, ""], "none": [None] * 5, "nan": [np.nan] * 5,
             "mixed": ["C1", 1001.0, None, 7, "x"], "str": pd.Series(["a", None, "b", "c", "d"], dtype="str")}

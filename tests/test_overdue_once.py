@@ -1,25 +1,12 @@
 """The Overdue sheet is built once a run: by the aging step, or — when the letters step runs in
 the same run — by the letters step alone, linked to its letters."""
 
-import pandas as pd
 import pytest
 
 from custledger import ops
 from custledger.io.filebook import FileBook
-from custledger.io.template import build_ledger
 from custledger.ops import aging as aging_ops
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    p = tmp_path / "台账.xlsx"
-    build_ledger(p, "zh", data={
-        "customers": pd.DataFrame({"customer_id": ["C1", "C2"], "name": ["甲公司", "乙公司"]}),
-        "invoices": pd.DataFrame({"doc_no": ["I1", "I2", "I3"], "date": ["2026-06-01", "2026-09-01", "2026-10-30"],
-                                  "customer_id": ["C1", "C1", "C2"], "amount": [100.0, 250.0, 80.0],
-                                  "due_date": ["2026-07-01", "2026-10-01", "2026-11-30"]})},
-                 settings={"as_of": "2026-10-31"})
-    return p
+from test_letters_step import ledger  # noqa: F401  (the fixture: C1 with two overdue invoices, C2 not yet due)
 
 
 @pytest.fixture

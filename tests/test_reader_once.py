@@ -7,13 +7,12 @@ import os
 import random
 import zipfile
 
-import pandas as pd
 import pytest
 
 from custledger.core.errors import LedgerError
 from custledger.io import filebook, reader
 from custledger.io.filebook import FileBook
-from custledger.io.template import build_ledger
+from test_save_failed import ledger  # noqa: F401  (the fixture: a one-customer ledger)
 
 
 def _zip_with(part: bytes) -> zipfile.ZipFile:
@@ -45,14 +44,6 @@ def test_a_dtd_behind_a_long_comment_is_still_found():
     assert reader._declares_dtd(_zip_with(part), "xl/x.xml") is True
     part = b"<!-- <r> looks like a root " + b"z" * 10_000 + b" --><!DOCTYPE r><r/>"
     assert reader._declares_dtd(_zip_with(part), "xl/x.xml") is True
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    p = tmp_path / "台账.xlsx"
-    build_ledger(p, "zh", data={"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["甲公司"]})},
-                 settings={"as_of": "2026-10-31"})
-    return p
 
 
 def test_sheet_parts_is_sheet_part_for_every_sheet(ledger):
