@@ -307,7 +307,7 @@ def _total_rows(body: pd.DataFrame) -> np.ndarray:
     if hint.any():
         words = cells[hint].str.strip().str.lower().str.replace(r"\s+", "", regex=True)
         hit[np.flatnonzero(hint)] = words.isin(TOTAL_WORDS).to_numpy(bool)
-    return hit.reshape(body.shape[1], len(body)).any(axis=0)
+    return np.asarray(hit.reshape(body.shape[1], len(body)).any(axis=0))
 
 
 def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[pd.DataFrame, list[dict]]:
