@@ -60,6 +60,11 @@ def test_parse_sheet_skips_blank_and_total_rows_and_says_so():
     typed, problems = parse_sheet(raw, spec, layout, "zh")
     assert typed["customer_id"].tolist() == ["C1", "C2", "C3"]
     assert typed["_row"].tolist() == [2, 4, 7]
-    totals = [p for p in problems if p["code"] == "total_row_skipped"]
-    assert [p["cell"] for p in totals] == ["A5"]       # row 8 is blank where it matters (no id, no name)
+    totals = [p for p in problems if _get(p, "code") == "total_row_skipped"]
+    assert [_get(p, "cell") for p in totals] == ["A5"]       # row 8 is blank where it matters (no id, no name)
+
+
+def _get(problem, key):
+    """A problem's field, whether the problem is a dict row or a Problem record."""
+    return problem[key] if isinstance(problem, dict) else getattr(problem, key)
 
