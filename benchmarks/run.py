@@ -127,11 +127,13 @@ def main() -> None:
     ap.add_argument("--suite", choices=["issue12"], help="run a table of measurements (suite_issue12.py)")
     ap.add_argument("--rows", default="1,2,3,4,5", help="with --suite: which rows of the table")
     ap.add_argument("--repeat", type=int, default=3, help="with --suite: runs per small measurement (median)")
+    ap.add_argument("--no-compile", action="store_true",
+                    help="with --suite: do not byte-compile custledger first (see suite_issue12.bytecode)")
     a = ap.parse_args()
     if a.suite:
         from suite_issue12 import run_suite
 
-        run_suite([int(r) for r in a.rows.split(",") if r], a.repeat)
+        run_suite([int(r) for r in a.rows.split(",") if r], a.repeat, compile_first=not a.no_compile)
         return
     if a.ledger is None:
         ap.error("a ledger path, or --suite")

@@ -1,6 +1,6 @@
 """The table of issue 12, every row in one command, each against a floor measured in the same run.
 
-    python benchmarks/run.py --suite issue12 [--rows 1,2,3,4,5] [--repeat 3]
+    python benchmarks/run.py --suite issue12 [--rows 1,2,3,4,5] [--repeat 3] [--no-compile]
 
 | row | ledger | measure | floor |
 |---|---|---|---|
@@ -132,8 +132,26 @@ def median_pair(repeat: int, floor_fn, op_fn) -> tuple[float, float]:
     return statistics.median(ops), statistics.median(floors)
 
 
-def run_suite(rows: list[int], repeat: int = 3) -> None:
+def bytecode() -> str:
+    """Byte-compile the custledger package the commands import (its __pycache__, git-ignored), as
+    an installed package is: pip compiles at install, and Python writes __pycache__ on a first
+    run. Where PYTHONDONTWRITEBYTECODE is set (some sandboxes, CI) nothing is ever cached, and
+    every timed run would compile ~40 custledger modules from source again (~0.1-0.2 s) — a cost
+    no user pays after the first run, and that the floor (pandas, fastexcel: compiled at
+    install) never pays. ``--no-compile`` leaves the package as it is (from source only if it has
+no __pycache__ yet)."""
+    where = subprocess.run([PY, "-c", "import custledger, os; print(os.path.dirname(custledger.__file__))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([PY, "-m", "compileall", "-q", where], capture_output=True, check=True)
+    return where
+
+
+def run_suite(rows: list[int], repeat: int = 3, compile_first: bool = True) -> None:
     print(f"issue 12 benchmarks: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {_load()}")
+    if compile_first:
+        print(f"  custledger byte-compiled as installed ({bytecode()}); --no-compile: left as it is")
+    else:
+        print(f"  custledger not byte-compiled here (PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})")
     with tempfile.TemporaryDirectory(prefix="custledger-issue12-") as t:
         tmp = Path(t)
         if 1 in rows or 2 in rows:

@@ -430,7 +430,10 @@ class _Bar:
 
 
 def main() -> None:  # console script entry point
-    app()
+    from .cli_fast import run
+
+    if not run(app, sys.argv[1:]):  # an ordinary invocation runs without typer's set-up (cli_fast.py)
+        app()
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def _text(series: pd.Series, kind: str) -> pd.Series:
         return pd.Series(np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d")), index=series.index, dtype=object)
     if kind in ("money", "price"):  # integer cents -> units with two decimals, never via float
         return format_cents_series(series)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        return series.str.strip()   # text throughout, no blank cell (as load gives text fields): one pass
     s = series.astype(object)
     blank = s.isna()
     out = s.where(blank, s.astype(str).str.strip())

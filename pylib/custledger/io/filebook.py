@@ -40,6 +40,7 @@ class FileBook(BookDefaults):
         self.force = force
         self.wait = wait
         self.lang = "zh"          # the workbook's language, for notes; set by the run
+        self._checked = None      # the file's stat signature when check_ledger_file last passed
 
     @property
     def target(self) -> Path:
@@ -47,14 +48,24 @@ class FileBook(BookDefaults):
 
     def read(self) -> RawBook:
         # generated sheets read back: Bank (confirmations), Changes and _snapshot (the change log)
-        return read_book(self.path, want=sheet_reader(READ_BACK + CHANGE_LOG))
+        self._check_ledger()
+        return read_book(self.path, want=sheet_reader(READ_BACK + CHANGE_LOG), checked=True)
+
+    def _check_ledger(self) -> None:
+        """check_ledger_file (the package safe for calamine, ~10 ms: every part's prolog), once
+        per run: again only when the file changed since it passed (a run checks before any
+        work, reads, and checks before its save)."""
+        sig = _signature(self.path)
+        if sig is None or sig != self._checked:
+            check_ledger_file(self.path)
+            self._checked = sig
 
     def session(self):
         """Held for a whole run: one run at a time per ledger (see safe.run_lock)."""
         return safe.run_lock(self.path, wait=self.wait)
 
     def check_writable(self) -> None:
-        check_ledger_file(self.path)
+        self._check_ledger()
         safe.check_can_write(self.path, self.force, self.target)
 
     def write(self, outs: Sequence[SheetOut], marks=(), clear_marks_on=(), keep: int = 10,
@@ -135,6 +146,15 @@ def write_standalone(path: Path, outs: Sequence[SheetOut], big: bool) -> Path:
         _remove(tmp)
         raise
     return path
+
+
+def _signature(p: Path):
+    """What changes when the file does (replaced, rewritten, touched); None if it is not there."""
+    try:
+        st = p.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _remove(p: Path) -> None:

@@ -85,21 +85,33 @@ def _is_encrypted_ooxml(path: Path) -> bool:
         return False
 
 
-def read_book(path: Path, want: Callable[[str], bool] = lambda name: True) -> RawBook:
-    """Read the sheets whose name satisfies ``want`` (others only listed)."""
+def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, checked: bool = False) -> RawBook:
+    """Read the sheets whose name satisfies ``want`` (others only listed). ``checked``: the
+    caller has just run check_ledger_file on this very file (io/filebook.FileBook does)."""
     import fastexcel
 
-    check_ledger_file(path)
+    if not checked:
+        check_ledger_file(path)
     try:
         reader = fastexcel.read_excel(str(path))
         names = tuple(reader.sheet_names)
     except Exception as exc:  # calamine refuses a damaged package
         raise LedgerError("file_corrupt_detail", path=str(path), detail=str(exc).splitlines()[0][:200]) from None
     sheets = {}
+    parts = None
     for name in names:
         if not want(name):
             continue
-        check_sheet_extent(path, name)  # before calamine allocates the sheet's whole box
+        if parts is None:
+            try:
+                parts = sheet_parts(path)
+            except Exception as exc:  # damaged workbook.xml or rels: unmeasured = unread
+                raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
+        part = parts.get(name)
+        if name in parts and part is None:
+            raise LedgerError("sheet_unreadable", sheet=name, detail="its relationship has no target")
+        if part is not None:
+            check_sheet_extent(path, name, part=part)  # before calamine allocates the sheet's whole box
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string")
             frame = sheet.to_pandas()
@@ -109,10 +121,10 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True) -> Ra
         col0 = cols[0].absolute_index if cols else 0
         frame.columns = range(frame.shape[1])
         try:
-            row0 = first_value_row(path, name) if len(frame) else 1
+            row0 = first_value_row(path, name, part=part) if len(frame) and part is not None else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
             raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
-        _mark_serial_60(path, name, frame, row0, col0)
+        _mark_serial_60(path, name, frame, row0, col0, part=part)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
 
@@ -120,9 +132,9 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True) -> Ra
 _ROW_RE = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="[A-Z]+(\d+)"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
 
 
-def first_value_row(path: Path, sheet_name: str) -> int:
+def first_value_row(path: Path, sheet_name: str, part: str | None = None) -> int:
     """1-based row of the first cell holding a value (what calamine starts its range at)."""
-    part = sheet_part(path, sheet_name)
+    part = part or sheet_part(path, sheet_name)
     if part is None:
         return 1
     with zipfile.ZipFile(path) as zf, zf.open(part) as fh:
@@ -155,11 +167,11 @@ _SERIAL_59_TEXT = "1900-02-28 00:00:00"
 _SERIAL_60_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?v>\s*60(?:\.0*)?\s*</', re.S)
 
 
-def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int) -> None:
+def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int, part: str | None = None) -> None:
     """Where calamine read a date-formatted serial 60 as 1900-02-28, put "1900-02-29" (in place)."""
     if not len(frame) or not (frame == _SERIAL_59_TEXT).to_numpy().any():
         return  # the usual case: no 1900-02-28 at all, nothing to look up
-    part = sheet_part(path, name)
+    part = part or sheet_part(path, name)
     if part is None:
         return
     with zipfile.ZipFile(path) as zf:
@@ -173,6 +185,15 @@ def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int) -> None:
 
 def sheet_part(path: Path, sheet_name: str) -> str | None:
     """Zip part name of a worksheet, e.g. 'xl/worksheets/sheet2.xml'."""
+    parts = sheet_parts(path)
+    if sheet_name in parts and parts[sheet_name] is None:
+        raise ValueError(f"sheet {sheet_name!r}: its relationship has no target")
+    return parts.get(sheet_name)
+
+
+def sheet_parts(path: Path) -> dict:
+    """Sheet name -> zip part name, for every sheet whose relationship has a target (read once
+    for a whole book rather than once per sheet)."""
     from defusedxml import ElementTree as ET
 
     ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -180,19 +201,17 @@ def sheet_part(path: Path, sheet_name: str) -> str | None:
     with zipfile.ZipFile(path) as zf:
         wb = ET.fromstring(zf.read("xl/workbook.xml"))
         rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    rid = None
-    for s in wb.iter(f"{ns_main}sheet"):
-        if s.get("name") == sheet_name:
-            rid = s.get(f"{ns_r}id")
-    if rid is None:
-        return None
+    targets: dict = {}
     for rel in rels:
-        if rel.get("Id") == rid:
-            target = rel.get("Target")
-            if target.startswith("/"):
-                return target.lstrip("/")
-            return "xl/" + target
-    return None
+        targets.setdefault(rel.get("Id"), rel.get("Target"))
+    rids = {s.get("name"): s.get(f"{ns_r}id") for s in wb.iter(f"{ns_main}sheet")}  # a repeated name: the last
+    out = {}
+    for name, rid in rids.items():
+        if rid is None or rid not in targets:
+            continue
+        target = targets[rid]   # None: a relationship without a target (damaged; the sheet is unreadable)
+        out[name] = None if target is None else target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
 
 
 # ---- untrusted packages (issue 8) --------------------------------------------------------
@@ -268,9 +287,27 @@ def _declares_dtd(zf: zipfile.ZipFile, name: str) -> bool:
     found too. UTF-16/32 parts are decoded first (BOM or zero bytes around the first '<')."""
     try:
         with zf.open(name) as fh:
-            head = fh.read(_PROLOG_LIMIT + 1)
+            head = fh.read(_FIRST_READ)
+            if len(head) == _FIRST_READ:
+                # a prolog settled within the first bytes needs no more (a sheet part is megabytes);
+                # else read on to the limit
+                early = _prolog_verdict(head, partial=True)
+                if early is not None:
+                    return early
+                head += fh.read(_PROLOG_LIMIT + 1 - len(head))
     except Exception:  # noqa: BLE001 - a damaged part: calamine and the writer say so in their words
         return False
+    return bool(_prolog_verdict(head, partial=False))
+
+
+_FIRST_READ = 1 << 12
+
+
+def _prolog_verdict(head: bytes, partial: bool) -> bool | None:
+    """Does ``head`` (a part's first bytes) declare a DTD before its root element? With
+    ``partial`` (more bytes follow), None when these bytes cannot tell: no root element yet, or a
+    comment or processing instruction still open before it (what looks like the root may be
+    inside it)."""
     for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
                        (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if head.startswith(bom):
@@ -281,6 +318,8 @@ def _declares_dtd(zf: zipfile.ZipFile, name: str) -> bool:
             head = head.decode("utf-16-le" if head[0] == 0x3C else "utf-16-be", "ignore").encode("utf-8")
     prolog = _PI.sub(b"", _COMMENT.sub(b"", head))
     root = _FIRST_TAG.search(prolog)
+    if partial and (root is None or b"<!--" in prolog[:root.start()] or b"<?" in prolog[:root.start()]):
+        return None
     dtd = _DOCTYPE.search(prolog)
     if dtd is not None and (root is None or dtd.start() < root.start()):
         return True
@@ -359,6 +398,8 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
         a = np.frombuffer(buf, dtype=np.uint8)
         pad = np.concatenate([a, np.zeros(24, np.uint8)])
         lt = np.flatnonzero(a == 60)
+        after = pad[lt + 1]
+        lt = lt[(after == 99) | (after == 114)]   # only <c… and <r… tags are looked at below
 
         def delim(x):
             return (x == 32) | (x == 62) | (x == 47) | (x == 9) | (x == 10) | (x == 13)
@@ -375,7 +416,6 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
             return None
         # Only the extreme references are parsed: the longest (and shortest) run of letters
         # or digits holds the maximum (minimum), so per reference only lengths are computed.
-        quotes = np.flatnonzero(a == 34)
         v = cells + 6
 
         def is_letter(x):
@@ -400,11 +440,14 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
             return None
         letters = 1 + l2.astype(np.int64) + l3
         starts = np.concatenate([v + letters, rows + 8])
-        ends_at = np.searchsorted(quotes, starts)
-        if len(starts) and (ends_at >= len(quotes)).any():
-            return None
-        digits = quotes[ends_at] - starts if len(starts) else starts
-        if len(digits) and ((digits < 1) | (digits > 7)).any():
+        # the run of digits after the letters (row: after r="), 1 to 7 of them, then the quote
+        digits = np.zeros(len(starts), np.int64)
+        run = np.ones(len(starts), bool)
+        for k in range(8):
+            ch = pad[starts + k]
+            run &= (ch >= 48) & (ch <= 57)
+            digits += run
+        if len(digits) and (((digits < 1) | (digits > 7)).any() or (pad[starts + digits] != 34).any()):
             return None
         for group_of, extent in ((letters, "col"), (digits, "row")):
             if not len(group_of):

@@ -38,6 +38,7 @@ on failure it is deleted.
 """
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import shutil
@@ -238,13 +239,16 @@ def patch_workbook(
         raise ValueError("dst must differ from src (write to a temp file, then rename)")
     if len({n.lower() for n in sheet_names}) != len(sheet_names):
         raise ValueError(f"duplicate generated sheet names: {list(sheet_names)}")
-    work = Path(tempfile.mkdtemp(prefix="xlsxpatch-", dir=tmp_dir or dst.parent))
+    # The generated workbook is built in memory (no temp files: creating and removing xlsxwriter's
+    # ~20 part files cost more than drawing a small sheet); constant_memory streams rows through
+    # temp files in a work folder beside dst instead.
+    work = Path(tempfile.mkdtemp(prefix="xlsxpatch-", dir=tmp_dir or dst.parent)) if sheet_names and constant_memory else None
     try:
-        gen_path = work / "generated.xlsx"
+        gen: Path | io.BytesIO = work / "generated.xlsx" if work is not None else io.BytesIO()
         if sheet_names:
-            _build_generated(gen_path, work, build, sheet_names, protect, constant_memory)
+            _build_generated(gen, work, build, sheet_names, protect, constant_memory)
         with open_source(src, limits) as zsrc:
-            zgen = zipfile.ZipFile(gen_path) if sheet_names else None
+            zgen = zipfile.ZipFile(gen) if sheet_names else None
             try:
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
                                    list(clear_marks_on), list(appends), bodies)
@@ -258,7 +262,8 @@ def patch_workbook(
         dst.unlink(missing_ok=True)
         raise
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
     return PatchReport(**{**report, "seconds": time.perf_counter() - t0})
 
 
@@ -285,10 +290,12 @@ def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfil
             check_well_formed(iter_chunks(z, name), f"internal error: written part {name}")
 
 
-def _build_generated(path: Path, work: Path, build: Callable[[xlsxwriter.Workbook], None],
+def _build_generated(out: Path | io.BytesIO, work: Path | None, build: Callable[[xlsxwriter.Workbook], None],
                      sheet_names: Sequence[str], protect: bool, constant_memory: bool) -> None:
-    wb = xlsxwriter.Workbook(str(path), {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory,
-                                         "tmpdir": str(work)})
+    """Draw the generated sheets into ``out``: a file in ``work`` (constant_memory), else memory."""
+    where = {"tmpdir": str(work)} if work is not None else {"in_memory": True}
+    wb = xlsxwriter.Workbook(out if isinstance(out, io.BytesIO) else str(out),
+                             {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory, **where})
     try:
         build(wb)
         sheets = wb.worksheets()

@@ -1,9 +1,9 @@
 """Aging 账龄: the Aging and Overdue sheets (no letter files: those are the letters step's).
 
 Overdue lists every open invoice past due, most urgent first, with its customer's contact and
-the over-limit flag (balance above credit_limit). Its letter column is empty here; the letters
-step (ops/letters.py), when it runs in the same run, writes the letters and the Overdue sheet
-again with each row linked to its customer's letter.
+the over-limit flag (balance above credit_limit). Its letter column is empty here; when the
+letters step (ops/letters.py) runs in the same run, the Overdue sheet is left to it (built once,
+each row linked to its customer's letter).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def aging_step(run: Run) -> None:
     ag = need(run, "aging")
     od = overdue_with_limits(run)
     run.add(sheet_out("aging", ag, run.lang, buckets=labels, note=run.note()))
-    add_overdue_sheet(run, od, {})
+    if not run.will_run("letters"):  # else the letters step writes Overdue, linked to its letters
+        add_overdue_sheet(run, od, {})
     run.summary.update(overdue=_yuan(int(ag["overdue"].sum())), overdue_invoices=len(od))
 
 

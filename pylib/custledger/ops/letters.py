@@ -25,7 +25,7 @@ from .statements import find_template, has_folder, ledger_path
 
 @step("letters")
 def letters_step(run: Run) -> None:
-    """Write the letters and the Overdue sheet again, each row linked to its customer's letter."""
+    """Write the letters and the Overdue sheet, each row linked to its customer's letter."""
     from .aging import add_overdue_sheet, overdue_with_limits
 
     od = overdue_with_limits(run)

@@ -43,6 +43,7 @@ class Run:
     appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
     book: Book | None = None                      # the adapter (its .path, when it has one)
     staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
+    steps: tuple = ()                             # the steps this run runs, in order (set by run)
 
     @property
     def ledger(self):
@@ -65,6 +66,14 @@ class Run:
 
     def add(self, out: SheetOut) -> None:
         self.outs = [o for o in self.outs if o.key != out.key] + [out]
+
+    def withheld(self, name: str) -> bool:
+        """Step ``name`` is not run: it sends documents out and the ledger has errors (issue 6)."""
+        return name in WITHHELD_ON_ERRORS and bool(self.validation.errors) and not self.options.allow_errors
+
+    def will_run(self, name: str) -> bool:
+        """Step ``name`` runs later in this run (an earlier step may leave it a sheet to write)."""
+        return name in self.steps and not self.withheld(name)
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,7 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
     if write:
         book.check_writable()  # refuse early (Excel lock, read-only) before any work
     validation = prepare(book, as_of)
-    r = Run(validation=validation, options=options, book=book)
+    r = Run(validation=validation, options=options, book=book, steps=tuple(wanted))
     from . import staging
 
     try:
@@ -179,11 +188,11 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
 def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
     from . import staging
 
-    validation, options = r.validation, r.options
+    validation = r.validation
     for name in wanted:
         fn = STEPS[name]
         tick(name)
-        if name in WITHHELD_ON_ERRORS and validation.errors and not options.allow_errors:
+        if r.withheld(name):
             # statements go to customers: not from a ledger with errors unless asked (issue 6);
             # the way to ask differs (a CLI flag; in Excel, none: fix the errors first)
             r.notes.append(msg(book.withheld_message, r.lang, errors=validation.errors))

@@ -18,6 +18,9 @@ from ..schema import msg, output_columns, output_enum_label, output_sheet_name
 
 
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
+    quick = _display_quick(series, fmt)
+    if quick is not None:
+        return quick
     series = series.astype(object)  # so a blank stays None, not pd.NA
     if fmt == "money":
         return series.map(lambda c: None if pd.isna(c) else int(c) / 100)
@@ -35,6 +38,23 @@ def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
         return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
                           else output_enum_label(enum, v, lang))
     return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
+
+
+def _display_quick(series: pd.Series, fmt: str) -> pd.Series | None:
+    """_display's result for the two commonest columns, whole-column: text that is text
+    throughout (as is), integer cents below 2**53 (exact in a float: int(c) / 100 without a
+    Python call per value); None for anything else (then the per-value forms)."""
+    if fmt in ("text", "link") and series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
+        return series.map(str) if any(type(v) is not str for v in series) else series.copy()
+    if fmt == "money" and pd.api.types.is_integer_dtype(series.dtype):
+        blank = series.isna().to_numpy(bool)
+        cents = series.to_numpy(dtype="int64", na_value=0)
+        if not len(cents) or blank.all() or int(np.abs(cents).max()) >= 2**53:
+            return None
+        units = cents / 100           # float64, as the per-value map makes it (NaN where blank)
+        units[blank] = np.nan
+        return pd.Series(units, index=series.index)
+    return None
 
 
 def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = None,
@@ -64,12 +84,24 @@ def _text_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
+def widest_text(texts: list) -> int:
+    """max(_text_width(t) for t in texts), 0 for none: every character's width at once (a
+    column's sample can be 500 long texts; the JSON of the change-log snapshot is)."""
+    if not texts:
+        return 0
+    points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    total = np.concatenate(([0], np.cumsum(1 + (points > 0x2E80))))
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    ends = np.cumsum(lens)
+    return int((total[ends] - total[ends - lens]).max())
+
+
 def _width(label: str, fmt: str, values: pd.Series | None = None, sample: int = 500) -> float:
     """Column width from the header and the first values (money and dates by their format)."""
     base = {"money": 14, "date": 11, "link": 10, "pct": 8, "int": 6}.get(fmt, 8)
     widest = _text_width(label)
     if values is not None and fmt in ("text", "enum", "link") and len(values):
-        widest = max(widest, max(_text_width(str(v)) for v in values.iloc[:sample].tolist() if v is not None))
+        widest = max(widest, widest_text([str(v) for v in values.iloc[:sample].tolist() if v is not None]))
     cap = 28 if fmt == "link" else 60   # file names are long; the link still opens them
     return float(min(max(base, widest + 2), cap))
 
