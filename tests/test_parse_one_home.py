@@ -142,3 +142,20 @@ def test_month_forms(value, month, command):
     out, bad = parse.parse_months(pd.Series([value], dtype=object))
     assert (out.iat[0] or None, bool(bad.iat[0])) == (month, month is None)
     assert _scalar(value) == (month if command else None)
+
+
+def test_a_far_date_in_the_ledger_is_a_problem_not_a_stopped_run(tmp_path):
+    from custledger.core.load import load
+    from custledger.core.validate import validate
+    from custledger.io.reader import read_book
+    from custledger.io.template import build_ledger
+
+    path = tmp_path / "l.xlsx"
+    build_ledger(path, "zh", data={
+        "customers": pd.DataFrame({"customer_id": ["C1"], "name": ["甲"]}),
+        "invoices": pd.DataFrame({"doc_no": ["I1", "I2"], "date": ["3000-01-01", "2026-10-01"],
+                                  "customer_id": ["C1", "C1"], "amount": [1.0, 2.0]})},
+        settings={"as_of": "2026-10-31"})
+    v = validate(load(read_book(path)))
+    assert v.problems.loc[v.problems["code"] == "bad_date", "value"].tolist() == ["3000-01-01"]
+    assert v.ledger.invoices["doc_no"].tolist() == ["I2"]
