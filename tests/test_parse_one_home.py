@@ -33,6 +33,15 @@ def test_bank_files_use_the_ledgers_header_rule():
     assert parse.header_field(None, index) is None and parse.header_field(float("nan"), index) is None
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("客户编号 AbcZ_-.·:：*()（）[]【】/\\、ＡＢ１\t"), max_size=12))
+def test_the_header_key_is_the_name_key_with_brackets_and_slashes_dropped(text):
+    from custledger.schema import norm_header
+
+    assert parse.header_key(text) == re.sub(r"[()（）\[\]【】/\\、]+", "", norm_header(text))
+    assert parse.header_key(parse.header_key(text)) == parse.header_key(text)
+
+
 def test_the_header_scanner_ranks_rows_and_takes_the_upper_one_on_a_tie():
     index = {"a": "a", "b": "b", "c": "c"}
     rows = [["title"], ["a", "b"], ["b", "a"], ["a", "b", "c", "a"], ["c", "b", "a"]]

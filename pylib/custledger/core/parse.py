@@ -64,14 +64,17 @@ def col_index(letters: str) -> int:
 
 # a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】
 _UNIT = re.compile(r"\s*[(\[（【][^()\[\]（）【】]*[)\]）】]\s*$")
-# inside a header, brackets, slashes and 、 are ignored too: 收(付)方名称 = 收/付方名称 = 收付方名称
-_HEADER_PUNCT = re.compile(r"[()（）\[\]【】/\\、]+")
+# what schema.norm_header drops, and inside a header brackets, slashes and 、 too:
+# 收(付)方名称 = 收/付方名称 = 收付方名称 (one pattern: a bank file keys every cell of every row)
+_HEADER_DROP = re.compile(r"[\s_\-.·:：*()（）\[\]【】/\\、]+")
 
 
 def header_key(text) -> str:
     """The key a column header is matched by: schema.norm_header (NFKC, case, spaces,
     underscores, hyphens, dots, colons and * ignored), brackets, slashes and 、 dropped too."""
-    return _HEADER_PUNCT.sub("", norm_header(text))
+    if text is None:
+        return ""
+    return _HEADER_DROP.sub("", unicodedata.normalize("NFKC", str(text)).lower())
 
 
 def header_field(cell, index: dict) -> str | None:

@@ -166,12 +166,13 @@ def _ident(value) -> str:
 _NO_AMOUNT = ("", "-", "--", "—", "——", "/")  # what exports print for "none" in an amount column
 
 
-def _cents_column(values: list) -> tuple[pd.Series, pd.Series]:
-    """Amount cells -> (Int64 cents, mask of cells that are not amounts): core.parse.parse_money
-    (money.to_cents, at most ten trillion yuan), the "none" marks above read as blank."""
-    cells = pd.Series(values, dtype=object)
-    none = cells.map(lambda v: isinstance(v, str) and unicodedata.normalize("NFKC", v).strip() in _NO_AMOUNT)
-    return parse_money(cells.where(~none.astype(bool), None))
+def _cents_column(values: list) -> tuple[list, list]:
+    """Amount cells -> (cents or None per cell, whether each is not an amount): core.parse.
+    parse_money (money.to_cents, at most ten trillion yuan), the "none" marks above read as blank."""
+    cells = [None if isinstance(v, str) and unicodedata.normalize("NFKC", v).strip() in _NO_AMOUNT else v
+             for v in values]
+    cents, bad = parse_money(pd.Series(cells, dtype=object))
+    return cents.astype(object).where(cents.notna(), None).tolist(), bad.tolist()
 
 
 def _direction(value) -> str | None:
@@ -374,18 +375,19 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         return row[i] if i is not None and i < len(row) else None
 
     # Dates and amounts are read a whole column at a time, by the core's rules (core/parse.py).
-    dates, _ = parse_date(pd.Series([_text(cell(row, "date")) for row in body], dtype=object))
+    # (Plain lists for the row loop below: a pandas look-up per cell would cost seconds.)
+    parsed, _ = parse_date(pd.Series([_text(cell(row, "date")) for row in body], dtype=object))
+    dates = parsed.tolist()
     amounts = {f: _cents_column([cell(row, f) for row in body])
                for f in ("credit", "debit", "amount") if f in mapping}
 
     def cents_of(f, offset, rowno):
         cents, bad = amounts[f]
-        if bad.iat[offset]:
+        if bad[offset]:
             problems.append(_problem(sheet, rowno, label[f], _text(cell(body[offset], f)),
                                      "not an amount; line left out", "warning", code="bank_line_not_amount"))
             raise _LeftOut
-        value = cents.iat[offset]
-        return None if value is pd.NA else int(value)
+        return cents[offset]
 
     out: dict[str, list] = {c: [] for c in LINE_COLUMNS}
     header_keys = [header_key(_text(c)) for c in header]
@@ -394,9 +396,10 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         texts = [_text(c) for c in row]
         if not any(texts):
             continue
-        if [header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
+        if header_key(texts[0]) == header_keys[0] and \
+                [header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
             continue  # the header repeated on every printed page
-        date = dates.iat[offset]
+        date = dates[offset]
         if date is pd.NaT:
             if any(_FOOTER_RE.search(t) for t in texts) or len([t for t in texts if t]) <= 1:
                 continue  # footer (合计 / 共N笔) or a note line

@@ -11,8 +11,8 @@ Which buttons exist, their cells and their steps come from custledger/operations
 not generated in a loop: this file is what a person pastes and reads in the Lite editor, whose
 script list, F5 and App Mode (each script's docstring, its form fields) work on the functions of
 main.py — the add-in's side of that is closed code no test here can run. The wrappers hold no
-rule: tests/test_lite.py and tests/test_lite_operations.py check that every operation has one,
-bound to its button, with the form fields the operation needs.
+rule: tests/test_lite.py checks that every operation has one, bound to its button, with the
+form fields the operation needs.
 
 Everything runs in the browser (Pyodide): no local Python, no files. Results are written as
 sheets of the workbook, as with the desktop buttons; statements, which the desktop writes as
