@@ -169,8 +169,8 @@ _NO_AMOUNT = ("", "-", "--", "—", "——", "/")  # what exports print for "no
 def _cents_column(values: list) -> tuple[list, list]:
     """Amount cells -> (cents or None per cell, whether each is not an amount): core.parse.
     parse_money (money.to_cents, at most ten trillion yuan), the "none" marks above read as blank."""
-    cells = [None if isinstance(v, str) and unicodedata.normalize("NFKC", v).strip() in _NO_AMOUNT else v
-             for v in values]
+    cells = [None if isinstance(v, str) and len(v.strip()) <= 4 and unicodedata.normalize("NFKC", v).strip()
+             in _NO_AMOUNT else v for v in values]
     cents, bad = parse_money(pd.Series(cells, dtype=object))
     return cents.astype(object).where(cents.notna(), None).tolist(), bad.tolist()
 
@@ -376,7 +376,9 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
 
     # Dates and amounts are read a whole column at a time, by the core's rules (core/parse.py).
     # (Plain lists for the row loop below: a pandas look-up per cell would cost seconds.)
-    parsed, _ = parse_date(pd.Series([_text(cell(row, "date")) for row in body], dtype=object))
+    body_texts = [[_text(c) for c in row] for row in body]
+    at = mapping["date"]
+    parsed, _ = parse_date(pd.Series([t[at] if at < len(t) else "" for t in body_texts], dtype=object))
     dates = parsed.tolist()
     amounts = {f: _cents_column([cell(row, f) for row in body])
                for f in ("credit", "debit", "amount") if f in mapping}
@@ -393,7 +395,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
     header_keys = [header_key(_text(c)) for c in header]
     for offset, row in enumerate(body):
         rowno = header_at + 2 + offset
-        texts = [_text(c) for c in row]
+        texts = body_texts[offset]
         if not any(texts):
             continue
         if header_key(texts[0]) == header_keys[0] and \
