@@ -378,8 +378,10 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
     # (Plain lists for the row loop below: a pandas look-up per cell would cost seconds.)
     body_texts = [[_text(c) for c in row] for row in body]
     at = mapping["date"]
-    parsed, _ = parse_date(pd.Series([t[at] if at < len(t) else "" for t in body_texts], dtype=object))
-    dates = parsed.tolist()
+    date_texts = [t[at] if at < len(t) else "" for t in body_texts]
+    distinct = list(dict.fromkeys(date_texts))  # a statement repeats its few dates
+    date_of = dict(zip(distinct, parse_date(pd.Series(distinct, dtype=object))[0].tolist()))
+    dates = [date_of[t] for t in date_texts]
     amounts = {f: _cents_column([cell(row, f) for row in body])
                for f in ("credit", "debit", "amount") if f in mapping}
 
