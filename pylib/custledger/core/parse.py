@@ -25,9 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..schema import Field, SheetSpec, norm_header
+from ..schema import Field, SheetSpec, msg, norm_header
 from . import money
-from .problems import Problem
 
 HEADER_SCAN_ROWS = 30
 MAX_CENTS = 10**15          # ten trillion yuan: anything larger is a typo, and beyond int64 safety
@@ -383,14 +382,9 @@ def empty_typed(f: Field, n: int, index) -> pd.Series:
 
 
 def problem(sheet, row, column, value, code, severity, lang, cell="", field="", **params) -> dict:
-    """A reading problem: a core/problems.Problem record (code and params; severity checked),
-    given as its row of the Problems frame, the shape LoadedBook.problems holds; the text is the
-    record's, from messages.json in ``lang``."""
-    record = Problem(sheet, row, column, "" if value is None else str(value), code, severity, params,
-                     cell=cell, field=field)
-    return {"sheet": record.sheet, "row": record.row, "column": record.column, "value": record.value,
-            "problem": record.text(lang), "severity": record.severity, "cell": record.cell,
-            "field": record.field, "code": record.code}
+    return {"sheet": sheet, "row": row, "column": column, "value": "" if value is None else str(value),
+            "problem": msg(code, lang, column=column, value=value, **params), "severity": severity,
+            "cell": cell, "field": field, "code": code}
 
 
 def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[pd.DataFrame, list[dict]]:
