@@ -80,6 +80,21 @@ def test_every_button_is_bound_to_the_shipped_shapes(lite):
         assert f"'{sheet}'!{cell}" in targets             # the shape's hyperlink is that cell
 
 
+def test_every_wrapper_binds_one_operation_with_the_form_fields_it_needs(lite):
+    """The literal wrappers hold no rule of their own (docs/decisions.md, "Lite scripts stay
+    literal"): each binds one operation, with exactly the form fields the operation needs."""
+    import inspect
+
+    form_field = {"customer": "customer_id", "month": "month"}  # what a person types in Lite
+    assert list(lite.bindings) == list(OPERATIONS)
+    for op, kw in lite.bindings.items():
+        fn = getattr(lite, op)
+        params = list(inspect.signature(fn).parameters)
+        assert params == ["book", *(form_field[n] for n in OPERATIONS[op].needs if n in form_field)], op
+        assert kw["button"] == lite.button(op) and fn.__doc__, op
+        assert f'xl.run_button("{op}", book, lite=True' in inspect.getsource(fn), op
+
+
 def test_validate_script_writes_what_the_cli_writes(lite, ledger, tmp_path):
     cli = tmp_path / "cli.xlsx"
     shutil.copyfile(ledger, cli)

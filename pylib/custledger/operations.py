@@ -4,8 +4,8 @@ buttons (xl.py), the xlwings Lite scripts (lite/main.py) and the VBA module gene
 
 An operation is a name, the steps it runs (in ``STEP_ORDER``, whatever order they are listed
 in), what it needs from the person (a month, a customer, a bank file) and the sheets it writes.
-Adding an operation is one entry in ``OPERATIONS`` (and, for xlwings Lite, which finds scripts
-by their literal ``@script`` decorator, one wrapper in lite/main.py; a test checks both agree).
+Adding an operation is one entry in ``OPERATIONS`` (and, for xlwings Lite, one literal
+``@script`` wrapper in lite/main.py, the file a person pastes and reads; tests check both agree).
 
 ``RunOptions`` is every option ``ops.run`` understands; an unknown option or step is refused
 (ValueError, one line to the user) instead of being silently ignored.

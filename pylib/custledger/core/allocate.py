@@ -66,6 +66,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from heapq import heappop, heappush
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -512,35 +513,25 @@ def unique_subset(values: list[int], target: int) -> tuple[int, ...] | None:
             s[1] = k + 1
     found = 0
     solution: tuple[int, ...] | None = None
-    # Only values that can still reach the target with the largest others are tried.
-    for i in range(bisect_left(v, target - top), n - 1):  # pairs i < k
-        t = target - v[i]
-        if t < v[i]:
+    # Triples i < j < k; i = -1 stands for "no first value": the pairs j < k, counted by the
+    # same loop. Only values that can still reach the target with the largest others are tried.
+    for i in chain((-1,), range(bisect_left(v, target - top - v[-2]), n - 2)):
+        vi = v[i] if i >= 0 else 0
+        if 3 * vi > target:
             break
-        s = span.get(t)
-        if s is not None:
-            lo = max(s[0], i + 1)
-            if s[1] > lo:
-                found += s[1] - lo
-                if found > 1:
-                    return None
-                solution = (i, lo)
-    for i in range(bisect_left(v, target - top - v[-2]), n - 2):  # triples i < j < k
-        if 3 * v[i] > target:
-            break
-        ti = target - v[i]
+        ti = target - vi
         for j in range(max(i + 1, bisect_left(v, ti - top)), n - 1):
             t = ti - v[j]
             if t < v[j]:
                 break
-            s = span.get(t)
+            s = span.get(t)  # every position k > j holding t completes a set
             if s is not None:
                 lo = max(s[0], j + 1)
                 if s[1] > lo:
                     found += s[1] - lo
                     if found > 1:
                         return None
-                    solution = (i, j, lo)
+                    solution = (i, j, lo) if i >= 0 else (j, lo)
     if solution is None:
         return None
     return tuple(sorted(order[k] for k in solution))

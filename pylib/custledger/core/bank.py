@@ -62,7 +62,7 @@ from custledger.core.fuzzy import CharIndex, cdist, within_one_edit
 from custledger.core.model import RECEIPT_COLUMNS
 from custledger.core.money import to_cents
 from custledger.core.names import PARENT_END_RE, name_key, normalize_name, region_short_forms, split_branch
-from custledger.core.parse import ALIAS_SPLIT
+from custledger.core.payers import NameTables, group_ids, merge_ids, name_keys
 from custledger.schema import msg
 
 BANK_COLUMNS = [
@@ -140,29 +140,6 @@ def collect_confirmations(bank_prev: pd.DataFrame) -> dict[str, str]:
 
 # ---- customer index ----------------------------------------------------------------------
 
-def _group_ids(keys: pd.Series, ids: pd.Series) -> dict[str, tuple[str, ...]]:
-    """{key: sorted customer ids} ("" keys left out). A dict pass, not a groupby: a ledger
-    has ~100,000 names, aliases and short forms, and a groupby per key costs seconds."""
-    out: dict[str, list] = {}
-    for k, i in zip(keys.tolist(), ids.tolist()):
-        if k and isinstance(k, str):
-            got = out.get(k)
-            if got is None:
-                out[k] = [i]
-            elif i not in got:
-                got.append(i)
-    return {k: (v[0],) if len(v) == 1 else tuple(sorted(v)) for k, v in out.items()}
-
-
-def _merge(first: dict, *more: dict) -> dict[str, tuple[str, ...]]:
-    """Union of {key: sorted ids} tables."""
-    out = dict(first)
-    for m in more:
-        for k, ids in m.items():
-            out[k] = tuple(sorted(set(out.get(k, ())) | set(ids)))
-    return out
-
-
 class _Customers:
     """Look-up tables over Customers and the learnt Payers, built once per run (one pass over
     the names; the character index for similar names and typos is built on first use)."""
@@ -184,16 +161,11 @@ class _Customers:
         acc_digits = accounts.fillna("").map(_account_digits)
         acc_ids = self.ids.reindex(acc_digits.index)
 
-        aliases = get("aliases")[keep].str.split(ALIAS_SPLIT).explode().fillna("").str.strip()
-        alias_ids = self.ids.reindex(aliases.index)
-        all_text = pd.concat([names, aliases], ignore_index=True)
-        all_ids = pd.concat([self.ids, alias_ids], ignore_index=True)
-        is_name = pd.Series([True] * len(names) + [False] * len(aliases))
-        exact = all_text.map(name_key)
-        self.exact_is_name = set(exact[is_name.to_numpy()])
-        self.by_full_name = _group_ids(names.map(name_key), self.ids)
-        norm = all_text.map(normalize_name)
-        self.norm_of = dict(zip(self.ids, names.map(normalize_name)))
+        keys = name_keys(self.ids, names, get("aliases")[keep])  # the payer rule's keys (core/payers.py)
+        all_ids, norm, is_name = keys["id"], keys["norm"], keys["is_name"].to_numpy()
+        self.exact_is_name = set(keys["exact"][is_name])
+        self.by_full_name = group_ids(keys["exact"][is_name], self.ids)
+        self.norm_of = dict(zip(self.ids, norm[is_name]))
 
         # payers learnt from confirmations: an exact level, like an alias (name) or an account
         learnt_exact = learnt_norm = learnt_acc = {}
@@ -207,24 +179,24 @@ class _Customers:
             pid = pget("customer_id")
             known = pid.isin(set(self.ids))  # a learnt row for a deleted customer teaches nothing
             ptext, pid, pacc = pget("payer")[known], pid[known], pget("payer_account")[known]
-            learnt_exact = _group_ids(ptext.map(name_key), pid)
-            learnt_norm = _group_ids(ptext.map(normalize_name), pid)
-            learnt_acc = _group_ids(pacc.map(_account_digits), pid)
+            learnt_exact = group_ids(ptext.map(name_key), pid)
+            learnt_norm = group_ids(ptext.map(normalize_name), pid)
+            learnt_acc = group_ids(pacc.map(_account_digits), pid)
             self.learnt_keys = set(learnt_exact)
-            self.learnt_ids = {k: set(v) for k, v in _merge(learnt_exact, learnt_norm).items()}
-        self.by_account = _merge(_group_ids(acc_digits, acc_ids), learnt_acc)
+            self.learnt_ids = {k: set(v) for k, v in merge_ids(learnt_exact, learnt_norm).items()}
+        self.by_account = merge_ids(group_ids(acc_digits, acc_ids), learnt_acc)
         self.accounts_of: dict[str, set] = {}
         for i, a in zip(acc_ids.tolist(), acc_digits.tolist()):
             if a:
                 self.accounts_of.setdefault(i, set()).add(a)
-        self.by_exact = _merge(_group_ids(exact, all_ids), learnt_exact)
-        self.by_norm = _merge(_group_ids(norm, all_ids), learnt_norm)
+        self.names = NameTables.of(keys, learnt_exact, learnt_norm)
+        self.by_exact, self.by_norm = self.names.by_exact, self.names.by_norm
 
         # short forms: normalized names and aliases with a leading region dropped (companies
         # only: a person's name has no region)
         company = ~all_ids.isin(self.individual)
         shorts = norm[company].map(region_short_forms).explode().dropna()
-        self.by_short = _group_ids(shorts.astype(str), all_ids.reindex(shorts.index))
+        self.by_short = group_ids(shorts.astype(str), all_ids.reindex(shorts.index))
         # every key that names a customer, for the fuzzy and typo look-ups
         self.keys_of: dict[str, set] = {}
         for table in (self.by_norm, self.by_short):
@@ -497,22 +469,20 @@ def match_bank(lines: pd.DataFrame, customers: pd.DataFrame, receipts: pd.DataFr
     listing = np.full(n, "", dtype=object)
     confirm = np.full(n, "", dtype=object)
 
-    payer_norm = df["payer"].map(normalize_name)
     acct = df["payer_account"].map(_account_digits)
     acc_c = acct.map(cust.by_account)
-    ex_key = df["payer"].map(name_key)
-    ex_c = ex_key.map(cust.by_exact)
-    nm_c = payer_norm.map(cust.by_norm)
+    named = cust.names.lookup(df["payer"])  # exact, then normalized (core/payers.py)
+    payer_norm, ex_key, ex_c, nm_c = named.norm_key, named.exact_key, named.exact, named.normalized
     sh_c = payer_norm.map(cust.by_short)
-    has_acc, has_ex, has_nm = acc_c.notna(), ex_c.notna(), nm_c.notna()
+    has_acc = acc_c.notna()
 
     # every customer the payer's name names at any level (exact, normalized, short form,
     # learnt): a name level is certain only when this is one customer
     name_c = pd.Series([tuple(sorted(set(_ids(a)) | set(_ids(b)) | set(_ids(s))))
                         for a, b, s in zip(ex_c, nm_c, sh_c)], index=df.index, dtype=object)
 
-    level = np.select([has_acc, has_ex, has_nm], ["bank_account", "exact", "normalized"], "")
-    cands = acc_c.where(has_acc, ex_c.where(has_ex, nm_c))
+    level = np.where(has_acc.to_numpy(), "bank_account", named.level)
+    cands = acc_c.where(has_acc, named.candidates)
     n_cands = cands.map(lambda t: len(t) if isinstance(t, tuple) else 0).to_numpy()
     n_name = name_c.map(len).to_numpy()
 

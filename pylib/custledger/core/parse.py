@@ -2,13 +2,18 @@
 
 Rules (DESIGN.md, Input sheets):
 * sheet names and headers may be the zh label, the en label, the canonical key or a listed
-  alias; matching ignores case, spaces, underscores and full/half width (schema.norm_header);
+  alias; matching ignores case, spaces, underscores and full/half width (schema.norm_header),
+  and in headers brackets, slashes and 、 too, and a unit in brackets at the end (header_key);
 * the header row is found automatically in the first 30 rows (a title row above is fine);
   column order is free; unknown columns are kept untouched (we never rewrite input sheets);
 * blank rows are skipped; a total row (合计/总计/小计/Total) is skipped with a warning;
 * dates: Excel dates, or text 2026-11-05, 2026/11/5, 2026.11.5, 2026年11月5日, 20261105,
-  or an Excel serial number; amounts: numbers or text with ¥, thousands separators or
-  full-width digits (core.money). Values that cannot be read become problems, not exceptions.
+  each optionally with a time, or an Excel serial number; months: 2026-10, 2026/10, 2026年10月,
+  202610 or a date; amounts: numbers or text with ¥, thousands separators or full-width digits
+  (core.money). Values that cannot be read become problems, not exceptions.
+
+These are the one home of the header, date, month and amount rules: bank files
+(io/bankfile.py) and invoice exports read theirs with the same functions.
 """
 
 from __future__ import annotations
@@ -59,35 +64,92 @@ def col_index(letters: str) -> int:
 
 # a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】
 _UNIT = re.compile(r"\s*[(\[（【][^()\[\]（）【】]*[)\]）】]\s*$")
+# what schema.norm_header drops, and inside a header brackets, slashes and 、 too:
+# 收(付)方名称 = 收/付方名称 = 收付方名称 (one pattern: a bank file keys every cell of every row)
+_HEADER_DROP = re.compile(r"[\s_\-.·:：*()（）\[\]【】/\\、]+")
+
+
+def header_key(text) -> str:
+    """The key a column header is matched by: schema.norm_header (NFKC, case, spaces,
+    underscores, hyphens, dots, colons and * ignored), brackets, slashes and 、 dropped too."""
+    if text is None:
+        return ""
+    return _HEADER_DROP.sub("", unicodedata.normalize("NFKC", str(text)).lower())
+
+
+def header_field(cell, index: dict) -> str | None:
+    """The field a header cell names in ``index`` ({header_key: field}), or None; a unit or note
+    in brackets at the end is ignored when the whole text names nothing: 金额(元), 收入金额（贷）."""
+    if cell is None or (isinstance(cell, float) and cell != cell):
+        return None
+    text = unicodedata.normalize("NFKC", str(cell)).strip()
+    if not text:
+        return None
+    found = index.get(header_key(text))
+    if found is None:
+        stripped = _UNIT.sub("", text)
+        if stripped and stripped != text:
+            found = index.get(header_key(stripped))
+    return found
+
+
+@dataclass(frozen=True)
+class HeaderRow:
+    """A candidate header row: its position among the rows scanned, field -> column position
+    (the first cell naming a field), field -> header text as written, and the later cells that
+    name a field again ((position, text))."""
+
+    index: int
+    fields: dict
+    headers: dict
+    duplicates: tuple
+
+
+def find_header(rows, index: dict, rank) -> HeaderRow | None:
+    """The header among the first HEADER_SCAN_ROWS ``rows`` (sequences of cells; a title row
+    above is fine): each cell names a field through :func:`header_field`; ``rank(fields)`` scores
+    a row (None: it cannot be the header); the best score wins, the upper row on a tie."""
+    best: HeaderRow | None = None
+    best_rank = None
+    for i, row in enumerate(rows):
+        if i >= HEADER_SCAN_ROWS:
+            break
+        fields: dict = {}
+        headers: dict = {}
+        dups = []
+        for pos, cell in enumerate(row):
+            key = header_field(cell, index)
+            if key is None:
+                continue
+            if key in fields:
+                dups.append((pos, cell))
+                continue
+            fields[key], headers[key] = pos, str(cell).strip()
+        score = rank(fields)
+        if score is not None and (best_rank is None or score > best_rank):
+            best, best_rank = HeaderRow(i, fields, headers, tuple(dups)), score
+    return best
 
 
 def locate_header(frame: pd.DataFrame, spec: SheetSpec, sheet_name: str) -> SheetLayout | None:
     """The row among the first 30 that names the most of the spec's columns (at least one
-    required column, or two columns, must be named); None if no row qualifies."""
-    lookup: dict = {}
+    required column, or two columns, must be named; more required columns break a tie); None if
+    no row qualifies."""
+    index: dict = {}
     for f in spec.fields:
         for k in f.header_keys():
-            lookup.setdefault(k, f.key)
-    best = None
-    head = frame.iloc[:HEADER_SCAN_ROWS]
-    cells = head.to_numpy(dtype=object)   # rows as Python values at once (row access to Arrow text is slow)
-    for i in range(len(head)):
-        cols, headers, dups = {}, {}, []
-        for pos, text in zip(head.columns, cells[i]):
-            if not isinstance(text, str):
-                continue
-            key = lookup.get(norm_header(text)) or lookup.get(norm_header(_UNIT.sub("", text)))
-            if key is None:
-                continue
-            if key in headers:
-                dups.append((pos, text))
-                continue
-            cols[pos], headers[key] = key, text.strip()
-        required = sum(1 for f in spec.fields if f.required and f.key in headers)
-        score = (len(cols), required)
-        if (required >= 1 or len(cols) >= 2) and (best is None or score > best[0]):
-            best = (score, SheetLayout(sheet_name, i, cols, headers, tuple(dups)))
-    return best[1] if best else None
+            index.setdefault(header_key(k), f.key)
+    required = {f.key for f in spec.fields if f.required}
+
+    def rank(fields):
+        n_required = len(required.intersection(fields))
+        return (len(fields), n_required) if n_required >= 1 or len(fields) >= 2 else None
+
+    found = find_header(frame.iloc[:HEADER_SCAN_ROWS].to_numpy(dtype=object), index, rank)
+    if found is None:
+        return None
+    columns = {pos: key for key, pos in found.fields.items()}
+    return SheetLayout(sheet_name, found.index, columns, found.headers, found.duplicates)
 
 
 def match_sheet_names(names, specs) -> dict:
@@ -149,11 +211,28 @@ def _total_rows(body: pd.DataFrame) -> np.ndarray:
     return np.asarray(hit.reshape(body.shape[1], len(body)).any(axis=0))
 
 
-_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+# The date rule (ledger cells and bank files alike): a year, month and day with - / . or 年月日
+# between them, optionally followed by a time (and a UTC offset: ISO timestamps), or yyyymmdd
+# (optionally .0, or a time hhmmss after it), or an Excel serial number.
+_TIME = r"(?:[\sT]+\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}(?::?\d{2})?))?)?"
+_YMD = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?" + _TIME + "$"
+_COMPACT = r"^(\d{4})(\d{2})(\d{2})(?:\.0+|\s*\d{2}:?\d{2}:?\d{2})?$"
+_SERIAL = r"\d{1,6}(?:\.\d+)?"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# what a date column holds (datetime64[ns]): a date outside is a typo, not a date
+FIRST_DAY = pd.Timestamp("1677-09-22")
+LAST_DAY = pd.Timestamp("2262-04-11")
+_LAST_SERIAL = (LAST_DAY - _EXCEL_EPOCH).days
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """-> (datetime64[ns] normalised, mask of non-blank values that are not dates)."""
+    """-> (datetime64[ns] normalised, mask of non-blank values that are not dates).
+
+    The one date rule (module docstring): 2026-11-05, 2026/11/5, 2026.11.5, 2026年11月5日, each
+    with an optional time (2026-11-05 13:45, 2026-11-05T08:00:00+08:00: the day as written),
+    20261105 (or 20261105 134500), an Excel serial (46331; text or number), and the text of a
+    date or datetime object. A day that does not exist, or one outside 1677-09-22..2262-04-11,
+    is not a date."""
     blank = _blank(s)
     t = s.where(~blank).astype("str").str.strip()
     out = pd.to_datetime(t, format="%Y-%m-%d %H:%M:%S", errors="coerce")
@@ -161,22 +240,24 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     if todo.any():
         rest = _nfkc(t[todo])
         parts = rest.str.extract(_YMD)
-        eight = rest.str.extract(r"^(\d{4})(\d{2})(\d{2})(?:\.0+)?$")
+        eight = rest.str.extract(_COMPACT)
         parts = parts.fillna(eight)
+        year = pd.to_numeric(parts[0], errors="coerce")
         ymd = pd.to_datetime(
-            {"year": pd.to_numeric(parts[0], errors="coerce"),
+            {"year": year.where(year.between(FIRST_DAY.year, LAST_DAY.year)),
              "month": pd.to_numeric(parts[1], errors="coerce"),
              "day": pd.to_numeric(parts[2], errors="coerce")},
             errors="coerce",
         )
-        serial = pd.to_numeric(rest.where(rest.str.fullmatch(r"\d{1,6}(?:\.\d+)?")), errors="coerce")
+        serial = pd.to_numeric(rest.where(rest.str.fullmatch(_SERIAL)), errors="coerce")
         # Excel's serials count a 1900-02-29 that never was: 1-59 are 1900-01-01..02-28, 60 is
         # that fictitious day (not a date: a problem, never a silent 02-28), 61 on are right
-        day = np.floor(serial)
-        from_serial = pd.Timestamp("1899-12-30") + pd.to_timedelta(day + (day < 60), unit="D")
-        from_serial = from_serial.where((serial >= 1) & (serial < 2958466) & (day != 60))
+        day = np.floor(serial.where(serial < _LAST_SERIAL))
+        from_serial = _EXCEL_EPOCH + pd.to_timedelta(day + (day < 60), unit="D")
+        from_serial = from_serial.where((serial >= 1) & (day != 60))
         out.loc[todo] = ymd.fillna(from_serial)
-    out = out.dt.normalize().astype("datetime64[ns]")
+    out = out.dt.normalize()
+    out = out.where((out >= FIRST_DAY) & (out <= LAST_DAY)).astype("datetime64[ns]")
     return out, ~blank & out.isna()
 
 
@@ -252,20 +333,48 @@ def parse_enum(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
-def parse_months(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """A column of months (x-kind month) -> (month as "YYYY-MM" text, mask of non-blank values that are not months). Accepted:
-    2026-10, 2026/10, 2026.10, 2026年10月, and a date (Excel turns a typed 2026-10 into the
-    date 2026-10-01): its month."""
+def _month_of(value):
+    """"2026-10" for anything with a year and a month (date, Timestamp, Period of any frequency)."""
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return f"{int(value.year):04d}-{int(value.month):02d}"
+    return value
+
+
+_YM = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$|^(\d{4})(\d{2})$"
+
+
+_ISO_MONTH = r"\d{4}-\d{1,2}(?:-\d{1,2}(?:[\sT].*)?)?"
+
+
+def parse_months(s: pd.Series, iso: bool = False) -> tuple[pd.Series, pd.Series]:
+    """A column of months (x-kind month) -> (month as "YYYY-MM" text, mask of non-blank values
+    that are not months). The one month rule (parse_month is this rule for one value):
+
+    * a year and a month: 2026-10, 2026-1, 2026/10, 2026.10, 2026年10月, 202610;
+    * a date in any form :func:`parse_date` reads, or the text of a date, Timestamp or Period
+      (Excel turns a typed 2026-10 into the date 2026-10-01): its month;
+    * but not a bare number other than yyyymm or yyyymmdd: 2026 alone is a year, not the Excel
+      serial of a day in 1905;
+    * the year within the dates a date column holds (1678..2261);
+    * ``iso``: a month given to a command (--month, the StatementMonth cell) is written the ISO
+      way, 2026-10 or a date 2026-10-15 (or a date object); the other forms are refused there."""
     blank = _blank(s)
+    if s.dtype == object:  # a date, Timestamp or Period object (not text) is its month
+        objects = ~blank & ~s.map(lambda v: isinstance(v, str)).astype(bool)
+        if objects.any():
+            s = s.copy()
+            s[objects] = s[objects].map(_month_of)
     t = _nfkc(s.where(~blank).astype("str").str.strip())
-    parts = t.str.extract(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
-    year = pd.to_numeric(parts[0], errors="coerce")
-    mon = pd.to_numeric(parts[1], errors="coerce")
-    todo = ~blank & year.isna()
+    parts = t.str.extract(_YM)
+    year = pd.to_numeric(parts[0].fillna(parts[2]), errors="coerce")
+    mon = pd.to_numeric(parts[1].fillna(parts[3]), errors="coerce")
+    todo = ~blank & year.isna() & ~t.str.fullmatch(_SERIAL).fillna(False).astype(bool)
     if todo.any():
-        d, _ = parse_date(s[todo])
+        d, _ = parse_date(t[todo])
         year.loc[todo], mon.loc[todo] = d.dt.year, d.dt.month
-    ok = year.notna() & mon.between(1, 12)
+    ok = year.between(FIRST_DAY.year + 1, LAST_DAY.year - 1) & mon.between(1, 12)
+    if iso:
+        ok &= t.str.fullmatch(_ISO_MONTH).fillna(False).astype(bool)
     text = year.where(ok).map(lambda y: "" if pd.isna(y) else f"{int(y):04d}") + "-" + \
         mon.where(ok).map(lambda m: "" if pd.isna(m) else f"{int(m):02d}")
     out = text.where(ok, "").astype(object)
@@ -385,21 +494,11 @@ def split_aliases(text) -> list[str]:
     return [a for a in (p.strip() for p in ALIAS_SPLIT.split(str(text))) if a]
 
 
-# A statement/report month: text YYYY-MM (a day or time after it is ignored, as in a date typed
-# in the StatementMonth cell) or anything with a year and a month (date, Timestamp, Period).
-_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2}(?:[ T][\d:.]*)?)?\s*$")
-
-
 def parse_month(value) -> str:
-    """'2026-10', '2026-1', '2026-10-15', a date or a Period -> '2026-10'; ValueError otherwise.
-    The one month rule: the CLI, the Excel button and the core statements/dashboard use it."""
-    if hasattr(value, "year") and hasattr(value, "month") and not isinstance(value, str):
-        year, mon = int(value.year), int(value.month)
-    else:
-        m = _MONTH.match(str(value))
-        if not m:
-            raise ValueError(f"month must be YYYY-MM, not {value!r}")
-        year, mon = int(m.group(1)), int(m.group(2))
-    if not (1 <= mon <= 12 and 1 <= year <= 9999):
+    """'2026-10', '2026-1', '2026-10-15', a date, Timestamp or Period -> '2026-10'; ValueError
+    for a blank or anything else. The month rule of :func:`parse_months` (``iso``: a month given
+    to a command) for one value: the CLI, the Excel button and core statements/dashboard use it."""
+    out, bad = parse_months(pd.Series([value], dtype=object), iso=True)
+    if bad.iat[0] or not out.iat[0]:
         raise ValueError(f"month must be YYYY-MM, not {value!r}")
-    return f"{year:04d}-{mon:02d}"
+    return out.iat[0]

@@ -39,8 +39,9 @@ from ..schema import msg, sheet
 from .load import LoadedBook, TypedSheet
 from .model import Ledger
 from .money import format_cents
-from .names import name_key, normalize_name
-from .parse import LIST_SPLIT, split_aliases, split_list  # noqa: F401  (split_list: re-exported)
+from .names import normalize_name
+from .parse import LIST_SPLIT, split_list  # noqa: F401  (split_list: re-exported)
+from .payers import resolve_payers
 from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS: re-exported)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -369,26 +370,11 @@ def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict) -> pd.Se
 
 
 def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
-    """customer_id for receipts with a blank one: the single customer whose name or alias equals
-    the payer exactly, else whose normalized name equals the payer's normalized name."""
+    """customer_id for receipts with a blank one: the one customer the payer names (core/payers.py)."""
     out = receipts["customer_id"].copy()
     need = _blank(out) & ~_blank(receipts["payer"])
-    if not need.any() or customers.empty:
-        return out
-    exact: dict = {}
-    normal: dict = {}
-    for cid, name, aliases in zip(customers["customer_id"], customers["name"], customers["aliases"].fillna("")):
-        for n in [name, *split_aliases(aliases)]:
-            exact.setdefault(name_key(n), set()).add(cid)
-            normal.setdefault(normalize_name(n), set()).add(cid)
-    def pick(payer):
-        for table, key in ((exact, name_key(payer)), (normal, normalize_name(payer))):
-            ids = table.get(key)
-            if ids:
-                return next(iter(ids)) if len(ids) == 1 else None
-        return None
-    found = _map_unique(receipts.loc[need, "payer"], pick)
-    out.loc[need] = found.fillna("")
+    if need.any():
+        out.loc[need] = resolve_payers(receipts.loc[need, "payer"], customers)
     return out
 
 

@@ -11,7 +11,10 @@ exports (see ``ALIASES``).
 Amounts: either a credit column and a debit column (收入金额 / 支出金额, 贷方发生额 / 借方发生额…),
 or one signed amount column (交易金额, 发生额, 金额) with an optional direction column (借贷标志,
 收支方向: 借/贷, 收/支, C/D, 来账/往账, 转入/转出). Without a direction column a signed amount is a
-credit when positive. Amounts go through ``money.to_cents`` (integer cents, never floats).
+credit when positive. The header, date and amount rules are the ledger's (core/parse.py:
+find_header / header_field, parse_date, parse_money — integer cents, never floats); what is
+the bank's own is here: the aliases, the sign and direction conventions, and the "none" marks
+(-, --, —, /) exports print in an empty amount column.
 
 Output ``BankRead.lines`` columns: bank_ref (str, "" if none), date (datetime64[ns], midnight),
 payer, payer_account, memo (str), amount (int64 cents: > 0 for credits, < 0 for debits),
@@ -34,18 +37,17 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from custledger.core.money import MoneyError, to_cents
+from custledger.core.parse import HEADER_SCAN_ROWS, find_header, header_field, header_key, parse_date, parse_money
 
 LINE_COLUMNS = ["bank_ref", "date", "payer", "payer_account", "amount", "direction", "memo", "_row"]
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_ROWS = 200_000
-HEADER_SCAN_ROWS = 30
 
-# Field -> header aliases (compared after header_key: NFKC, lower case, no spaces/punctuation).
+# Field -> header aliases (compared after core.parse.header_key: NFKC, case, spaces and
+# punctuation ignored; a unit in brackets at the end is ignored too: 收入金额(元)).
 ALIASES: dict[str, tuple[str, ...]] = {
     "date": ("交易日期", "记账日期", "入账日期", "日期", "交易日", "记账日", "会计日期", "transaction date",
              "date", "posting date", "value date", "起息日"),
@@ -76,13 +78,6 @@ _DIRECTION_WORDS = {
     "debit": ("借", "支", "d", "dr", "debit", "支出", "借方", "往账", "转出", "支取", "出", "-"),
 }
 _FOOTER_RE = re.compile(r"合计|总计|小计|累计|本页|共\s*\d+\s*笔|笔数|total", re.IGNORECASE)
-_KEY_DROP_RE = re.compile(r"[\s_\-:：*()（）\[\]【】/\\.·、]+")
-_TRAILING_UNIT_RE = re.compile(r"[(（][^()（）]*[)）]\s*$")
-_DATE_RE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[\sT]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}(?:\.\d+)?))?)?\s*$"
-)
-_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})[:：]?(\d{2})[:：]?(\d{2}))?$")
 _EXCEL_TEXT_RE = re.compile(r'^="(.*)"$')
 
 
@@ -107,10 +102,6 @@ class BankRead:
                         params=p.get("params") or {"detail": p["problem"]}) for p in self.problems]
 
 
-def header_key(text) -> str:
-    return _KEY_DROP_RE.sub("", unicodedata.normalize("NFKC", str(text)).casefold())
-
-
 _ALIAS_INDEX: dict[str, str] = {}
 for _field, _names in ALIASES.items():
     for _name in _names:
@@ -118,46 +109,28 @@ for _field, _names in ALIASES.items():
 
 
 def field_of(cell, index: dict | None = None) -> str | None:
-    """The field a header cell names (in ``index``, default the bank aliases), or None. A
-    trailing unit in brackets is ignored: 收入金额(元), 贷方发生额（收入）."""
-    if cell is None or (isinstance(cell, float) and cell != cell):
-        return None
-    index = _ALIAS_INDEX if index is None else index
-    text = unicodedata.normalize("NFKC", str(cell)).strip()
-    if not text:
-        return None
-    found = index.get(header_key(text))
-    if found is None:
-        stripped = _TRAILING_UNIT_RE.sub("", text)
-        if stripped and stripped != text:
-            found = index.get(header_key(stripped))
-    return found
+    """The field a header cell names (in ``index``, default the bank aliases), or None: the
+    header rule of core.parse.header_field (a unit in brackets at the end ignored)."""
+    return header_field(cell, _ALIAS_INDEX if index is None else index)
 
 
-def _map_header(row: list) -> dict[str, int]:
-    """field -> column index for one candidate header row (first column naming a field wins)."""
-    mapping: dict[str, int] = {}
-    for i, cell in enumerate(row):
-        f = field_of(cell)
-        if f is not None and f not in mapping:
-            mapping[f] = i
-    # 交易时间 holding the whole timestamp is the date when there is no date column
-    if "date" not in mapping and "datetime" in mapping:
-        mapping["date"] = mapping.pop("datetime")
-    return mapping
-
-
-def _usable(mapping: dict[str, int]) -> bool:
-    return "date" in mapping and ("amount" in mapping or "credit" in mapping or "debit" in mapping)
+def _rank(fields: dict) -> tuple[int] | None:
+    """A header names a date (or a 交易时间 holding the whole timestamp) and an amount; the
+    row naming the most columns wins."""
+    has_date = "date" in fields or "datetime" in fields
+    has_amount = "amount" in fields or "credit" in fields or "debit" in fields
+    return (len(fields),) if has_date and has_amount else None
 
 
 def _find_header(rows: list[list]) -> tuple[int, dict[str, int]] | None:
-    best: tuple[int, dict[str, int]] | None = None
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        mapping = _map_header(row)
-        if _usable(mapping) and (best is None or len(mapping) > len(best[1])):
-            best = (i, mapping)
-    return best
+    found = find_header(rows, _ALIAS_INDEX, _rank)
+    if found is None:
+        return None
+    mapping = dict(found.fields)
+    # 交易时间 holding the whole timestamp is the date when there is no date column
+    if "date" not in mapping and "datetime" in mapping:
+        mapping["date"] = mapping.pop("datetime")
+    return found.index, mapping
 
 
 # ---- values ------------------------------------------------------------------------------
@@ -190,56 +163,16 @@ def _ident(value) -> str:
     return "" if text in ("--", "-", "—") else text
 
 
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_NO_AMOUNT = ("", "-", "--", "—", "——", "/")  # what exports print for "none" in an amount column
 
 
-def _parse_date(value) -> pd.Timestamp | None:
-    """A date cell -> Timestamp at midnight, or None when it is not a date.
-
-    Accepts datetime objects, Excel serials (numbers 1..2958465 outside yyyymmdd), yyyymmdd
-    as number or text, 2026-10-05 / 2026/10/5 / 2026.10.5 / 2026年10月5日, each optionally
-    followed by a time, and ISO timestamps.
-    """
-    if value is None:
-        return None
-    if isinstance(value, (dt.datetime, dt.date)):
-        return pd.Timestamp(value).normalize()
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        if value != value:
-            return None
-        number = float(value)
-        if 19000101 <= number <= 21001231 and number.is_integer():
-            return _parse_date(str(int(number)))
-        if 1 <= number < 2958466:
-            return (_EXCEL_EPOCH + pd.Timedelta(days=int(number))).normalize()
-        return None
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not text:
-        return None
-    m = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
-    if m:
-        try:
-            return pd.Timestamp(dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
-        except ValueError:
-            return None
-    if re.fullmatch(r"\d{5}(\.\d+)?", text):  # an Excel serial written as text
-        return _parse_date(float(text))
-    if re.match(r"^\d{4}-\d{2}-\d{2}T", text):
-        try:
-            return pd.Timestamp(text).tz_localize(None).normalize()
-        except (ValueError, TypeError):
-            return None
-    return None
-
-
-def _cents(value) -> int | None:
-    """Amount cell -> cents; None for blank or the '--' exports print for 'none'."""
-    if isinstance(value, str):
-        text = unicodedata.normalize("NFKC", value).strip()
-        if text in ("", "-", "--", "—", "——", "/"):
-            return None
-        value = text
-    return to_cents(value)
+def _cents_column(values: list) -> tuple[list, list]:
+    """Amount cells -> (cents or None per cell, whether each is not an amount): core.parse.
+    parse_money (money.to_cents, at most ten trillion yuan), the "none" marks above read as blank."""
+    cells = [None if isinstance(v, str) and len(v.strip()) <= 4 and unicodedata.normalize("NFKC", v).strip()
+             in _NO_AMOUNT else v for v in values]
+    cents, bad = parse_money(pd.Series(cells, dtype=object))
+    return cents.astype(object).where(cents.notna(), None).tolist(), bad.tolist()
 
 
 def _direction(value) -> str | None:
@@ -419,6 +352,10 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
         code="bank_no_header", rows=HEADER_SCAN_ROWS)])
 
 
+class _LeftOut(Exception):
+    """A line left out (its problem is recorded)."""
+
+
 def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict[str, int],
                      max_rows: int) -> BankRead:
     problems: list[dict] = []
@@ -437,48 +374,46 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         i = mapping.get(f)
         return row[i] if i is not None and i < len(row) else None
 
-    # Unique values are parsed once: statements repeat dates and amounts a lot.
-    date_cache: dict = {}
-    cents_cache: dict = {}
+    # Dates and amounts are read a whole column at a time, by the core's rules (core/parse.py).
+    # (Plain lists for the row loop below: a pandas look-up per cell would cost seconds.)
+    body_texts = [[_text(c) for c in row] for row in body]
+    at = mapping["date"]
+    date_texts = [t[at] if at < len(t) else "" for t in body_texts]
+    distinct = list(dict.fromkeys(date_texts))  # a statement repeats its few dates
+    date_of = dict(zip(distinct, parse_date(pd.Series(distinct, dtype=object))[0].tolist()))
+    dates = [date_of[t] for t in date_texts]
+    amounts = {f: _cents_column([cell(row, f) for row in body])
+               for f in ("credit", "debit", "amount") if f in mapping}
 
-    def cents_of(value, f, rowno):
-        key = (type(value), value)
-        if key not in cents_cache:
-            try:
-                cents_cache[key] = (_cents(value), None)
-            except MoneyError:
-                cents_cache[key] = (None, "bad")
-        cents, bad = cents_cache[key]
-        if bad:
-            problems.append(_problem(sheet, rowno, label[f], _text(value),
+    def cents_of(f, offset, rowno):
+        cents, bad = amounts[f]
+        if bad[offset]:
+            problems.append(_problem(sheet, rowno, label[f], _text(cell(body[offset], f)),
                                      "not an amount; line left out", "warning", code="bank_line_not_amount"))
-            raise MoneyError
-        return cents
+            raise _LeftOut
+        return cents[offset]
 
     out: dict[str, list] = {c: [] for c in LINE_COLUMNS}
     header_keys = [header_key(_text(c)) for c in header]
     for offset, row in enumerate(body):
         rowno = header_at + 2 + offset
-        texts = [_text(c) for c in row]
+        texts = body_texts[offset]
         if not any(texts):
             continue
-        if [header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
+        if header_key(texts[0]) == header_keys[0] and \
+                [header_key(t) for t in texts[: len(header_keys)]] == header_keys[: len(texts)]:
             continue  # the header repeated on every printed page
-        raw_date = cell(row, "date")
-        hashable = raw_date if not isinstance(raw_date, list) else str(raw_date)
-        if hashable not in date_cache:
-            date_cache[hashable] = _parse_date(raw_date)
-        date = date_cache[hashable]
-        if date is None:
+        date = dates[offset]
+        if date is pd.NaT:
             if any(_FOOTER_RE.search(t) for t in texts) or len([t for t in texts if t]) <= 1:
                 continue  # footer (合计 / 共N笔) or a note line
-            problems.append(_problem(sheet, rowno, label["date"], _text(raw_date),
+            problems.append(_problem(sheet, rowno, label["date"], _text(cell(row, "date")),
                                      "not a date; line left out", "warning", code="bank_line_not_date"))
             continue
         try:
             if "credit" in mapping or "debit" in mapping:
-                credit = cents_of(cell(row, "credit"), "credit", rowno) if "credit" in mapping else None
-                debit = cents_of(cell(row, "debit"), "debit", rowno) if "debit" in mapping else None
+                credit = cents_of("credit", offset, rowno) if "credit" in mapping else None
+                debit = cents_of("debit", offset, rowno) if "debit" in mapping else None
                 credit, debit = credit or 0, debit or 0
                 if credit and debit:
                     problems.append(_problem(sheet, rowno, label.get("credit"), _text(cell(row, "credit")),
@@ -486,7 +421,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                                              "warning", code="bank_line_both_sides"))
                     continue
                 if not credit and not debit and "amount" in mapping:
-                    credit = cents_of(cell(row, "amount"), "amount", rowno) or 0
+                    credit = cents_of("amount", offset, rowno) or 0
                     if credit < 0:
                         credit, debit = 0, -credit
                 if credit:
@@ -500,7 +435,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                 else:
                     continue  # zero line (interest 0.00, fee waived)
             else:
-                signed = cents_of(cell(row, "amount"), "amount", rowno)
+                signed = cents_of("amount", offset, rowno)
                 if not signed:
                     continue
                 flag = _direction(cell(row, "direction")) if "direction" in mapping else None
@@ -515,7 +450,7 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                 else:
                     direction = flag
                 amount = abs(signed)
-        except MoneyError:
+        except _LeftOut:
             continue
         out["bank_ref"].append(_ident(cell(row, "bank_ref")))
         out["date"].append(date)

@@ -28,9 +28,9 @@ import pandas as pd
 
 from ..core.errors import LedgerError
 from ..core.invoice_import import FIELDS
-from .bankfile import decode_text, field_of, header_key, text_rows
+from ..core.parse import HEADER_SCAN_ROWS, find_header, header_key
+from .bankfile import decode_text, text_rows
 
-HEADER_SCAN_ROWS = 30
 DEFAULT_MAX_ROWS = 1_000_000
 DEFAULT_MAX_BYTES = 300 * 1024 * 1024
 SUMMARY_SHEETS = ("信息汇总表", "发票汇总表", "发票信息汇总表")
@@ -66,23 +66,17 @@ class InvoiceFile:
     labels: dict
 
 
-def _field(cell) -> str | None:
-    return field_of(cell, _INDEX)
+def _rank(fields: dict) -> tuple[int] | None:
+    """A header names an invoice number, 开票日期 and 价税合计; the row naming the most wins."""
+    usable = ("einvoice_no" in fields or "invoice_no" in fields) and "date" in fields and "total" in fields
+    return (len(fields),) if usable else None
 
 
 def _header(frame: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
-    """(position of the header row, field -> column position) with the most fields, or None."""
-    best = None
-    for i in range(min(len(frame), HEADER_SCAN_ROWS)):
-        mapping: dict[str, int] = {}
-        for j, cell in enumerate(frame.iloc[i].tolist()):
-            f = _field(cell)
-            if f is not None and f not in mapping:
-                mapping[f] = j
-        usable = ("einvoice_no" in mapping or "invoice_no" in mapping) and "date" in mapping and "total" in mapping
-        if usable and (best is None or len(mapping) > len(best[1])):
-            best = (i, mapping)
-    return best
+    """(position of the header row, field -> column position) with the most fields, or None:
+    core.parse.find_header's scan."""
+    found = find_header(frame.iloc[:HEADER_SCAN_ROWS].to_numpy(dtype=object), _INDEX, _rank)
+    return None if found is None else (found.index, found.fields)
 
 
 NUMBER_FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "buyer_tax_id")

@@ -7,9 +7,12 @@ xlwings_button_<op> linked to the cell behind it, the Lite convention); in App M
 scripts show as buttons with form fields (card: customer ID; statements/close: month).
 
 Which buttons exist, their cells and their steps come from custledger/operations.py
-(OPERATIONS, the map the desktop buttons and the command line read); each is written out below
-because xlwings Lite finds scripts by their literal @script decorator (tests/test_lite.py checks
-that every operation has one).
+(OPERATIONS, the map the desktop buttons and the command line read). Each is written out below,
+not generated in a loop: this file is what a person pastes and reads in the Lite editor, whose
+script list, F5 and App Mode (each script's docstring, its form fields) work on the functions of
+main.py — the add-in's side of that is closed code no test here can run. The wrappers hold no
+rule: tests/test_lite.py checks that every operation has one, bound to its button, with the
+form fields the operation needs.
 
 Everything runs in the browser (Pyodide): no local Python, no files. Results are written as
 sheets of the workbook, as with the desktop buttons; statements, which the desktop writes as
