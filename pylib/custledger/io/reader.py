@@ -357,8 +357,13 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
         if re.search(rb":(?:c|row)[\s/>]", buf):
             return None  # namespace-prefixed elements
         a = np.frombuffer(buf, dtype=np.uint8)
-        pad = np.concatenate([a, np.zeros(24, np.uint8)])
-        lt = np.flatnonzero(a == 60)
+        n = len(a)
+
+        def pad_at(pos, a=a, n=n):
+            """a[pos], 0 past the end (no padded copy of the chunk)."""
+            out = a.take(pos, mode="clip")
+            out[pos >= n] = 0
+            return out
 
         def delim(x):
             return (x == 32) | (x == 62) | (x == 47) | (x == 9) | (x == 10) | (x == 13)
@@ -366,16 +371,17 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
         def at(pos, text: bytes):
             ok = np.ones(len(pos), bool)
             for k, ch in enumerate(text):
-                ok &= pad[pos + k] == ch
+                ok &= pad_at(pos + k) == ch
             return ok
 
-        cells = lt[(pad[lt + 1] == 99) & delim(pad[lt + 2])]
-        rows = lt[at(lt + 1, b"row") & delim(pad[lt + 4])]
+        lt = np.flatnonzero(a == 60)
+        lt = lt[np.isin(pad_at(lt + 1), (99, 114))]  # only <c… and <r… tags are looked at
+        cells = lt[(pad_at(lt + 1) == 99) & delim(pad_at(lt + 2))]
+        rows = lt[at(lt + 1, b"row") & delim(pad_at(lt + 4))]
         if not at(cells + 2, b' r="').all() or not at(rows + 4, b' r="').all():
             return None
         # Only the extreme references are parsed: the longest (and shortest) run of letters
         # or digits holds the maximum (minimum), so per reference only lengths are computed.
-        quotes = np.flatnonzero(a == 34)
         v = cells + 6
 
         def is_letter(x):
@@ -386,7 +392,7 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
             only the candidates that hold the extreme digit so far (lexicographic = numeric)."""
             value = 0
             for k in range(width):
-                ch = pad[starts + k]
+                ch = pad_at(starts + k)
                 best = int(ch.max() if pick is max else ch.min()) - zero
                 if not (1 <= best <= 26 if base == 26 else 0 <= best <= 9):
                     return None
@@ -394,17 +400,20 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
                 starts = starts[ch == best + zero]
             return value
 
-        l2 = is_letter(pad[v + 1])
-        l3 = l2 & is_letter(pad[v + 2])
-        if not is_letter(pad[v]).all() or (l3 & is_letter(pad[v + 3])).any():
+        l2 = is_letter(pad_at(v + 1))
+        l3 = l2 & is_letter(pad_at(v + 2))
+        if not is_letter(pad_at(v)).all() or (l3 & is_letter(pad_at(v + 3))).any():
             return None
         letters = 1 + l2.astype(np.int64) + l3
         starts = np.concatenate([v + letters, rows + 8])
-        ends_at = np.searchsorted(quotes, starts)
-        if len(starts) and (ends_at >= len(quotes)).any():
-            return None
-        digits = quotes[ends_at] - starts if len(starts) else starts
-        if len(digits) and ((digits < 1) | (digits > 7)).any():
+        # the digits of each reference: the run of digits, which the closing quote must end
+        digits = np.zeros(len(starts), np.int64)
+        run = np.ones(len(starts), bool)
+        for k in range(8):
+            ch = pad_at(starts + k)
+            run &= (ch >= 48) & (ch <= 57)
+            digits += run
+        if len(digits) and (((digits < 1) | (digits > 7)).any() or (pad_at(starts + digits) != 34).any()):
             return None
         for group_of, extent in ((letters, "col"), (digits, "row")):
             if not len(group_of):
