@@ -750,13 +750,10 @@ class _Patcher:
             scan, part = plan.scan, plan.sheet.part
             assert part is not None
             p = scan.prefix
-            merged_at = {row.r - plan.first_r: row for row in scan.trailing if 0 <= row.r - plan.first_r < block.n}
-            skip = np.zeros(block.n, dtype=bool)
-            skip[list(merged_at)] = True
-            out = block_xml(p, plan.first_r, block, skip)
-            for i, old in merged_at.items():  # existing empty rows at those numbers: merged, kept
-                out[i] = merge_row(p, plan.first_r + i, decode_xml(old.xml, part), block.cells(i))
-            block_bytes = "".join(out.tolist()).encode("utf-8")
+            # existing empty rows at the new rows' numbers: merged, their other cells kept
+            merged = {row.r - plan.first_r: merge_row(p, row.r, decode_xml(row.xml, part), block.cells(row.r - plan.first_r))
+                      for row in scan.trailing if 0 <= row.r - plan.first_r < block.n}
+            block_bytes = block_xml(p, plan.first_r, block, merged)
             edits = self.sheet_edits.setdefault(part, [])
             new_last = plan.first_r + block.n - 1
             cols = block.used_cols()

@@ -82,6 +82,8 @@ _DIMENSION = re.compile(rb"<(?:[\w.\-]+:)?dimension\b(?:[^>\"']|\"[^\"]*\"|'[^']
 _COL = re.compile(rb"<(?:[\w.\-]+:)?col\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([0-9]+)["']""")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+# _CTRL for Arrow's RE2 (no surrogates there: Arrow refuses them before)
+_CTRL_RE2 = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"
 _RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
 MAX_HEAD = 64 << 20  # bytes before <sheetData> we are willing to hold
 
@@ -262,16 +264,22 @@ def _date_texts(values: np.ndarray, date1904: bool) -> tuple[np.ndarray, np.ndar
 
 
 def excel_texts(texts: np.ndarray) -> np.ndarray:
-    """excel_text over an object array of str."""
-    s = pd.Series(texts, dtype=object)
-    special = s.str.contains(_CTRL)
+    """excel_text over an object array of str (Arrow kernels; the rare text holding a character
+    to escape, one by one)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(texts, type=pa.string())
+    except (ImportError, UnicodeError, ValueError):  # no pyarrow (Pyodide), a lone surrogate
+        return np.array([excel_text(t) for t in texts] + [None], dtype=object)[:-1]
+    special = np.asarray(pc.match_substring_regex(arr, _CTRL_RE2), dtype=bool)
+    for op, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        arr = pc.replace_substring(arr, op, rep)
+    out = arr.to_numpy(zero_copy_only=False).astype(object)
     if special.any():
-        s[special] = [excel_text(t) for t in s[special]]
-        s[~special] = s[~special].str.replace("&", "&amp;", regex=False).str.replace(
-            "<", "&lt;", regex=False).str.replace(">", "&gt;", regex=False)
-        return s.to_numpy(object)
-    return s.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False).str.replace(
-        ">", "&gt;", regex=False).to_numpy(object)
+        out[special] = [excel_text(t) for t in texts[special]]
+    return out
 
 
 def _column(ra: RowAppend, key: str, klass: str, date1904: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -434,38 +442,47 @@ def resolve_styles(block: Block, source: dict[int, int], own: dict[int, dict[int
         block.need[c] = need
 
 
-def block_xml(p: str, first_r: int, block: Block, skip: np.ndarray) -> np.ndarray:
-    """The ``<row>`` XML of every row of *block* (object array; "" where *skip*), cell_xml
-    column-wise."""
-    rnum = _str(np.arange(first_r, first_r + block.n))
-    rows = f"<{p}row r=\"" + rnum + "\">"
+def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> bytes:
+    """The ``<row>`` XML of every row of *block*, UTF-8: cell_xml column-wise (Arrow kernels);
+    the rows in *merged* (block row -> its XML, see merge_row) as given."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # Pyodide: row by row
+        return "".join(merged[i] if i in merged else
+                       f'<{p}row r="{first_r + i}">' + "".join(cell_xml(p, first_r + i, c) for c in block.cells(i))
+                       + f"</{p}row>" for i in range(block.n)).encode("utf-8")
+    rnum = pc.cast(pa.array(np.arange(first_r, first_r + block.n, dtype=np.int64)), pa.string())
+    parts = [pc.binary_join_element_wise(f"<{p}row r=\"", rnum, "\">", "")]
     for c in block.cols:
         values, text, xf = block.values[c], block.text[c], block.xf[c]
-        present = (values != None) & ~skip  # noqa: E711  (element-wise)
-        cell = np.full(block.n, "", dtype=object)
+        present = values != None  # noqa: E711  (element-wise)
         if not present.any():
             continue
-        styles = np.unique(xf[present])
-        s_attr = dict(zip(styles.tolist(), [f' s="{x}"' if x else "" for x in styles.tolist()]))
-        s = np.array([s_attr[x] for x in styles.tolist()], dtype=object)[np.searchsorted(styles, xf[present])]
-        head = f"<{p}c r=\"{col_letters(c)}" + rnum[present] + "\"" + s
-        v = values[present]
-        is_text = text[present]
-        out = np.empty(len(v), dtype=object)
-        if is_text.any():
-            t = v[is_text]
-            stripped = pd.Series(t, dtype=object).str.strip().to_numpy(object)
-            space = np.where(t != stripped, ' xml:space="preserve"', "").astype(object)
-            out[is_text] = (head[is_text] + f' t="inlineStr"><{p}is><{p}t' + space + ">" + t
-                            + f"</{p}t></{p}is></{p}c>")
-        if (~is_text).any():
-            t_attr = ' t="b"' if block.klass[c] == "bool" else ""
-            out[~is_text] = head[~is_text] + f"{t_attr}><{p}v>" + v[~is_text] + f"</{p}v></{p}c>"
-        cell[present] = out
-        rows = rows + cell
-    rows = rows + f"</{p}row>"
-    rows[skip] = ""
-    return rows
+        s_attr = pa.array(np.where(xf != 0, ' s="' + xf.astype(str).astype(object) + '"', ""), type=pa.string())
+        v = pa.array(values, type=pa.string())  # null: no cell
+        if text.any():
+            stripped = pc.utf8_trim_whitespace(v)  # the characters str.strip() takes
+            space = pc.if_else(pc.equal(v, stripped), "", ' xml:space="preserve"')
+            as_text = pc.binary_join_element_wise(
+                f'<{p}c r="{col_letters(c)}', rnum, '"', s_attr, f' t="inlineStr"><{p}is><{p}t', space, ">", v,
+                f"</{p}t></{p}is></{p}c>", "")
+        t_attr = ' t="b"' if block.klass[c] == "bool" else ""
+        as_v = pc.binary_join_element_wise(f'<{p}c r="{col_letters(c)}', rnum, '"', s_attr, f"{t_attr}><{p}v>", v,
+                                           f"</{p}v></{p}c>", "")
+        cell = pc.if_else(pa.array(text), as_text, as_v) if text.any() else as_v
+        parts.append(pc.fill_null(cell, ""))
+    parts.append(pa.array(np.full(block.n, f"</{p}row>", dtype=object), type=pa.string()))
+    rows = pc.binary_join_element_wise(*parts, "")
+    if merged:
+        at = np.zeros(block.n, dtype=bool)
+        at[list(merged)] = True
+        given = np.full(block.n, "", dtype=object)
+        given[list(merged)] = list(merged.values())
+        rows = pc.if_else(pa.array(at), pa.array(given, type=pa.string()), rows)
+    rows = rows.cast(pa.large_string())  # offsets past 2 GiB
+    offs = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
+    return bytes(memoryview(rows.buffers()[2])[offs[0]:offs[-1]]) if len(rows) else b""
 
 
 # -- pass 1: where the data ends -------------------------------------------------------------
