@@ -91,7 +91,7 @@ NUMBER_FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "buyer_tax_id")
 def _as_text(col: pd.Series, number: bool) -> pd.Series:
     """Text of a column, "" for blanks; in a number column a whole number read as 1001.0 is
     "1001" (other columns are parsed by the core, which reads 1130.0 as money anyway)."""
-    s = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+    s = col.astype("str").fillna("").str.strip()  # Arrow-backed text: whole-column kernels
     return s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True) if number else s
 
 
