@@ -282,6 +282,17 @@ def excel_texts(texts: np.ndarray) -> np.ndarray:
     return out
 
 
+def _lengths(texts: np.ndarray) -> np.ndarray:
+    """len() of each str of an object array (characters, as Excel's limit counts them here)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return np.asarray(pc.utf8_length(pa.array(texts, type=pa.string())), dtype=np.int64)
+    except (ImportError, UnicodeError, ValueError):  # no pyarrow (Pyodide), a lone surrogate
+        return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+
+
 def _column(ra: RowAppend, key: str, klass: str, date1904: bool) -> tuple[np.ndarray, np.ndarray]:
     """(cell content: <v> text or escaped inline text, None for no cell; True where the cell is an
     inline string) of one field of *ra*, by the rules of the module docstring. Whole-column for
@@ -328,7 +339,7 @@ def _column(ra: RowAppend, key: str, klass: str, date1904: bool) -> tuple[np.nda
         texts = vals.astype(object).copy()
         if pd.api.types.infer_dtype(texts, skipna=False) != "string":  # not all str: one by one
             texts = np.array([v if type(v) is str else _text_of(v) for v in texts] + [None], dtype=object)[:-1]
-        lengths = pd.Series(texts, dtype=object).str.len().to_numpy()
+        lengths = _lengths(texts)
         if (lengths > MAX_TEXT).any():
             k = int(np.flatnonzero(lengths > MAX_TEXT)[0])
             raise XlsxPatchError(f"{what(present[k])}: {lengths[k]} characters (Excel holds at most {MAX_TEXT})")
@@ -459,7 +470,9 @@ def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> byt
         present = values != None  # noqa: E711  (element-wise)
         if not present.any():
             continue
-        s_attr = pa.array(np.where(xf != 0, ' s="' + xf.astype(str).astype(object) + '"', ""), type=pa.string())
+        styles, which = np.unique(xf, return_inverse=True)
+        s_attr = pa.array([f' s="{x}"' if x else "" for x in styles.tolist()], type=pa.string()).take(
+            pa.array(which.ravel()))
         v = pa.array(values, type=pa.string())  # null: no cell
         if text.any():
             stripped = pc.utf8_trim_whitespace(v)  # the characters str.strip() takes
@@ -472,8 +485,7 @@ def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> byt
                                            f"</{p}v></{p}c>", "")
         cell = pc.if_else(pa.array(text), as_text, as_v) if text.any() else as_v
         parts.append(pc.fill_null(cell, ""))
-    parts.append(pa.array(np.full(block.n, f"</{p}row>", dtype=object), type=pa.string()))
-    rows = pc.binary_join_element_wise(*parts, "")
+    rows = pc.binary_join_element_wise(*parts, f"</{p}row>", "")
     if merged:
         at = np.zeros(block.n, dtype=bool)
         at[list(merged)] = True
