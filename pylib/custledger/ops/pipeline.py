@@ -43,6 +43,7 @@ class Run:
     appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
     book: Book | None = None                      # the adapter (its .path, when it has one)
     staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
+    on_saved: list = field(default_factory=list)  # fn(run, target) after the write: notes on where it went
 
     @property
     def ledger(self):
@@ -203,6 +204,8 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
             r.notes.append(info.note)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
+        for fn in r.on_saved:
+            fn(r, target)
         if appends and target and hasattr(book, "target") and target != str(book.target):
             # the results went to a workbook of their own: the ledger lacks the imported receipts
             # the statements and letters list, so none of them goes out
