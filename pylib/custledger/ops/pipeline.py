@@ -129,8 +129,10 @@ def _appends(run: Run) -> list:
             cols = [k for k in ts.letters if k in frame.columns]
             rows = frame[cols].copy()
             for k in cols:  # enum keys are written as the labels a person of that language types
-                if kinds[k] == "enum":
-                    rows[k] = rows[k].map(lambda v, f=spec.field(k): f.enum_label(v, run.lang) if v else v)
+                if kinds[k] == "enum":  # (once per distinct key)
+                    f, col = spec.field(k), rows[k]
+                    labels = {v: f.enum_label(v, run.lang) for v in pd.unique(col) if v}
+                    rows[k] = col.astype(object).where(~col.isin(list(labels)), col.map(labels))
             out.append(RowAppend(sheet=ts.name, columns={k: ts.letters[k] for k in cols},
                                  kinds={k: kinds[k] for k in cols}, rows=rows, header_row=ts.header_row))
     return out
