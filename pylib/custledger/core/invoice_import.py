@@ -105,9 +105,11 @@ def _text(s: pd.Series) -> pd.Series:
         import pyarrow.compute as pc
     except ImportError:  # Pyodide: pandas alone
         pa = None
-    obj = s.to_numpy(object)
     arr = None
-    if pa is not None:
+    if pa is not None and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s.array)  # Arrow-backed text (io/invoicefile): no copy through Python objects
+    obj = s.to_numpy(object) if arr is None else None
+    if arr is None and pa is not None:
         try:
             arr = pa.array(obj, type=pa.string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # values that are not text: their str()

@@ -105,7 +105,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
         raise LedgerError("invoice_file_too_large", path=name, rows=f"{len(body):,}", limit=f"{max_rows:,}")
     out = pd.DataFrame(index=range(len(body)))
     for f in FIELDS:
-        out[f] = _as_text(body.iloc[:, mapping[f]], f in NUMBER_FIELDS).to_numpy(object) if f in mapping else ""
+        out[f] = _as_text(body.iloc[:, mapping[f]], f in NUMBER_FIELDS).array if f in mapping else ""
     out["_row"] = np.arange(len(body), dtype="int64") + row0 + at + 1
     labels = {f: str(frame.iat[at, j]).strip() for f, j in mapping.items()}
     return InvoiceFile(name=name, sheet=sheet, rows=out, labels=labels)
