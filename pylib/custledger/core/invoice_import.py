@@ -51,6 +51,7 @@ import pandas as pd
 
 from ..schema import msg
 from .names import name_key
+from .optional_arrow import arrow
 from .parse import parse_date, parse_money
 
 FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "date", "buyer_tax_id", "buyer_name", "net", "tax",
@@ -100,11 +101,7 @@ def _distinct(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _text(s: pd.Series) -> pd.Series:
     """Text of a column: "" for blanks, stripped, NFKC; whole-column (Arrow kernels), NFKC once
     per distinct value that is not ASCII."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # Pyodide: pandas alone
-        pa = None
+    pa, pc = arrow()
     arr = None
     if pa is not None and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
         arr = pa.array(s.array)  # Arrow-backed text (io/invoicefile): no copy through Python objects
@@ -119,7 +116,7 @@ def _text(s: pd.Series) -> pd.Series:
         if pa is not None:
             arr = pa.array(text, type=pa.string())
         else:
-            out = pd.Series(text, dtype=object).str.strip().to_numpy(object)
+            out = pd.Series(text, dtype=object).str.strip().to_numpy(object).copy()  # writable
             other = pd.Series(out, dtype=object).str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(bool)
     if arr is not None:
         arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))  # the same characters as str.strip()

@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
+from custledger.core.optional_arrow import arrow
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
 from custledger.io.xlsxpatch_opc import (
@@ -266,12 +267,12 @@ def _date_texts(values: np.ndarray, date1904: bool) -> tuple[np.ndarray, np.ndar
 def excel_texts(texts: np.ndarray) -> np.ndarray:
     """excel_text over an object array of str (Arrow kernels; the rare text holding a character
     to escape, one by one)."""
+    pa, pc = arrow()
     try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        if pa is None:  # Pyodide
+            raise ValueError("no pyarrow")
         arr = pa.array(texts, type=pa.string())
-    except (ImportError, UnicodeError, ValueError):  # no pyarrow (Pyodide), a lone surrogate
+    except (UnicodeError, ValueError):  # a lone surrogate
         return np.array([excel_text(t) for t in texts] + [None], dtype=object)[:-1]
     special = np.asarray(pc.match_substring_regex(arr, _CTRL_RE2), dtype=bool)
     for op, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
@@ -284,12 +285,12 @@ def excel_texts(texts: np.ndarray) -> np.ndarray:
 
 def _lengths(texts: np.ndarray) -> np.ndarray:
     """len() of each str of an object array (characters, as Excel's limit counts them here)."""
+    pa, pc = arrow()
     try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
+        if pa is None:  # Pyodide
+            raise ValueError("no pyarrow")
         return np.asarray(pc.utf8_length(pa.array(texts, type=pa.string())), dtype=np.int64)
-    except (ImportError, UnicodeError, ValueError):  # no pyarrow (Pyodide), a lone surrogate
+    except (UnicodeError, ValueError):  # a lone surrogate
         return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
 
 
@@ -456,10 +457,8 @@ def resolve_styles(block: Block, source: dict[int, int], own: dict[int, dict[int
 def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> bytes:
     """The ``<row>`` XML of every row of *block*, UTF-8: cell_xml column-wise (Arrow kernels);
     the rows in *merged* (block row -> its XML, see merge_row) as given."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # Pyodide: row by row
+    pa, pc = arrow()
+    if pa is None:  # Pyodide: row by row
         return "".join(merged[i] if i in merged else
                        f'<{p}row r="{first_r + i}">' + "".join(cell_xml(p, first_r + i, c) for c in block.cells(i))
                        + f"</{p}row>" for i in range(block.n)).encode("utf-8")
