@@ -753,9 +753,9 @@ class _Patcher:
             assert part is not None
             p = scan.prefix
             # existing empty rows at the new rows' numbers: merged, their other cells kept
-            merged = {row.r - plan.first_r: merge_row(p, row.r, decode_xml(row.xml, part), block.cells(row.r - plan.first_r))
+            filled = {row.r - plan.first_r: merge_row(p, row.r, decode_xml(row.xml, part), block.cells(row.r - plan.first_r))
                       for row in scan.trailing if 0 <= row.r - plan.first_r < block.n}
-            block_bytes = block_xml(p, plan.first_r, block, merged)
+            block_bytes = block_xml(p, plan.first_r, block, filled)
             edits = self.sheet_edits.setdefault(part, [])
             new_last = plan.first_r + block.n - 1
             cols = block.used_cols()

@@ -307,7 +307,7 @@ def _column(ra: RowAppend, key: str, klass: str, date1904: bool) -> tuple[np.nda
     if not len(present):
         return values, text
 
-    def what(i: int) -> str:
+    def what(i) -> str:  # i: a row position (int or numpy integer)
         return f"append to {ra.sheet!r}, row {int(i) + 1}, {key}"
 
     vals = raw[present]
