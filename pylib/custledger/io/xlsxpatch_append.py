@@ -40,6 +40,10 @@ What an append writes (``RowAppend``: sheet, field -> column letter, field -> sc
   or a large range). A sheet-level autoFilter (one not of a table) that covers the old last row
   grows to the new last row (``grow_sheet_autofilter``); a protected sheet still gets its rows
   (the import was asked for) and the caller is told (``sheet_protected``) so it can say so.
+- Built column by column (append_block, resolve_styles, block_xml: numpy and Arrow kernels over
+  whole columns, value by value only for odd values and for the rows merged into existing ones;
+  without pyarrow, as on Pyodide, row by row); row_cells and cell_xml state the same rule cell by
+  cell, and a test holds the two equal.
 - Rows of the sheet must carry their ``r`` number (Excel, LibreOffice, openpyxl and xlsxwriter
   all write it); a sheet whose last rows lack it is refused rather than guessed.
 """
