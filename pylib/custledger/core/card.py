@@ -4,8 +4,9 @@
 联系方式, 信用, 分级, 余额与账龄, 近 12 个月往来, 跟进记录):
 
 * ``customer``: its Customers row (canonical keys → values; {} when it is not in Customers);
-* ``balance``: its Balances row; ``aging``: its Aging row (not_due, buckets, total, overdue,
-  unapplied); ``tier``: its Tiers row ({} each when it has none);
+* ``balance``: its Balances row (invoiced, credited, received, written_off — the small
+  differences written off —, applied, unapplied, outstanding, balance); ``aging``: its Aging row
+  (not_due, buckets, total, overdue, unapplied); ``tier``: its Tiers row ({} each when it has none);
 * ``credit``: credit_limit, used (= balance), credit_used_pct, available (= limit − balance,
   blank without a limit), over_limit, credit_grade, avg_days_late, suggested_limit;
 * ``monthly``: net sales and collections of the 12 months ending with the month of as_of;

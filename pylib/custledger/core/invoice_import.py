@@ -43,6 +43,7 @@ Pure: frames in, frames out; texts from schema/messages.json in the workbook's l
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +51,7 @@ import pandas as pd
 
 from ..schema import msg
 from .names import name_key
+from .optional_arrow import arrow
 from .parse import parse_date, parse_money
 from .problems import Problem
 
@@ -92,11 +94,40 @@ class InvoiceImport:
         return out
 
 
+def _distinct(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of a column of text: rules per distinct value, then ``[codes]``."""
+    codes, uniq = pd.factorize(s.to_numpy(object))
+    return codes, np.asarray(uniq, dtype=object)
+
+
 def _text(s: pd.Series) -> pd.Series:
-    s = s.astype(object).where(s.notna(), "").astype(str).str.strip()
-    if s.str.contains(r"[^\x00-\x7f]", regex=True).any():
-        s = s.str.normalize("NFKC")
-    return s
+    """Text of a column: "" for blanks, stripped, NFKC; whole-column (Arrow kernels), NFKC once
+    per distinct value that is not ASCII."""
+    pa, pc = arrow()
+    arr = None
+    if pa is not None and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        arr = pa.array(s.array)  # Arrow-backed text (io/invoicefile): no copy through Python objects
+    obj = s.to_numpy(object) if arr is None else None
+    if arr is None and pa is not None:
+        try:
+            arr = pa.array(obj, type=pa.string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # values that are not text: their str()
+            arr = None
+    if arr is None:
+        text = pd.Series(obj, dtype=object).where(s.notna().to_numpy(), "").astype(str).to_numpy(object)
+        if pa is not None:
+            arr = pa.array(text, type=pa.string())
+        else:
+            out = pd.Series(text, dtype=object).str.strip().to_numpy(object).copy()  # writable
+            other = pd.Series(out, dtype=object).str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(bool)
+    if arr is not None:
+        arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))  # the same characters as str.strip()
+        out = arr.to_numpy(zero_copy_only=False).astype(object)
+        other = ~np.asarray(pc.string_is_ascii(arr), dtype=bool)
+    if other.any():
+        codes, uniq = pd.factorize(out[other])
+        out[other] = np.array([unicodedata.normalize("NFKC", u) for u in uniq] + [""], dtype=object)[:-1][codes]
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def valid_tax_id(tax_id: str) -> bool:
@@ -177,17 +208,25 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
                       "what": msg("invoice_what_date" if f == "date" else "invoice_what_amount", lang)}
     cents = cents.fillna(0).astype("int64")
 
-    red = t["positive"].str.casefold().isin(_NEGATIVE_WORDS) | (cents < 0)
-    void = t["status"].str.contains("作废")
-    reversed_ = ~red & t["status"].str.contains("红冲")
-    tax = t["buyer_tax_id"].str.upper().str.replace(r"[^0-9A-Z]", "", regex=True)
-    tax_ok = tax.map({v: valid_tax_id(v) for v in tax.unique()})
+    codes, words = _distinct(t["positive"])
+    red = pd.Series(pd.Series(words, dtype=object).str.casefold().isin(_NEGATIVE_WORDS).to_numpy(bool)[codes]) | (cents < 0)
+    codes, states = _distinct(t["status"])
+    states = pd.Series(states, dtype=object)
+    void = pd.Series(states.str.contains("作废").to_numpy(bool)[codes])
+    reversed_ = ~red & states.str.contains("红冲").to_numpy(bool)[codes]
+    tax_codes, taxes = _distinct(t["buyer_tax_id"])
+    taxes = pd.Series(taxes, dtype=object).str.upper().str.replace(r"[^0-9A-Z]", "", regex=True).to_numpy(object)
+    tax = pd.Series(taxes[tax_codes], dtype=object)
+    tax_ok = pd.Series(np.array([valid_tax_id(v) for v in taxes], dtype=bool)[tax_codes])
 
+    # the customer of each distinct (tax id, name) pair
     by_tax, by_name = _customer_index(customers)
-    pairs = pd.Series(list(zip(tax, t["buyer_name"])), dtype=object)
-    matched = {p: _match(p[0], p[1], by_tax, by_name) for p in dict.fromkeys(pairs)}
-    found = pairs.map(matched)
-    customer = found.map(lambda m: m[0])
+    name_codes, names = _distinct(t["buyer_name"])
+    pair_codes, pairs = pd.factorize(tax_codes.astype(np.int64) * max(len(names), 1) + name_codes)
+    matched = [_match(taxes[k // max(len(names), 1)], names[k % max(len(names), 1)], by_tax, by_name) for k in pairs]
+    customer = pd.Series(np.array([m[0] for m in matched] + [""], dtype=object)[:-1][pair_codes], dtype=object)
+    how = np.array([m[1] for m in matched] + [""], dtype=object)[:-1]
+    named = np.array([", ".join(m[2]) for m in matched] + [""], dtype=object)[:-1]
 
     existing = set(pd.Series(list(existing_doc_nos), dtype=object).astype(str).str.strip())
     recorded = number.isin(existing)
@@ -197,33 +236,42 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
         [number == "", void, recorded, repeated, ~tax_ok, cents == 0, customer == ""],
         ["error", "void", "duplicate", "duplicate", "error", "error", "unmatched"], "imported").astype(object)
 
-    ref = t["remark"].str.extract(_REF_DIGITAL)[0].fillna("")
-    paper = t["remark"].str.extract(_REF_PAPER).fillna("")
-    ref = ref.where(ref != "", paper[0] + paper[1])
+    remark_codes, remarks = _distinct(t["remark"])
+    remarks = pd.Series(remarks, dtype=object)
+    ref = remarks.str.extract(_REF_DIGITAL)[0].fillna("")
+    paper = remarks.str.extract(_REF_PAPER).fillna("")
+    ref_a = ref.where(ref != "", paper[0] + paper[1]).to_numpy(object)[remark_codes]
 
     note = np.full(len(number), "", dtype=object)
     m = lambda code, **kw: msg(code, lang, **kw)  # noqa: E731
+
+    def each(mask: np.ndarray, values: np.ndarray, text) -> None:
+        """note[mask] = text(value), once per distinct value."""
+        if mask.any():
+            codes, uniq = pd.factorize(values[mask])
+            note[mask] = np.array([text(v) for v in uniq] + [""], dtype=object)[:-1][codes]
+
     is_ = {s: status == s for s in STATUSES}
     note[is_["error"] & (number == "").to_numpy()] = m("invoice_note_no_number")
     bad_tax = is_["error"] & ~tax_ok.to_numpy() & (number != "").to_numpy()
-    note[bad_tax] = [m("invoice_note_tax_id_bad", tax_id=v) for v in tax[bad_tax]]
+    each(bad_tax, tax.to_numpy(object), lambda v: m("invoice_note_tax_id_bad", tax_id=v))
     note[is_["error"] & (note == "")] = m("invoice_note_zero")
     note[is_["void"]] = np.where(recorded[is_["void"]], m("invoice_note_void_recorded"), m("invoice_note_void"))
     note[is_["duplicate"]] = np.where(recorded[is_["duplicate"]], m("invoice_note_duplicate"),
                                       m("invoice_note_duplicate_file"))
-    unmatched = np.flatnonzero(is_["unmatched"])
-    note[unmatched] = [m(found.iloc[k][1], ids=", ".join(found.iloc[k][2])) for k in unmatched]
+    each(is_["unmatched"], pair_codes, lambda k: m(how[k], ids=named[k]))
     imp = is_["imported"]
-    red_a, rev_a, ref_a = red.to_numpy(), reversed_.to_numpy(), ref.to_numpy(object)
-    by_name_a = (found.map(lambda x: x[1]) == "invoice_note_by_name").to_numpy()
+    red_a, rev_a = red.to_numpy(), reversed_.to_numpy()
+    by_name_a = (how == "invoice_note_by_name")[pair_codes]
     parts = {
         "red": imp & red_a & (ref_a != ""), "general": imp & red_a & (ref_a == ""), "rev": imp & rev_a,
     }
-    note[parts["red"]] = [m("invoice_note_red", ref=r) for r in ref_a[parts["red"]]]
+    each(parts["red"], ref_a, lambda r: m("invoice_note_red", ref=r))
     note[parts["general"]] = m("invoice_note_red_general")
     note[parts["rev"]] = m("invoice_note_reversed")
     both = imp & by_name_a
-    note[both] = [f"{n}; {m('invoice_note_by_name')}" if n else m("invoice_note_by_name") for n in note[both]]
+    by_name_note = m("invoice_note_by_name")
+    note[both] = np.where(note[both] != "", note[both] + "; " + by_name_note, by_name_note)
 
     def blank(a):  # "" -> None: no cell written
         return np.where(a == "", None, a).astype(object)

@@ -85,7 +85,7 @@ NUMBER_FIELDS = ("einvoice_no", "invoice_code", "invoice_no", "buyer_tax_id")
 def _as_text(col: pd.Series, number: bool) -> pd.Series:
     """Text of a column, "" for blanks; in a number column a whole number read as 1001.0 is
     "1001" (other columns are parsed by the core, which reads 1130.0 as money anyway)."""
-    s = col.astype(object).where(col.notna(), "").astype(str).str.strip()
+    s = col.astype("str").fillna("").str.strip()  # Arrow-backed text: whole-column kernels
     return s.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True) if number else s
 
 
@@ -99,7 +99,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
         raise LedgerError("invoice_file_too_large", path=name, rows=f"{len(body):,}", limit=f"{max_rows:,}")
     out = pd.DataFrame(index=range(len(body)))
     for f in FIELDS:
-        out[f] = _as_text(body.iloc[:, mapping[f]], f in NUMBER_FIELDS).to_numpy(object) if f in mapping else ""
+        out[f] = _as_text(body.iloc[:, mapping[f]], f in NUMBER_FIELDS).array if f in mapping else ""
     out["_row"] = np.arange(len(body), dtype="int64") + row0 + at + 1
     labels = {f: str(frame.iat[at, j]).strip() for f, j in mapping.items()}
     return InvoiceFile(name=name, sheet=sheet, rows=out, labels=labels)

@@ -51,23 +51,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xlsxwriter
 
 from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
 from custledger.io.xlsxpatch_append import (
-    DATE_FORMAT,
-    MONEY_FORMAT,
-    Cell,
+    Block,
     RowAppend,
     SheetScan,
     TableInfo,
+    append_block,
+    block_xml,
     cell_styles,
-    cell_xml,
     grow_dimension,
     grow_sheet_autofilter,
     grow_table,
     merge_row,
-    row_cells,
+    resolve_styles,
     scan_sheet,
     sheet_protected,
     table_info,
@@ -115,7 +115,7 @@ from custledger.io.xlsxpatch_sheets import (
     splice,
     vml_blocks,
 )
-from custledger.io.xlsxpatch_styles import cell_formats, is_date_format, merge_styles
+from custledger.io.xlsxpatch_styles import cell_formats, merge_styles
 from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
 
 __all__ = ["CellMark", "PatchReport", "RowAppend", "TableNameError", "UnsafePackageError",
@@ -176,8 +176,7 @@ class _AppendPlan:
     sheet: _Sheet
     scan: SheetScan
     first_r: int                       # number of the first new row
-    rows: list[list[Cell]]
-    requests: list[tuple[Cell, int]]   # cells whose style is a derived xf (index into derived)
+    block: Block                       # the rows, column-wise, styles resolved (derived: asked)
     tables: list[TableInfo]            # tables to grow to the new last row
 
 
@@ -269,10 +268,12 @@ def patch_workbook(
 
 def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile) -> None:
     """Re-read *dst*: entry headers, CRCs and well-formed XML of the rewritten parts."""
+    # the XML parts parsed below are read in full there (CRC checked at their end): once is enough
+    parsed = {n for n in rewritten if n not in checked and n.lower().endswith((".xml", ".rels"))}
     with zipfile.ZipFile(dst) as z:
         for info in z.infolist():
             with z.open(info) as fh:  # checks the local header against the directory
-                if info.filename not in rewritten:
+                if info.filename not in rewritten or info.filename in parsed:
                     fh.read(1)
                     continue
                 while fh.read(CHUNK):  # CRC is checked at the end
@@ -693,50 +694,38 @@ class _Patcher:
             by_sheet.setdefault(sheet.name, []).append(ra)
         formats = cell_formats(self.read(self._styles_part()))
         derived_index: dict[tuple[int, str], int] = {}
+
+        def ask(need: tuple[int, str]) -> int:
+            if need not in derived_index:
+                derived_index[need] = len(self.derived)
+                self.derived.append(need)
+            return derived_index[need]
+
         plans = []
         for name, ras in by_sheet.items():
-            rows = [cells for ra in ras for cells in row_cells(ra, self.date1904) if cells]
-            if not rows:
+            block = append_block(ras, self.date1904)
+            if not block.n:
                 continue
             sheet = self.sheet_by_name(name)
             assert sheet is not None and sheet.part is not None
             part = sheet.part
-            scan = scan_sheet(iter_chunks(self.z, part), len(rows), f"sheet {name!r}")
+            scan = scan_sheet(iter_chunks(self.z, part), block.n, f"sheet {name!r}")
             self.scans[part] = scan
             tables = self._tables_of(part)
             last_r = scan.last.r if scan.last else 0
-            new_last = last_r + len(rows)
+            new_last = last_r + block.n
             if new_last > MAX_ROWS:
-                raise XlsxPatchError(f"append to {name!r}: {len(rows)} rows after row {last_r} pass "
+                raise XlsxPatchError(f"append to {name!r}: {block.n} rows after row {last_r} pass "
                                      f"Excel's last row {MAX_ROWS}")
             header_row = max(ra.header_row for ra in ras)
             is_header = scan.last is not None and (
                 last_r <= header_row if header_row else
                 last_r == scan.first_value_r or any(t.header_rows and t.r1 == last_r for t in tables))
             source = {} if scan.last is None or is_header else cell_styles(scan.last.xml)
-            trailing = {row.r: row for row in scan.trailing}
-            requests: list[tuple[Cell, int]] = []
-            cols = [c.col for cells in rows for c in cells]
-            lo, hi = min(cols), max(cols)
-            for i, cells in enumerate(rows):
-                own = cell_styles(trailing[last_r + 1 + i].xml) if last_r + 1 + i in trailing else {}
-                for cell in cells:
-                    base = source.get(cell.col)
-                    base = own.get(cell.col) if base is None else base
-                    base = scan.col_style(cell.col) if base is None else base
-                    if base is not None and not 0 <= base < len(formats):
-                        base = None  # a style index the stylesheet does not have
-                    need = None
-                    if cell.kind == "date" and (base is None or not is_date_format(*formats[base])):
-                        need = (base or 0, DATE_FORMAT)
-                    elif cell.kind == "money" and base is None:
-                        need = (0, MONEY_FORMAT)
-                    cell.xf = base or 0
-                    if need is not None:
-                        if need not in derived_index:
-                            derived_index[need] = len(self.derived)
-                            self.derived.append(need)
-                        requests.append((cell, derived_index[need]))
+            own = {row.r - last_r - 1: cell_styles(row.xml) for row in scan.trailing if 0 <= row.r - last_r - 1 < block.n}
+            resolve_styles(block, source, own, scan.col_style, formats, ask)
+            used = block.used_cols()
+            lo, hi = min(used), max(used)
             grow = []
             for t in tables:
                 if not (t.r1 <= last_r <= t.r2 and t.c1 <= hi and t.c2 >= lo):
@@ -747,7 +736,7 @@ class _Patcher:
                         "below it (turn the totals row off, or add the rows by hand)")
                 if new_last > t.r2:
                     grow.append(t)
-            plans.append(_AppendPlan(sheet, scan, last_r + 1, rows, requests, grow))
+            plans.append(_AppendPlan(sheet, scan, last_r + 1, block, grow))
         return plans
 
     def _tables_of(self, part: str) -> list[TableInfo]:
@@ -762,24 +751,21 @@ class _Patcher:
 
     def _plan_appends(self, plans: list[_AppendPlan], derived_ids: list[int]) -> None:
         for plan in plans:
-            for cell, k in plan.requests:
-                cell.xf = derived_ids[k]
+            block = plan.block
+            for c in block.cols:  # the derived styles' ids, now that the style merge gave them
+                asked = block.need[c] >= 0
+                if asked.any():
+                    block.xf[c][asked] = np.asarray(derived_ids, dtype=np.int64)[block.need[c][asked]]
             scan, part = plan.scan, plan.sheet.part
             assert part is not None
             p = scan.prefix
-            trailing = {row.r: row for row in scan.trailing}
-            out = []
-            for i, cells in enumerate(plan.rows):
-                r = plan.first_r + i
-                old = trailing.get(r)
-                if old is not None:
-                    out.append(merge_row(p, r, decode_xml(old.xml, part), cells))
-                else:
-                    out.append(f'<{p}row r="{r}">' + "".join(cell_xml(p, r, c) for c in cells) + f"</{p}row>")
-            block = "".join(out).encode("utf-8")
+            # existing empty rows at the new rows' numbers: merged, their other cells kept
+            filled = {row.r - plan.first_r: merge_row(p, row.r, decode_xml(row.xml, part), block.cells(row.r - plan.first_r))
+                      for row in scan.trailing if 0 <= row.r - plan.first_r < block.n}
+            block_bytes = block_xml(p, plan.first_r, block, filled)
             edits = self.sheet_edits.setdefault(part, [])
-            new_last = plan.first_r + len(plan.rows) - 1
-            cols = [c.col for cells in plan.rows for c in cells]
+            new_last = plan.first_r + block.n - 1
+            cols = block.used_cols()
             if scan.dimension is not None:
                 start, end, tag = scan.dimension
                 new_tag = grow_dimension(tag, new_last, min(cols), max(cols))
@@ -787,11 +773,11 @@ class _Patcher:
                     edits.append((start, end, new_tag))
             if scan.sd_empty:
                 edits.append((scan.sd_start, scan.sd_end,
-                              f"<{p}sheetData>".encode() + block + f"</{p}sheetData>".encode()))
+                              f"<{p}sheetData>".encode() + block_bytes + f"</{p}sheetData>".encode()))
             else:
                 at = scan.last.end if scan.last is not None else scan.sd_end
                 merged = [row for row in scan.trailing if row.r <= new_last]
-                edits.append((at, merged[-1].end if merged else at, block))
+                edits.append((at, merged[-1].end if merged else at, block_bytes))
             # a sheet-level AutoFilter grows over the new rows (on the tail the marks may have rewritten)
             tail = self.new_tails.get(part, scan.tail)
             grown = grow_sheet_autofilter(tail, plan.first_r - 1, new_last, min(cols), max(cols))
@@ -802,12 +788,12 @@ class _Patcher:
             if sheet_protected(tail):
                 self.protected_appends.append(plan.sheet.name)
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
-            check_well_formed([root, f"<{p}sheetData>".encode(), block, f"</{p}sheetData>".encode(), tail],
+            check_well_formed([root, f"<{p}sheetData>".encode(), block_bytes, f"</{p}sheetData>".encode(), tail],
                               f"internal error: appended rows of {part}")
             self.checked.add(part)
             for t in plan.tables:
                 self._put(t.part, grow_table(self.read(t.part), t.part, new_last))
-            self.counts["appended"] += len(plan.rows)
+            self.counts["appended"] += plan.block.n
 
     def _stream_input_sheets(self) -> None:
         """Input sheets with marks or appends: the source's bytes, spliced."""

@@ -40,6 +40,10 @@ What an append writes (``RowAppend``: sheet, field -> column letter, field -> sc
   or a large range). A sheet-level autoFilter (one not of a table) that covers the old last row
   grows to the new last row (``grow_sheet_autofilter``); a protected sheet still gets its rows
   (the import was asked for) and the caller is told (``sheet_protected``) so it can say so.
+- Built column by column (append_block, resolve_styles, block_xml: numpy and Arrow kernels over
+  whole columns, value by value only for odd values and for the rows merged into existing ones;
+  without pyarrow, as on Pyodide, row by row); row_cells and cell_xml state the same rule cell by
+  cell, and a test holds the two equal.
 - Rows of the sheet must carry their ``r`` number (Excel, LibreOffice, openpyxl and xlsxwriter
   all write it); a sheet whose last rows lack it is refused rather than guessed.
 """
@@ -48,7 +52,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from numbers import Integral, Real
@@ -57,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
+from custledger.core.optional_arrow import arrow
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
 from custledger.io.xlsxpatch_opc import (
@@ -82,6 +87,8 @@ _DIMENSION = re.compile(rb"<(?:[\w.\-]+:)?dimension\b(?:[^>\"']|\"[^\"]*\"|'[^']
 _COL = re.compile(rb"<(?:[\w.\-]+:)?col\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([0-9]+)["']""")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+# _CTRL for Arrow's RE2 (no surrogates there: Arrow refuses them before)
+_CTRL_RE2 = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"
 _RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
 MAX_HEAD = 64 << 20  # bytes before <sheetData> we are willing to hold
 
@@ -194,8 +201,8 @@ def _klass(kind: str) -> str:
     return "text"
 
 
-def row_cells(ra: RowAppend, date1904: bool) -> list[list[Cell]]:
-    """The cells of each row of *ra* (blank values left out), in column order."""
+def _fields(ra: RowAppend) -> list[tuple[str, int, str]]:
+    """(field, 0-based column, class) of each field of *ra* the frame has, in column order."""
     fields: list[tuple[str, int, str]] = []
     seen: dict[int, str] = {}
     for key, letter in ra.columns.items():
@@ -212,34 +219,285 @@ def row_cells(ra: RowAppend, date1904: bool) -> list[list[Cell]]:
         seen[col] = key
         fields.append((key, col, _klass(str(ra.kinds.get(key, "text")))))
     fields.sort(key=lambda f: f[1])
-    n = len(ra.rows)
-    out: list[list[Cell]] = [[] for _ in range(n)]
-    for key, col, klass in fields:
-        for i, v in enumerate(ra.rows[key].tolist()):
-            if _blank(v):
-                continue
-            what = f"append to {ra.sheet!r}, row {i + 1}, {key}"
-            if klass == "money":
-                out[i].append(Cell(col, klass, money_text(_cents(v, what))))
-            elif klass == "date":
-                serial = _date_serial(v, date1904, what)
-                if serial is None:  # before the workbook's epoch: ISO text rather than a wrong number
-                    iso = pd.Timestamp(v).date().isoformat()  # type: ignore[arg-type]
-                    out[i].append(Cell(col, "text", excel_text(iso)))
-                else:
-                    out[i].append(Cell(col, klass, serial))
-            elif klass == "number":
-                out[i].append(Cell(col, klass, _number_text(v, what)))
-            elif klass == "bool" and isinstance(v, (bool, np.bool_)):
-                out[i].append(Cell(col, klass, "1" if v else "0"))
-            else:
-                text = _text_of(v)
-                if not text:
-                    continue
-                if len(text) > MAX_TEXT:
-                    raise XlsxPatchError(f"{what}: {len(text)} characters (Excel holds at most {MAX_TEXT})")
-                out[i].append(Cell(col, "text", excel_text(text)))
+    return fields
+
+
+def _blanks(values: np.ndarray) -> np.ndarray:
+    """_blank over a column: None, NA, NaN, NaT and "" (whole column; per value only for odd objects)."""
+    try:
+        out = np.asarray(pd.isna(values), dtype=bool)
+        if values.dtype == object:
+            out = out | np.asarray(values == "", dtype=bool)
+        return out
+    except (TypeError, ValueError):
+        return np.fromiter((_blank(v) for v in values), dtype=bool, count=len(values))
+
+
+def _str(a: np.ndarray) -> np.ndarray:
+    return a.astype(str).astype(object)
+
+
+def money_texts(cents: np.ndarray) -> np.ndarray:
+    """money_text over a column of int64 cents (object array of str)."""
+    c = cents.astype(np.int64)
+    a = np.abs(c)
+    units, rest = a // 100, a % 100
+    frac = np.full(len(c), "", dtype=object)
+    tenths = (rest != 0) & (rest % 10 == 0)
+    frac[tenths] = "." + _str(rest[tenths] // 10)
+    two = (rest % 10) != 0
+    frac[two] = np.where(rest[two] < 10, ".0", ".").astype(object) + _str(rest[two])
+    return np.where(c < 0, "-", "").astype(object) + _str(units) + frac
+
+
+def _date_texts(values: np.ndarray, date1904: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(serial text, or ISO date text where the workbook cannot hold the date; True where ISO)
+    over naive datetime64 values (none blank): _date_serial column-wise."""
+    ns = values.astype("datetime64[ns]")
+    epoch = np.datetime64("1904-01-01", "ns") if date1904 else np.datetime64("1899-12-30", "ns")
+    early = ns < (epoch if date1904 else np.datetime64("1900-01-01", "ns"))
+    delta = (ns - epoch).astype(np.int64)
+    days, rest = delta // _DAY_NS, delta % _DAY_NS
+    if not date1904:
+        days = days - (ns < np.datetime64("1900-03-01", "ns"))  # Excel's 29 Feb 1900 that never was
+    out = _str(days)
+    odd = np.flatnonzero(rest != 0)
+    out[odd] = [repr(int(d) + int(r) / _DAY_NS) for d, r in zip(days[odd], rest[odd])]
+    if early.any():
+        out[early] = excel_texts(_str(ns[early].astype("datetime64[D]")))
+    return out, early
+
+
+def excel_texts(texts: np.ndarray) -> np.ndarray:
+    """excel_text over an object array of str (Arrow kernels; the rare text holding a character
+    to escape, one by one)."""
+    pa, pc = arrow()
+    try:
+        if pa is None:  # Pyodide
+            raise ValueError("no pyarrow")
+        arr = pa.array(texts, type=pa.string())
+    except (UnicodeError, ValueError):  # a lone surrogate
+        return np.array([excel_text(t) for t in texts] + [None], dtype=object)[:-1]
+    special = np.asarray(pc.match_substring_regex(arr, _CTRL_RE2), dtype=bool)
+    for op, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        arr = pc.replace_substring(arr, op, rep)
+    out = arr.to_numpy(zero_copy_only=False).astype(object)
+    if special.any():
+        out[special] = [excel_text(t) for t in texts[special]]
     return out
+
+
+def _lengths(texts: np.ndarray) -> np.ndarray:
+    """len() of each str of an object array (characters, as Excel's limit counts them here)."""
+    pa, pc = arrow()
+    try:
+        if pa is None:  # Pyodide
+            raise ValueError("no pyarrow")
+        return np.asarray(pc.utf8_length(pa.array(texts, type=pa.string())), dtype=np.int64)
+    except (UnicodeError, ValueError):  # a lone surrogate
+        return np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+
+
+def _column(ra: RowAppend, key: str, klass: str, date1904: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(cell content: <v> text or escaped inline text, None for no cell; True where the cell is an
+    inline string) of one field of *ra*, by the rules of the module docstring. Whole-column for
+    the frame contract's dtypes (int64 cents, datetime64, str); other values one by one."""
+    series = ra.rows[key]
+    raw = series.to_numpy()
+    n = len(raw)
+    values = np.full(n, None, dtype=object)
+    text = np.zeros(n, dtype=bool)
+    present = np.flatnonzero(~_blanks(raw))
+    if not len(present):
+        return values, text
+
+    def what(i) -> str:  # i: a row position (int or numpy integer)
+        return f"append to {ra.sheet!r}, row {int(i) + 1}, {key}"
+
+    vals = raw[present]
+    dtype = series.dtype
+    if klass == "money" and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values[present] = money_texts(vals.astype(np.int64))
+    elif klass == "money":
+        values[present] = [money_text(_cents(v, what(i))) for i, v in zip(present, vals)]
+    elif klass == "date" and pd.api.types.is_datetime64_dtype(dtype):
+        values[present], text[present] = _date_texts(vals, date1904)
+    elif klass == "date":
+        for i, v in zip(present, vals):
+            serial = _date_serial(v, date1904, what(i))
+            if serial is None:  # before the workbook's epoch: ISO text rather than a wrong number
+                values[i] = excel_text(pd.Timestamp(v).date().isoformat())  # type: ignore[arg-type]
+                text[i] = True
+            else:
+                values[i] = serial
+    elif klass == "number" and pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        values[present] = _str(vals.astype(np.int64))
+    elif klass == "number":
+        values[present] = [_number_text(v, what(i)) for i, v in zip(present, vals)]
+    elif klass == "bool" and pd.api.types.is_bool_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        values[present] = np.where(vals.astype(bool), "1", "0").astype(object)
+    else:
+        if klass == "bool":
+            flag = np.fromiter((isinstance(v, (bool, np.bool_)) for v in vals), dtype=bool, count=len(vals))
+            values[present[flag]] = np.where(vals[flag].astype(bool), "1", "0").astype(object)
+            present, vals = present[~flag], vals[~flag]
+        texts = vals.astype(object).copy()
+        if pd.api.types.infer_dtype(texts, skipna=False) != "string":  # not all str: one by one
+            texts = np.array([v if type(v) is str else _text_of(v) for v in texts] + [None], dtype=object)[:-1]
+        lengths = _lengths(texts)
+        if (lengths > MAX_TEXT).any():
+            k = int(np.flatnonzero(lengths > MAX_TEXT)[0])
+            raise XlsxPatchError(f"{what(present[k])}: {lengths[k]} characters (Excel holds at most {MAX_TEXT})")
+        keep = lengths > 0
+        values[present[keep]] = excel_texts(texts[keep])
+        text[present[keep]] = True
+    return values, text
+
+
+@dataclass
+class Block:
+    """The rows of the appends to one sheet, column-wise; rows whose values are all blank are
+    left out. ``values[col]``: cell content or None (no cell); ``text[col]``: inline string."""
+
+    n: int
+    cols: list[int]
+    klass: dict[int, str]
+    values: dict[int, np.ndarray]
+    text: dict[int, np.ndarray]
+    xf: dict[int, np.ndarray] = field(default_factory=dict)     # resolved style of each cell
+    need: dict[int, np.ndarray] = field(default_factory=dict)   # derived style asked for, or -1
+
+    def used_cols(self) -> list[int]:
+        """The columns holding at least one cell."""
+        return [c for c in self.cols if (self.values[c] != None).any()]  # noqa: E711  (element-wise)
+
+    def cells(self, i: int) -> list[Cell]:
+        """Row *i* as Cells, in column order."""
+        out = []
+        for c in self.cols:
+            v = self.values[c][i]
+            if v is not None:
+                xf = self.xf[c][i] if c in self.xf else 0
+                out.append(Cell(c, "text" if self.text[c][i] else self.klass[c], v, int(xf)))
+        return out
+
+
+def _frame_columns(ra: RowAppend, date1904: bool) -> list[tuple[int, str, np.ndarray, np.ndarray]]:
+    return [(col, klass, *_column(ra, key, klass, date1904)) for key, col, klass in _fields(ra)]
+
+
+def append_block(ras: Iterable[RowAppend], date1904: bool) -> Block:
+    """The rows of *ras* (in order) as one Block; rows whose values are all blank left out."""
+    parts = []
+    for ra in ras:
+        columns = _frame_columns(ra, date1904)
+        if not columns:
+            continue
+        keep = np.zeros(len(ra.rows), dtype=bool)
+        for _, _, values, _ in columns:
+            keep |= values != None  # noqa: E711  (element-wise)
+        parts.append((int(keep.sum()), {col: (klass, values[keep], text[keep]) for col, klass, values, text in columns}))
+    n = sum(k for k, _ in parts)
+    cols = sorted({c for _, got in parts for c in got})
+    block = Block(n, cols, {}, {c: np.full(n, None, dtype=object) for c in cols},
+                  {c: np.zeros(n, dtype=bool) for c in cols})
+    at = 0
+    for k, got in parts:
+        for c, (klass, values, text) in got.items():
+            block.klass.setdefault(c, klass)
+            block.values[c][at:at + k] = values
+            block.text[c][at:at + k] = text
+        at += k
+    return block
+
+
+def row_cells(ra: RowAppend, date1904: bool) -> list[list[Cell]]:
+    """The cells of each row of *ra* (blank values left out), in column order."""
+    out: list[list[Cell]] = [[] for _ in range(len(ra.rows))]
+    for col, klass, values, text in _frame_columns(ra, date1904):
+        for i in np.flatnonzero(values != None):  # noqa: E711  (element-wise)
+            out[i].append(Cell(col, "text" if text[i] else klass, values[i]))
+    return out
+
+
+def resolve_styles(block: Block, source: dict[int, int], own: dict[int, dict[int, int]],
+                   col_style: Callable[[int], int | None], formats: list, ask: Callable[[tuple[int, str]], int]) -> None:
+    """Fill ``block.xf`` and ``block.need`` by the style rule of the module docstring: the source
+    row's style in the column, else the merged row's own (``own``: block row -> its styles),
+    else the column's; a date cell not showing a date and a money cell without a style ask
+    (``ask``) for a derived style (its index, resolved after the style merge)."""
+    from .xlsxpatch_styles import is_date_format
+
+    for c in block.cols:
+        base = np.full(block.n, -1, dtype=np.int64)
+        if source.get(c) is not None:
+            base[:] = source[c]
+        else:
+            default = col_style(c)
+            base[:] = -1 if default is None else default
+            for i, styles in own.items():
+                if styles.get(c) is not None:
+                    base[i] = styles[c]
+        base[(base < 0) | (base >= len(formats))] = -1  # a style index the stylesheet does not have
+        need = np.full(block.n, -1, dtype=np.int64)
+        kind = np.where(block.text[c], "text", block.klass[c])
+        present = block.values[c] != None  # noqa: E711  (element-wise)
+        for b in np.unique(base):
+            at = present & (base == b)
+            if block.klass[c] == "date" and (b < 0 or not is_date_format(*formats[b])):
+                want: tuple[int, str] | None = (max(int(b), 0), DATE_FORMAT)
+                at &= kind == "date"
+            elif block.klass[c] == "money" and b < 0:
+                want = (0, MONEY_FORMAT)
+                at &= kind == "money"
+            else:
+                want = None
+            if want is not None and at.any():
+                need[at] = ask(want)
+        block.xf[c] = np.maximum(base, 0)
+        block.need[c] = need
+
+
+def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> bytes:
+    """The ``<row>`` XML of every row of *block*, UTF-8: cell_xml column-wise (Arrow kernels);
+    the rows in *merged* (block row -> its XML, see merge_row) as given."""
+    pa, pc = arrow()
+    if pa is None:  # Pyodide: row by row
+        return "".join(merged[i] if i in merged else
+                       f'<{p}row r="{first_r + i}">' + "".join(cell_xml(p, first_r + i, c) for c in block.cells(i))
+                       + f"</{p}row>" for i in range(block.n)).encode("utf-8")
+    rnum = pc.cast(pa.array(np.arange(first_r, first_r + block.n, dtype=np.int64)), pa.string())
+    parts = [pc.binary_join_element_wise(f"<{p}row r=\"", rnum, "\">", "")]
+    for c in block.cols:
+        values, text, xf = block.values[c], block.text[c], block.xf[c]
+        present = values != None  # noqa: E711  (element-wise)
+        if not present.any():
+            continue
+        styles, which = np.unique(xf, return_inverse=True)
+        s_attr = pa.array([f' s="{x}"' if x else "" for x in styles.tolist()], type=pa.string()).take(
+            pa.array(which.ravel()))
+        v = pa.array(values, type=pa.string())  # null: no cell
+        if text.any():
+            stripped = pc.utf8_trim_whitespace(v)  # the characters str.strip() takes
+            space = pc.if_else(pc.equal(v, stripped), "", ' xml:space="preserve"')
+            as_text = pc.binary_join_element_wise(
+                f'<{p}c r="{col_letters(c)}', rnum, '"', s_attr, f' t="inlineStr"><{p}is><{p}t', space, ">", v,
+                f"</{p}t></{p}is></{p}c>", "")
+        t_attr = ' t="b"' if block.klass[c] == "bool" else ""
+        as_v = pc.binary_join_element_wise(f'<{p}c r="{col_letters(c)}', rnum, '"', s_attr, f"{t_attr}><{p}v>", v,
+                                           f"</{p}v></{p}c>", "")
+        cell = pc.if_else(pa.array(text), as_text, as_v) if text.any() else as_v
+        parts.append(pc.fill_null(cell, ""))
+    rows = pc.binary_join_element_wise(*parts, f"</{p}row>", "")
+    if merged:
+        at = np.zeros(block.n, dtype=bool)
+        at[list(merged)] = True
+        given = np.full(block.n, "", dtype=object)
+        given[list(merged)] = list(merged.values())
+        rows = pc.if_else(pa.array(at), pa.array(given, type=pa.string()), rows)
+    rows = rows.cast(pa.large_string())  # offsets past 2 GiB
+    offs = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
+    return bytes(memoryview(rows.buffers()[2])[offs[0]:offs[-1]]) if len(rows) else b""
 
 
 # -- pass 1: where the data ends -------------------------------------------------------------
@@ -562,6 +820,6 @@ def grow_dimension(tag: bytes, r2: int, c1: int, c2: int) -> bytes:
     return set_attr(text, "ref", new).encode("utf-8")
 
 
-__all__ = ["RowAppend", "SheetScan", "cell_styles", "cell_xml", "grow_dimension", "grow_sheet_autofilter",
+__all__ = ["Block", "RowAppend", "SheetScan", "append_block", "block_xml", "cell_styles", "cell_xml", "grow_dimension", "grow_sheet_autofilter",
            "grow_table", "merge_row", "sheet_protected",
-           "money_text", "row_cells", "scan_sheet", "table_info"]
+           "money_text", "resolve_styles", "row_cells", "scan_sheet", "table_info"]

@@ -71,6 +71,24 @@ def import_invoices(run: Run, path) -> None:
     run.summary["invoices_imported"] = counts["imported"]
     run.notes.append(msg("invoice_import_done", run.lang, **counts))
     run.add(sheet_out("invoice_import", result.report, run.lang, note=run.note()))
+    if counts["imported"]:
+        run.on_saved.append(_where_saved)
+
+
+def _where_saved(run: Run, target: str) -> None:
+    """Say where the appended invoices are when that is not the ledger itself: with ``--out``
+    in the copy (the ledger unchanged: DESIGN "--out FILE: write results to a copy"); when the
+    ledger could not be rewritten and the results went to a workbook of their own, nowhere
+    (DESIGN Reliability: results elsewhere, saying so)."""
+    book, n = run.book, run.summary.get("invoices_imported", 0)
+    path, copy = getattr(book, "path", None), getattr(book, "target", None)
+    if not target or path is None or copy is None:
+        return  # the Excel route writes into the open workbook itself
+    if Path(target) != Path(copy):
+        run.notes.append(msg("invoice_import_not_saved", run.lang, imported=n, out=Path(target).name))
+    elif Path(target) != Path(path):
+        run.notes.append(msg("invoice_import_in_copy", run.lang, imported=n, out=Path(target).name,
+                             path=Path(path).name))
 
 
 @step("import_invoices")

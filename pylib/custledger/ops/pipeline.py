@@ -44,6 +44,7 @@ class Run:
     book: Book | None = None                      # the adapter (its .path, when it has one)
     staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
     steps: tuple = ()                             # the steps this run runs, in order (set by run)
+    on_saved: list = field(default_factory=list)  # fn(run, target) after the write: notes on where it went
 
     @property
     def ledger(self):
@@ -137,8 +138,10 @@ def _appends(run: Run) -> list:
             cols = [k for k in ts.letters if k in frame.columns]
             rows = frame[cols].copy()
             for k in cols:  # enum keys are written as the labels a person of that language types
-                if kinds[k] == "enum":
-                    rows[k] = rows[k].map(lambda v, f=spec.field(k): f.enum_label(v, run.lang) if v else v)
+                if kinds[k] == "enum":  # (once per distinct key)
+                    f, col = spec.field(k), rows[k]
+                    labels = {v: f.enum_label(v, run.lang) for v in pd.unique(col) if v}
+                    rows[k] = col.astype(object).where(~col.isin(list(labels)), col.map(labels))
             out.append(RowAppend(sheet=ts.name, columns={k: ts.letters[k] for k in cols},
                                  kinds={k: kinds[k] for k in cols}, rows=rows, header_row=ts.header_row))
     return out
@@ -212,6 +215,8 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
             r.notes.append(info.note)
         target = str(getattr(info, "target", "") or "")
         backup = str(getattr(info, "backup", "") or "")
+        for fn in r.on_saved:
+            fn(r, target)
         if appends and target and hasattr(book, "target") and target != str(book.target):
             # the results went to a workbook of their own: the ledger lacks the imported receipts
             # the statements and letters list, so none of them goes out

@@ -28,7 +28,8 @@ CREDIT = [("customers", "credit_limit", "money"), ("balances", "balance", "money
           ("tiers", "avg_days_late", "float"), ("tiers", "suggested_limit", "money")]
 TIER = ["abc", "revenue", "share", "rfm_segment", "r_score", "f_score", "m_score", "value_class",
         "frequency_class", "core", "lifecycle", "recency_days", "frequency"]
-BALANCE = ["invoiced", "credited", "received", "applied", "unapplied", "outstanding", "balance"]
+# written_off (尾差核销, DESIGN "Write-off of small differences") next to what else lowers the balance
+BALANCE = ["invoiced", "credited", "received", "written_off", "applied", "unapplied", "outstanding", "balance"]
 KIND_FORMAT = {"money": "money", "int": "int", "date": "date", "enum": "enum"}
 
 

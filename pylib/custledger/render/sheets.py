@@ -17,10 +17,55 @@ from ..contract import FORMATS, SheetOut  # noqa: F401  (the contract type, re-e
 from ..schema import msg, output_columns, output_enum_label, output_sheet_name
 
 
+def _plain_blanks(obj: np.ndarray) -> np.ndarray | None:
+    """Where the values are blank, when every blank is None or a float NaN (the frames' blanks);
+    None when some other missing value (pd.NA, NaT) is there (then the value-by-value rule)."""
+    na = np.asarray(pd.isna(obj), dtype=bool)
+    others = obj[na & ~np.asarray(obj == None, dtype=bool)]  # noqa: E711  (element-wise)
+    if len(others) and pd.api.types.infer_dtype(others, skipna=False) != "floating":
+        return None
+    return na
+
+
+def _display_columnwise(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series | None:
+    """_display over the whole column for the usual frames (int cents, naive datetime64, str or
+    enum keys with None blanks); None where the value-by-value rule is needed. Same values and
+    the same dtype as the value-by-value rule gives (Series.map infers it from the values)."""
+    if not len(series) or series.isna().all():
+        return None
+    if fmt == "money" and pd.api.types.is_integer_dtype(series.dtype):
+        cents = series.to_numpy(dtype="float64", na_value=np.nan)
+        if np.nanmax(np.abs(cents)) >= 2**53:  # beyond exact floats: int(c) / 100 one by one
+            return None
+        return pd.Series(cents / 100, index=series.index)
+    if fmt == "date" and pd.api.types.is_datetime64_dtype(series.dtype):
+        ns = series.to_numpy("datetime64[ns]")
+        if (ns[~np.isnat(ns)].astype(np.int64) % 1000).any():  # nanoseconds: to_pydatetime drops them
+            return None
+        return pd.Series(ns.astype("datetime64[us]"), index=series.index)
+    if fmt in ("text", "link", "enum") or fmt.startswith("enum:"):
+        obj = series.to_numpy(dtype=object)
+        na = _plain_blanks(obj)
+        if na is None:
+            return None
+        vals = obj[~na]
+        if pd.api.types.infer_dtype(vals, skipna=False) not in ("string", "empty"):
+            return None  # str() of other values, and factorize would take 1, 1.0 and True for one
+        out = np.full(len(obj), "", dtype=object)
+        if fmt in ("text", "link"):
+            out[~na] = vals
+        else:
+            enum = fmt[5:] or column
+            codes, uniq = pd.factorize(vals)
+            out[~na] = np.array([output_enum_label(enum, v, lang) for v in uniq] + [None], dtype=object)[:-1][codes]
+        return pd.Series(out, index=series.index).infer_objects()
+    return None
+
+
 def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
-    quick = _display_quick(series, fmt)
-    if quick is not None:
-        return quick
+    fast = _display_columnwise(series, fmt, column, lang)
+    if fast is not None:
+        return fast
     series = series.astype(object)  # so a blank stays None, not pd.NA
     if fmt == "money":
         return series.map(lambda c: None if pd.isna(c) else int(c) / 100)
@@ -38,23 +83,6 @@ def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
         return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
                           else output_enum_label(enum, v, lang))
     return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else str(v))
-
-
-def _display_quick(series: pd.Series, fmt: str) -> pd.Series | None:
-    """_display's result for the two commonest columns, whole-column: text that is text
-    throughout (as is), integer cents below 2**53 (exact in a float: int(c) / 100 without a
-    Python call per value); None for anything else (then the per-value forms)."""
-    if fmt in ("text", "link") and series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string":
-        return series.map(str) if any(type(v) is not str for v in series) else series.copy()
-    if fmt == "money" and pd.api.types.is_integer_dtype(series.dtype):
-        blank = series.isna().to_numpy(bool)
-        cents = series.to_numpy(dtype="int64", na_value=0)
-        if not len(cents) or blank.all() or int(np.abs(cents).max()) >= 2**53:
-            return None
-        units = cents / 100           # float64, as the per-value map makes it (NaN where blank)
-        units[blank] = np.nan
-        return pd.Series(units, index=series.index)
-    return None
 
 
 def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = None,
