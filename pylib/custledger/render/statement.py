@@ -9,9 +9,10 @@ of the month with its running balance, a closing-balance row), the ``aging`` tab
 end (not yet due, each bucket, total open), payment instructions from Settings and the
 confirmation block (客户确认: 相符/不符, signature, date) that the template carries.
 
-Speed: the template is read once per process (template_fill.read_layout) and each file is
-written with xlsxwriter; with ``processes=2`` the statements are split into chunks rendered by
-a pool of 2 worker processes (both cores), each reading the template once.
+Speed: the template is read once per process (template_fill.read_layout), its xlsx parts made
+once (render/template_parts.py) and each file written from them (only the sheet's cells and
+strings are made per file); with ``processes=2`` and enough statements they are split into
+chunks rendered by a pool of 2 worker processes (both cores), each reading the template once.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from ..core.statements import MonthStatements
 from ..filenames import unique_names
 from ..schema import documents
 from .build_templates import shipped
-from .template_fill import Money, fill, read_layout
+from .template_fill import Money, read_layout
+from .template_parts import write_filled
 
 REGIONS = ("lines", "aging")
 CHUNK = 250           # statements per worker task
@@ -164,7 +166,7 @@ def _render_chunk(args) -> int:
              "created": dt.datetime.combine(job.issued, dt.time())}
     for path, rec in items:
         values, tables, defaults = content(rec, job)
-        fill(layout, path, values, tables, defaults, properties=props, names=job.names)
+        write_filled(layout, path, values, tables, defaults, properties=props, names=job.names)
     return len(items)
 
 
