@@ -220,3 +220,44 @@ def test_a_template_the_writer_does_not_make_goes_the_reference_way(tmp_path):
     assert parts_for(layout) is None
     out = write_filled(layout, tmp_path / "o.xlsx", {"title": "x"})
     assert openpyxl.load_workbook(out).active["A1"].value == "x"
+
+
+def test_layout_kept_between_runs_is_the_layout_read(tmp_path, monkeypatch):
+    """render/layout_cache: the JSON kept for a template gives back the very Layout, is used on
+    the next run (the template is not read again), and a broken entry is read again."""
+    from custledger.render import layout_cache, template_fill
+
+    monkeypatch.setenv("CUSTLEDGER_CACHE_DIR", str(tmp_path / "cache"))
+    wb = openpyxl.load_workbook(_small_template(tmp_path / "t.xlsx", region_rows=2))
+    wb.active["E1"] = dt.datetime(2026, 10, 31, 8, 30)
+    wb.active["E2"] = dt.date(2026, 1, 2)
+    wb.save(tmp_path / "t.xlsx")
+    templates = [shipped("statement", "zh"), shipped("statement", "en"), shipped("letter", "en"), tmp_path / "t.xlsx"]
+    heads = {"items": {"doc_no": ["Doc"]}}
+    for path, regions, headers in zip(templates, [("lines", "aging")] * 2 + [("items",)] * 2,
+                                      [statement_headers(), statement_headers(), letter_headers(), heads]):
+        read = read_layout(path, regions, headers)
+        assert layout_cache.from_json(layout_cache.to_json(read)) == read
+        assert layout_cache.cached_layout(path, regions, headers) == read          # read, then kept
+        real = template_fill.read_layout
+        monkeypatch.setattr(template_fill, "read_layout", lambda *a, **k: pytest.fail("read again"))
+        kept = layout_cache.cached_layout(path, regions, headers)
+        assert kept == read and write_filled(kept, tmp_path / "o.xlsx", {"title": "x"}).exists()
+        monkeypatch.setattr(template_fill, "read_layout", real)
+    entries = list((tmp_path / "cache" / "layouts").glob("*.json"))
+    assert len(entries) == 4
+    for e in entries:
+        e.write_text("{broken", encoding="utf-8")
+    assert layout_cache.cached_layout(templates[-1], ("items",), heads) == read_layout(templates[-1], ("items",), heads)
+    # another template (or other regions) is another entry
+    layout_cache.cached_layout(templates[-1], ("items", "x"), heads)
+    assert len(list((tmp_path / "cache" / "layouts").glob("*.json"))) == 5
+
+
+def test_no_cache_folder_still_reads_the_template(tmp_path, monkeypatch):
+    from custledger.render import layout_cache
+
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("CUSTLEDGER_CACHE_DIR", str(tmp_path / "file"))
+    layout = layout_cache.cached_layout(shipped("letter", "zh"), ("items",), letter_headers())
+    assert layout == read_layout(shipped("letter", "zh"), ("items",), letter_headers())

@@ -33,7 +33,8 @@ from ..core.statements import MonthStatements
 from ..filenames import unique_names
 from ..schema import documents
 from .build_templates import shipped
-from .template_fill import Money, read_layout
+from .layout_cache import cached_layout
+from .template_fill import Money
 from .template_parts import write_filled
 
 REGIONS = ("lines", "aging")
@@ -69,11 +70,12 @@ _LAYOUTS: dict = {}
 
 
 def layout_for(template: str, regions=REGIONS, headers: dict | None = None):
-    """The template's layout, read once per process (and again if the file changed)."""
+    """The template's layout, read once per process (and again if the file changed), from the
+    layout cache of earlier runs when it holds this template (render/layout_cache.py)."""
     path = Path(template)
     key = (str(path), path.stat().st_mtime_ns, tuple(regions))
     if key not in _LAYOUTS:
-        _LAYOUTS[key] = read_layout(path, regions=regions, headers=headers)
+        _LAYOUTS[key] = cached_layout(path, regions=regions, headers=headers)
     return _LAYOUTS[key]
 
 

@@ -41,12 +41,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
 import xlsxwriter
-from openpyxl.styles.colors import COLOR_INDEX
-from openpyxl.utils.cell import range_boundaries
 
 from ..schema import norm_header
+
+# openpyxl is imported where a template is read (read_layout), not with this module: a run whose
+# layouts come from render/layout_cache.py never loads it (~0.12 s)
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "nan_inf_to_errors": True, "in_memory": True}  # no temp files: 3x faster per file
@@ -145,6 +145,8 @@ def _tinted(rgb: str, tint: float) -> str:
 
 def _color(color, theme: list[str]) -> str | None:
     """An openpyxl Color as '#RRGGBB' (None for automatic / unset)."""
+    from openpyxl.styles.colors import COLOR_INDEX
+
     if color is None:
         return None
     try:
@@ -271,6 +273,9 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
     ``regions``: the defined names that mark table regions; ``headers``: per region, key ->
     list of header texts that identify a column when it has no ``*_<key>`` name.
     """
+    import openpyxl
+    from openpyxl.utils.cell import range_boundaries
+
     data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=False)
     theme = _theme_colors(wb)
@@ -359,6 +364,8 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
 
 
 def _page(ws) -> dict:
+    from openpyxl.utils.cell import range_boundaries
+
     ps, pm, po = ws.page_setup, ws.page_margins, ws.print_options
     page = {
         "landscape": ps.orientation == "landscape",
