@@ -14,8 +14,6 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 from python_calamine import CalamineWorkbook
-from test_no_formula_from_data import cell_formulas
-from test_template_fill import _lines, _restyle, _small_template
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from custledger.render.build_templates import REPO_TEMPLATES, shipped
@@ -23,6 +21,8 @@ from custledger.render.letter import letter_headers
 from custledger.render.statement import statement_headers
 from custledger.render.template_fill import Money, fill, read_layout
 from custledger.render.template_parts import excel_serial, parts_for, string_item, write_filled, zip_package
+from test_no_formula_from_data import cell_formulas
+from test_template_fill import _lines, _restyle, _small_template
 
 PROPS = {"title": "statement", "author": "启明", "created": dt.datetime(2026, 10, 31)}
 SHEET, STRINGS, STYLES = "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/styles.xml"
@@ -192,7 +192,7 @@ def test_dates_as_xlsxwriter_counts_them():
     assert excel_serial(pd.Timestamp("2026-10-31 12:00")) == _datetime_to_excel_datetime(
         dt.datetime(2026, 10, 31, 12), False, False)
     with pytest.raises(TypeError):
-        excel_serial(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        excel_serial(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
 def test_zip_of_reused_members_reads_back(tmp_path):

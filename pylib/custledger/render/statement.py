@@ -117,13 +117,14 @@ def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[di
         starts = np.flatnonzero(np.r_[True, lc[1:] != lc[:-1]])
         ends = np.r_[starts[1:], len(lc)]
         bounds = {lc[a]: (int(a), int(b)) for a, b in zip(starts, ends)}
+    # every line as a tuple at once; each statement takes its slice
+    rows = list(zip(*(cols[c] for c in ("date", "doc_no", "kind", "due_date", "debit", "credit", "balance", "memo"))))
     for i, rec in enumerate(records):
         rec["contact"] = info["contact"][i]
         rec["phone"] = maybe_mask(info["phone"][i], "phone", mask)
         rec["address"] = info["address"][i]
         a, b = bounds.get(rec["customer_id"], (0, 0))
-        rec["_lines"] = [tuple(cols[c][k] for c in ("date", "doc_no", "kind", "due_date", "debit", "credit",
-                                                    "balance", "memo")) for k in range(a, b)]
+        rec["_lines"] = rows[a:b]
     return records
 
 

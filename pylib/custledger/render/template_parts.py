@@ -109,7 +109,9 @@ _DOS_DATE = (1 << 5) | 1  # 1980-01-01 00:00, as Excel and xlsxwriter stamp pack
 def zip_package(members: list) -> bytes:
     """A zip of already deflated members (name, crc32, deflated bytes, size): zipfile cannot
     take bytes compressed once and reused, so the few fixed-size headers are packed here."""
-    out, central, offset = [], [], 0
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
     for name, crc, comp, size in members:
         local = _LOCAL.pack(0x04034B50, 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, crc, len(comp), size, len(name), 0)
         central.append(_CENTRAL.pack(0x02014B50, 20, 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, crc, len(comp), size,
@@ -119,6 +121,19 @@ def zip_package(members: list) -> bytes:
     directory = b"".join(central)
     out += (directory, _END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
     return b"".join(out)
+
+
+def _dimension(rows: list, cols: list, letters: list) -> str:
+    """The <dimension> reference of the used rows and columns, as xlsxwriter writes it."""
+    if not rows and not cols:
+        return "A1"
+    c0, c1 = (min(cols), max(cols)) if cols else (0, 0)
+    if not rows:
+        return f"{letters[c0]}1" if c0 == c1 else f"{letters[c0]}1:{letters[c1]}1"
+    r0, r1 = min(rows), max(rows)
+    if r0 == r1 and c0 == c1:
+        return f"{letters[c0]}{r0 + 1}"
+    return f"{letters[c0]}{r0 + 1}:{letters[c1]}{r1 + 1}"
 
 
 class Unsupported(Exception):
@@ -272,33 +287,13 @@ class Parts:
     def _sheet_xml(self, sink: _XmlSink) -> str:
         cells, info, merges = sink.cells, sink.info, sink.merges
         all_rows = sorted(cells.keys() | info.keys())
-        # dimension: every cell, every row given a height, both corners of every merge
-        rmin = rmax = cmin = cmax = None
-        if cells:
-            cols = [c for row in cells.values() for c in row]
-            cmin, cmax = min(cols), max(cols)
-        for r0, c0, r1, c1 in merges:
-            cmin = c0 if cmin is None else min(cmin, c0)
-            cmax = c1 if cmax is None else max(cmax, c1)
-        for c in self.dim_cols:
-            cmin = c if cmin is None else min(cmin, c)
-            cmax = c if cmax is None else max(cmax, c)
-        if all_rows:
-            rmin, rmax = all_rows[0], all_rows[-1]
-        if merges:
-            rmin = min([r for m in merges for r in (m[0], m[2])] + ([rmin] if rmin is not None else []))
-            rmax = max([r for m in merges for r in (m[0], m[2])] + ([rmax] if rmax is not None else []))
-        if sink.zero_col:  # a height set before any cell or merge: xlsxwriter counts column A
-            cmin, cmax = (0, 0) if cmin is None else (0, cmax)
+        # dimension: every cell, every row given a height, both corners of every merge (and
+        # column A when a height came before any cell or merge: xlsxwriter's rule)
+        used_cols = [c for row in cells.values() for c in row] + [c for m in merges for c in (m[1], m[3])] \
+            + self.dim_cols + ([0] if sink.zero_col else [])
+        used_rows = all_rows + [r for m in merges for r in (m[0], m[2])]
+        ref = _dimension(used_rows, used_cols, self.letters)
         letters = self.letters
-        if rmin is None and cmin is None:
-            ref = "A1"
-        elif rmin is None:
-            ref = f"{letters[cmin]}1" if cmin == cmax else f"{letters[cmin]}1:{letters[cmax]}1"
-        elif rmin == rmax and cmin == cmax:
-            ref = f"{letters[cmin]}{rmin + 1}"
-        else:
-            ref = f"{letters[cmin]}{rmin + 1}:{letters[cmax]}{rmax + 1}"
 
         # spans: the columns in use per block of 16 rows (an optional hint Excel writes)
         spans: dict = {}
@@ -342,7 +337,8 @@ class Parts:
             refs["_xlnm.Print_Area"] = _area(self.sheet, rows.row(r0), c0, rows.end(r1), c1)
         names = "".join(f'<definedName name="{name}"{attrs}>{_escape(refs[name])}</definedName>'
                         for name, attrs in self.defined)
-        return f"{self.workbook_parts[0]}<definedNames>{names}</definedNames>{self.workbook_parts[1]}"
+        head, tail = self.workbook_parts or ("", "")   # only called when the workbook has names
+        return f"{head}<definedNames>{names}</definedNames>{tail}"
 
 
 class _XmlSink:
