@@ -13,6 +13,11 @@ Generates a ledger (generate.py), computes the month's statements, then times pe
 ``content`` the per-statement records turned into cell values (render/statement.statement_content),
           timed apart. The three writers run interleaved in rounds (the machine is shared).
 Prints ms per file, the ratios to the floor and the machine's load.
+
+    python benchmarks/render_bench.py --display 900000
+
+times instead render/sheets._display (whole columns) against the value-by-value rule it
+replaced (_display_values) on generated columns of that many rows, one per display format.
 """
 
 from __future__ import annotations
@@ -63,6 +68,32 @@ def floor_file(path: Path, values: dict, tables: dict) -> None:
     wb.close()
 
 
+def display_bench(n: int) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from custledger.render.sheets import _display, _display_values
+
+    i = np.arange(n)
+    columns = [("money", "int64 cents", pd.Series(i * 101)),
+               ("money", "Int64 cents with blanks", pd.Series(pd.array(np.where(i % 3 == 0, None, i), dtype="Int64"))),
+               ("date", "datetime64 with NaT", pd.Series(pd.to_datetime(np.where(i % 5 == 0, None, "2026-10-31")))),
+               ("int", "int64", pd.Series(i)),
+               ("enum", "object keys", pd.Series(np.where(i % 2, "invoice", "credit_note"), dtype=object)),
+               ("text", "object text", pd.Series([f"XS-{k}" for k in range(n)], dtype=object))]
+    print(f"_display on {n:,} rows; load {os.getloadavg()[0]:.1f}")
+    for fmt, what, col in columns:
+        t = time.perf_counter()
+        fast = _display(col, fmt, "kind", "zh")
+        t_fast = time.perf_counter() - t
+        t = time.perf_counter()
+        rule = _display_values(col, fmt, "kind", "zh")
+        t_rule = time.perf_counter() - t
+        assert fast.equals(rule) and fast.dtype == rule.dtype, (fmt, what)
+        print(f"  {fmt:6} {what:26} whole column {t_fast:7.3f} s   value by value {t_rule:7.3f} s")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=240)
@@ -70,7 +101,10 @@ def main(argv=None) -> int:
     ap.add_argument("--receipts", type=int, default=2400)
     ap.add_argument("--month", default="2026-10")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of (parts, fill, floor), best of each")
+    ap.add_argument("--display", type=int, default=0, help="time render/sheets._display on columns of N rows")
     a = ap.parse_args(argv)
+    if a.display:
+        return display_bench(a.display)
     from custledger.core.statements import month_statements
     from custledger.io.filebook import FileBook
     from custledger.ops.pipeline import prepare
