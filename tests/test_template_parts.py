@@ -54,7 +54,23 @@ def _cases(tmp):
     restyled = read_layout(_restyle(REPO_TEMPLATES / "statement.xlsx", tmp / "restyled.xlsx", drop_column_names=True),
                            regions=("lines", "aging"), headers=statement_headers())
     aging = [{"label": "未到期", "amount": Money(120)}, {"label": "1-30", "amount": Money(0)}]
+    # a sheet with a default row height, a hidden row, a zero-height row, a hidden column with a
+    # width, landscape A3 with a print area and a header (row attributes, dimension, names)
+    wb = openpyxl.load_workbook(tmp / "t2.xlsx")
+    ws = wb.active
+    ws.sheet_format.defaultRowHeight, ws.sheet_format.customHeight = 18, True
+    ws.row_dimensions[2].hidden = True
+    ws.row_dimensions[5].height = 0
+    ws.column_dimensions["F"].width, ws.column_dimensions["F"].hidden = 5, True
+    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", 8
+    ws.print_area = "A1:C12"
+    ws.oddHeader.center.text = "&P / &N"
+    wb.save(tmp / "odd.xlsx")
+    odd = read_layout(tmp / "odd.xlsx", regions=("items",), headers={"items": {"doc_no": ["Doc"]}})
+    assert odd.default_row_height and odd.page["print_area"] and 5 in odd.col_widths
     return {
+        "odd-sheet": (odd, {"title": "T"}, {"items": _lines(20)}, {}, True),
+        "odd-sheet-empty": (odd, {}, {}, {}, False),
         "statement-zh": (statement["zh"], _statement_values(), {"lines": _lines_of(40), "aging": aging},
                          {"title": "=1+1", "note": "x"}, True),
         "statement-en-empty": (statement["en"], {}, {"lines": [], "aging": []}, {}, False),
@@ -165,7 +181,7 @@ def test_no_formula_from_data(pairs):
     for name, (_, new) in pairs.items():
         # the banded template's own formula, and an infinite number written as Excel's #DIV/0!
         # error (xlsxwriter's nan_inf_to_errors, as the reference route): no text from data
-        allowed = {"SUM(C4:C10)", "SUM(C4:C5)", "SUM(C4:C4)", "1/0"}
+        allowed = {"SUM(C4:C10)", "SUM(C4:C23)", "SUM(C4:C5)", "SUM(C4:C4)", "1/0"}
         assert [f for _, f in cell_formulas(new) if f not in allowed] == [], name
 
 
@@ -261,3 +277,12 @@ def test_no_cache_folder_still_reads_the_template(tmp_path, monkeypatch):
     monkeypatch.setenv("CUSTLEDGER_CACHE_DIR", str(tmp_path / "file"))
     layout = layout_cache.cached_layout(shipped("letter", "zh"), ("items",), letter_headers())
     assert layout == read_layout(shipped("letter", "zh"), ("items",), letter_headers())
+    # no home folder at all (a service account): the template is read, nothing kept
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory")
+    monkeypatch.delenv("CUSTLEDGER_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(layout_cache.sys, "platform", "linux")
+    monkeypatch.setattr(layout_cache.Path, "home", staticmethod(no_home))
+    assert layout_cache.cached_layout(shipped("letter", "zh"), ("items",), letter_headers()) == layout

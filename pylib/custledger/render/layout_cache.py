@@ -128,7 +128,10 @@ def from_json(d: dict) -> tf.Layout:
 def cached_layout(path, regions=(), headers: dict | None = None) -> tf.Layout:
     """template_fill.read_layout(path, regions, headers), from the cache when it holds it."""
     data = Path(path).read_bytes()
-    entry = cache_dir() / "layouts" / f"{_key(data, regions, headers)}.json"
+    try:
+        entry = cache_dir() / "layouts" / f"{_key(data, regions, headers)}.json"
+    except (OSError, RuntimeError, KeyError):  # no home folder to keep it in
+        return tf.read_layout(data, regions=regions, headers=headers)
     try:
         return from_json(json.loads(entry.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError, StopIteration):

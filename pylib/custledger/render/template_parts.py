@@ -232,10 +232,9 @@ class Parts:
 
     def _rows_attrs(self) -> None:
         """Each template row's <row> attributes (height, hidden), as xlsxwriter writes them."""
-        default_px = 20  # 15 points
-        if self.layout.default_row_height:
-            px = int(self.layout.default_row_height * 4.0 / 3.0 + 0.5)
-            default_px = px if px != 20 else 20
+        default_px = 20  # 15 points, xlsxwriter's original height
+        if self.layout.default_row_height:   # set_default_row
+            default_px = int(self.layout.default_row_height * 4.0 / 3.0 + 0.5)
         self.default_px = default_px
 
         def attrs(px, hidden: bool) -> str:
