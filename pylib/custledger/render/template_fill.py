@@ -20,9 +20,12 @@ How (and why): reading a template with openpyxl costs ~50 ms, too slow to do per
 and copying an openpyxl workbook per file is slower still. ``read_layout`` reads the template
 ONCE into a Layout (cell values, styles as xlsxwriter format properties, merges, widths,
 heights, page setup, names); ``fill`` then writes each file with xlsxwriter following that
-layout (~3–5 ms a file). Theme and indexed colours are resolved to RGB with the template's own
-theme. Formulas are kept, their row references moved with the rows they point at (a range
-ending on a region's last template row grows to the region's last written row).
+layout (~3–5 ms a file). ``emit`` is that walk of the layout for one file, ``_classify`` the rule
+of what each value becomes: render/template_parts.py uses both to write the same file from
+parts made once per template (~0.6 ms a file), and statements and letters go that way.
+Theme and indexed colours are resolved to RGB with the template's own theme. Formulas are
+kept, their row references moved with the rows they point at (a range ending on a region's
+last template row grows to the region's last written row).
 With ``names=True`` the written file carries the same defined names, pointing at the filled
 cells (a region's names cover all its written rows), so that it can be read back by name.
 
@@ -494,7 +497,7 @@ class _Formats:
 _VISIBLE_WHEN_BLANK = ("pattern", "bg_color", "left", "right", "top", "bottom")
 
 
-# what a value is written as (template_fill._classify)
+# the kinds of cell value _classify tells apart
 BLANK, BOOLEAN, NUMBER, DATE, FORMULA, TEXT = range(6)
 
 
