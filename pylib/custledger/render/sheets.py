@@ -9,6 +9,8 @@ here, for display; enum keys become labels.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -17,55 +19,91 @@ from ..contract import FORMATS, SheetOut  # noqa: F401  (the contract type, re-e
 from ..schema import msg, output_columns, output_enum_label, output_sheet_name
 
 
-def _plain_blanks(obj: np.ndarray) -> np.ndarray | None:
-    """Where the values are blank, when every blank is None or a float NaN (the frames' blanks);
-    None when some other missing value (pd.NA, NaT) is there (then the value-by-value rule)."""
-    na = np.asarray(pd.isna(obj), dtype=bool)
-    others = obj[na & ~np.asarray(obj == None, dtype=bool)]  # noqa: E711  (element-wise)
-    if len(others) and pd.api.types.infer_dtype(others, skipna=False) != "floating":
-        return None
-    return na
+def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
+    """The display values of one column (object dtype, None for a blank): money cents -> units,
+    dates -> datetime, enum keys -> labels, text -> str. Whole columns at a time; a column of a
+    dtype without a fast path goes value by value by the same rules (_display_values)."""
+    fast = _display_fast(series, fmt, column, lang)
+    if fast is None:
+        return _display_values(series, fmt, column, lang)
+    if isinstance(fast, np.ndarray) and fast.dtype == object:
+        # the value rule's result type, as Series.map infers it: all text is "str" (built
+        # directly, 3x faster than the inference), anything else as map infers it
+        if len(fast) and pd.api.types.infer_dtype(fast, skipna=False) == "string":
+            return pd.Series(fast, index=series.index, name=series.name, dtype=_text_dtype())
+        return pd.Series(fast, index=series.index, name=series.name, dtype=object).map(_same)
+    return pd.Series(fast, index=series.index, name=series.name)
 
 
-def _display_columnwise(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series | None:
-    """_display over the whole column for the usual frames (int cents, naive datetime64, str or
-    enum keys with None blanks); None where the value-by-value rule is needed. Same values and
-    the same dtype as the value-by-value rule gives (Series.map infers it from the values)."""
-    if not len(series) or series.isna().all():
-        return None
-    if fmt == "money" and pd.api.types.is_integer_dtype(series.dtype):
-        cents = series.to_numpy(dtype="float64", na_value=np.nan)
-        if np.nanmax(np.abs(cents)) >= 2**53:  # beyond exact floats: int(c) / 100 one by one
-            return None
-        return pd.Series(cents / 100, index=series.index)
-    if fmt == "date" and pd.api.types.is_datetime64_dtype(series.dtype):
-        ns = series.to_numpy("datetime64[ns]")
-        if (ns[~np.isnat(ns)].astype(np.int64) % 1000).any():  # nanoseconds: to_pydatetime drops them
-            return None
-        return pd.Series(ns.astype("datetime64[us]"), index=series.index)
-    if fmt in ("text", "link", "enum") or fmt.startswith("enum:"):
-        obj = series.to_numpy(dtype=object)
-        na = _plain_blanks(obj)
-        if na is None:
-            return None
-        vals = obj[~na]
-        if pd.api.types.infer_dtype(vals, skipna=False) not in ("string", "empty"):
-            return None  # str() of other values, and factorize would take 1, 1.0 and True for one
-        out = np.full(len(obj), "", dtype=object)
-        if fmt in ("text", "link"):
-            out[~na] = vals
-        else:
+def _same(v):
+    return v
+
+
+@cache
+def _text_dtype():
+    """The dtype Series.map gives a column of text ("str" in pandas 3, object before)."""
+    return pd.Series(["a"], dtype=object).map(_same).dtype
+
+
+_BIG = 2 ** 53  # integers above this are not exact as float64: the value-by-value rule then
+
+
+def _typed(values: np.ndarray, blank: np.ndarray) -> np.ndarray:
+    """Numbers or dates with their blanks, in the dtype Series.map gives the value rule's result:
+    NaN / NaT for a blank, ints as float64 when there are blanks; all blank (or none): None."""
+    if not len(values) or blank.all():
+        return np.full(len(values), None, dtype=object)
+    if blank.any() and values.dtype.kind == "i":
+        values = values.astype("float64")
+    if blank.any():
+        values = values.copy()
+        values[blank] = np.datetime64("NaT") if values.dtype.kind == "M" else np.nan
+    return values
+
+
+def _display_fast(series: pd.Series, fmt: str, column: str, lang: str) -> np.ndarray | None:
+    """The display values as an array (object: values whose dtype Series.map then infers), or
+    None where the column needs _display_values."""
+    dtype = series.dtype
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if fmt in ("money", "int", "pct", "float") and numeric:
+        blank = series.isna().to_numpy()
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        if fmt in ("money", "int"):
+            if pd.api.types.is_float_dtype(dtype):
+                values = np.trunc(values)   # int(v) of a float: toward zero
+            if np.isinf(values).any() or (np.abs(values[~blank]) >= _BIG).any():
+                return None
+        if fmt == "money":
+            return _typed(values / 100, blank)   # exact: int(c) / 100 == float(c) / 100 below 2**53
+        if fmt == "int":
+            return _typed(np.where(blank, 0, values).astype(np.int64), blank)
+        return _typed(values, blank)
+    if fmt == "date" and pd.api.types.is_datetime64_dtype(dtype) and getattr(dtype, "tz", None) is None:
+        # datetime64 -> microseconds (as Timestamp.to_pydatetime), NaT for a blank
+        return _typed(series.to_numpy().astype("datetime64[us]"), series.isna().to_numpy())
+    if fmt == "bool" and pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
+        yes, no = output_enum_label("bool", "true", lang), output_enum_label("bool", "false", lang)
+        return np.where(series.to_numpy(dtype=bool), yes, no).astype(object)
+    if fmt not in ("money", "date", "int", "pct", "float", "bool"):
+        values = series.to_numpy(dtype=object)
+        if fmt == "enum" or fmt.startswith("enum:"):
             enum = fmt[5:] or column
-            codes, uniq = pd.factorize(vals)
-            out[~na] = np.array([output_enum_label(enum, v, lang) for v in uniq] + [None], dtype=object)[:-1][codes]
-        return pd.Series(out, index=series.index).infer_objects()
+            blank = pd.isna(values)
+            if pd.api.types.infer_dtype(values, skipna=True) != "string" or \
+                    not all(v is None or isinstance(v, float) for v in values[blank].tolist()):
+                return None   # keys that are not text, or pd.NA / NaT: value by value
+            # each distinct key labelled once; a blank (None, NaN) shows as ""
+            codes, keys = pd.factorize(values)
+            labels = np.array([output_enum_label(enum, k, lang) for k in keys.tolist()] + [""], dtype=object)
+            return labels[codes]
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+            return values   # every value already text
     return None
 
 
-def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
-    fast = _display_columnwise(series, fmt, column, lang)
-    if fast is not None:
-        return fast
+def _display_values(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
+    """_display value by value: the rule for every dtype (object columns of mixed values)."""
     series = series.astype(object)  # so a blank stays None, not pd.NA
     if fmt == "money":
         return series.map(lambda c: None if pd.isna(c) else int(c) / 100)
@@ -107,9 +145,12 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
                     widths=widths, note=note)
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
 def _text_width(text: str) -> int:
     """Display width in Excel character units: CJK and full-width characters count double."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return 2 * len(text) - len(_WIDE.sub("", text))
 
 
 def widest_text(texts: list) -> int:

@@ -9,9 +9,10 @@ of the month with its running balance, a closing-balance row), the ``aging`` tab
 end (not yet due, each bucket, total open), payment instructions from Settings and the
 confirmation block (客户确认: 相符/不符, signature, date) that the template carries.
 
-Speed: the template is read once per process (template_fill.read_layout) and each file is
-written with xlsxwriter; with ``processes=2`` the statements are split into chunks rendered by
-a pool of 2 worker processes (both cores), each reading the template once.
+Speed: the template is read once per process (template_fill.read_layout), its xlsx parts made
+once (render/template_parts.py) and each file written from them (only the sheet's cells and
+strings are made per file); with ``processes=2`` and enough statements they are split into
+chunks rendered by a pool of 2 worker processes (both cores), each reading the template once.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ from ..core.statements import MonthStatements
 from ..filenames import unique_names
 from ..schema import documents
 from .build_templates import shipped
-from .template_fill import Money, fill, read_layout
+from .layout_cache import cached_layout
+from .template_fill import Money
+from .template_parts import write_filled
 
 REGIONS = ("lines", "aging")
 CHUNK = 250           # statements per worker task
@@ -67,11 +70,12 @@ _LAYOUTS: dict = {}
 
 
 def layout_for(template: str, regions=REGIONS, headers: dict | None = None):
-    """The template's layout, read once per process (and again if the file changed)."""
+    """The template's layout, read once per process (and again if the file changed), from the
+    layout cache of earlier runs when it holds this template (render/layout_cache.py)."""
     path = Path(template)
     key = (str(path), path.stat().st_mtime_ns, tuple(regions))
     if key not in _LAYOUTS:
-        _LAYOUTS[key] = read_layout(path, regions=regions, headers=headers)
+        _LAYOUTS[key] = cached_layout(path, regions=regions, headers=headers)
     return _LAYOUTS[key]
 
 
@@ -113,13 +117,14 @@ def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[di
         starts = np.flatnonzero(np.r_[True, lc[1:] != lc[:-1]])
         ends = np.r_[starts[1:], len(lc)]
         bounds = {lc[a]: (int(a), int(b)) for a, b in zip(starts, ends)}
+    # every line as a tuple at once; each statement takes its slice
+    rows = list(zip(*(cols[c] for c in ("date", "doc_no", "kind", "due_date", "debit", "credit", "balance", "memo"))))
     for i, rec in enumerate(records):
         rec["contact"] = info["contact"][i]
         rec["phone"] = maybe_mask(info["phone"][i], "phone", mask)
         rec["address"] = info["address"][i]
         a, b = bounds.get(rec["customer_id"], (0, 0))
-        rec["_lines"] = [tuple(cols[c][k] for c in ("date", "doc_no", "kind", "due_date", "debit", "credit",
-                                                    "balance", "memo")) for k in range(a, b)]
+        rec["_lines"] = rows[a:b]
     return records
 
 
@@ -164,7 +169,7 @@ def _render_chunk(args) -> int:
              "created": dt.datetime.combine(job.issued, dt.time())}
     for path, rec in items:
         values, tables, defaults = content(rec, job)
-        fill(layout, path, values, tables, defaults, properties=props, names=job.names)
+        write_filled(layout, path, values, tables, defaults, properties=props, names=job.names)
     return len(items)
 
 

@@ -20,9 +20,12 @@ How (and why): reading a template with openpyxl costs ~50 ms, too slow to do per
 and copying an openpyxl workbook per file is slower still. ``read_layout`` reads the template
 ONCE into a Layout (cell values, styles as xlsxwriter format properties, merges, widths,
 heights, page setup, names); ``fill`` then writes each file with xlsxwriter following that
-layout (~3–5 ms a file). Theme and indexed colours are resolved to RGB with the template's own
-theme. Formulas are kept, their row references moved with the rows they point at (a range
-ending on a region's last template row grows to the region's last written row).
+layout (~3–5 ms a file). ``emit`` is that walk of the layout for one file, ``_classify`` the rule
+of what each value becomes: render/template_parts.py uses both to write the same file from
+parts made once per template (~0.6 ms a file), and statements and letters go that way.
+Theme and indexed colours are resolved to RGB with the template's own theme. Formulas are
+kept, their row references moved with the rows they point at (a range ending on a region's
+last template row grows to the region's last written row).
 With ``names=True`` the written file carries the same defined names, pointing at the filled
 cells (a region's names cover all its written rows), so that it can be read back by name.
 
@@ -41,12 +44,12 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import openpyxl
 import xlsxwriter
-from openpyxl.styles.colors import COLOR_INDEX
-from openpyxl.utils.cell import range_boundaries
 
 from ..schema import norm_header
+
+# openpyxl is imported where a template is read (read_layout), not with this module: a run whose
+# layouts come from render/layout_cache.py never loads it (~0.12 s)
 
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "nan_inf_to_errors": True, "in_memory": True}  # no temp files: 3x faster per file
@@ -94,6 +97,8 @@ class Layout:
     # what fill derives from the layout (rows by region, named cells, row order, styles visible
     # when blank), worked out on the first fill and reused for every later file
     plan: _Plan | None = field(default=None, init=False, repr=False, compare=False)
+    # the xlsx parts made once per (document properties, names) by render/template_parts.py
+    parts: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def region(self, name: str) -> Region:
         for r in self.regions:
@@ -143,6 +148,8 @@ def _tinted(rgb: str, tint: float) -> str:
 
 def _color(color, theme: list[str]) -> str | None:
     """An openpyxl Color as '#RRGGBB' (None for automatic / unset)."""
+    from openpyxl.styles.colors import COLOR_INDEX
+
     if color is None:
         return None
     try:
@@ -269,6 +276,9 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
     ``regions``: the defined names that mark table regions; ``headers``: per region, key ->
     list of header texts that identify a column when it has no ``*_<key>`` name.
     """
+    import openpyxl
+    from openpyxl.utils.cell import range_boundaries
+
     data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
     wb = openpyxl.load_workbook(io.BytesIO(data), rich_text=False)
     theme = _theme_colors(wb)
@@ -357,6 +367,8 @@ def read_layout(source, regions=(), headers: dict | None = None) -> Layout:
 
 
 def _page(ws) -> dict:
+    from openpyxl.utils.cell import range_boundaries
+
     ps, pm, po = ws.page_setup, ws.page_margins, ws.print_options
     page = {
         "landscape": ps.orientation == "landscape",
@@ -485,27 +497,54 @@ class _Formats:
 _VISIBLE_WHEN_BLANK = ("pattern", "bg_color", "left", "right", "top", "bottom")
 
 
-def _write(ws, fmts: _Formats, r: int, c: int, value, style: int, rows: _RowMap | None = None) -> None:
+# the kinds of cell value _classify tells apart
+BLANK, BOOLEAN, NUMBER, DATE, FORMULA, TEXT = range(6)
+
+
+def _classify(value, rows: _RowMap | None):
+    """(kind, value to write, fallback number format) of one cell value: the one rule of what a
+    value becomes, shared by the xlsxwriter route (fill) and the part-reusing writer
+    (render/template_parts.py). Only a template's own cell (``rows`` given) may be a formula."""
+    if type(value) is str:  # the common case first; a str is none of the types below
+        if value == "":
+            return BLANK, None, None
+        if rows is not None and value.startswith("=") and len(value) > 1:
+            return FORMULA, shift_formula(value, rows), None
+        return TEXT, value, None
     if value is None or value == "":
+        return BLANK, None, None
+    if isinstance(value, bool):
+        return BOOLEAN, value, None
+    if isinstance(value, Money):
+        return NUMBER, float(value), MONEY_FORMAT
+    if isinstance(value, (int, float)):
+        if value != value:  # NaN: blank
+            return BLANK, None, None
+        return NUMBER, value, None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return DATE, value, DATE_FORMAT
+    if isinstance(value, str) and rows is not None and value.startswith("=") and len(value) > 1:
+        return FORMULA, shift_formula(value, rows), None
+    return TEXT, str(value), None
+
+
+def _write(ws, fmts: _Formats, r: int, c: int, value, style: int, rows: _RowMap | None = None) -> None:
+    kind, value, fallback = _classify(value, rows)
+    if kind == BLANK:
         # A blank cell only needs its style when the style shows without a value (borders,
         # fill): skipping the others keeps each file small and fast to write.
         if fmts.visible(style):
             ws.write_blank(r, c, None, fmts.get(style))
-    elif isinstance(value, bool):
+    elif kind == TEXT:
+        ws.write_string(r, c, value, fmts.get(style))
+    elif kind == NUMBER:
+        ws.write_number(r, c, value, fmts.get(style, fallback))
+    elif kind == DATE:
+        ws.write_datetime(r, c, value, fmts.get(style, fallback))
+    elif kind == BOOLEAN:
         ws.write_boolean(r, c, value, fmts.get(style))
-    elif isinstance(value, Money):
-        ws.write_number(r, c, float(value), fmts.get(style, MONEY_FORMAT))
-    elif isinstance(value, (int, float)):
-        if value != value:  # NaN: blank
-            _write(ws, fmts, r, c, None, style)
-        else:
-            ws.write_number(r, c, value, fmts.get(style))
-    elif isinstance(value, (dt.datetime, dt.date)):
-        ws.write_datetime(r, c, value, fmts.get(style, DATE_FORMAT))
-    elif isinstance(value, str) and rows is not None and value.startswith("=") and len(value) > 1:
-        ws.write_formula(r, c, shift_formula(value, rows), fmts.get(style))
     else:
-        ws.write_string(r, c, str(value), fmts.get(style))
+        ws.write_formula(r, c, value, fmts.get(style))
 
 
 def _abs(sheet: str, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> str:
@@ -531,11 +570,21 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
     names     also define the template's names in the written file, pointing at the filled
               cells (off by default: ~15 % of the time of a small file).
     Text is always written as text (a name starting with "=" stays text).
+    This is the reference route (xlsxwriter, every part made per file); statements and letters
+    are written by render/template_parts.py from parts made once per template, same content.
     """
+    wb, _, _ = workbook(layout, str(path), values, tables, defaults, properties, names)
+    wb.close()
+    return Path(path)
+
+
+def workbook(layout: Layout, target, values: dict | None = None, tables: dict | None = None,
+             defaults: dict | None = None, properties: dict | None = None, names: bool = False):
+    """The filled xlsxwriter (Workbook, Worksheet, _Formats), not yet closed (see ``fill``)."""
     values, tables, defaults = values or {}, tables or {}, defaults or {}
     counts = {name: len(rows) for name, rows in tables.items()}
     rows = _RowMap(layout.regions, counts)
-    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    wb = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
     if properties:
         wb.set_properties(properties)
     ws = wb.add_worksheet(layout.sheet[:31])
@@ -547,18 +596,47 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
     if layout.default_row_height:
         ws.set_default_row(layout.default_row_height)
 
+    emit(layout, values, tables, defaults, rows, _SheetSink(ws, fmts))
+
+    for name, ref in (defined_names(layout, rows) if names else ()):
+        wb.define_name(name, "=" + ref)
+    _apply_page(ws, layout.page, rows)
+    return wb, ws, fmts
+
+
+class _SheetSink:
+    """Where ``emit`` puts cells, row heights and merges: an xlsxwriter worksheet."""
+
+    def __init__(self, ws, fmts: _Formats):
+        self.ws, self.fmts = ws, fmts
+
+    def merge(self, r0: int, c0: int, r1: int, c1: int) -> None:
+        self.ws.merge_range(r0, c0, r1, c1, None)
+
+    def row(self, r: int, height, hidden: bool) -> None:
+        self.ws.set_row(r, height, None, {"hidden": True} if hidden else None)
+
+    def cell(self, r: int, c: int, value, style: int, rows: _RowMap | None) -> None:
+        _write(self.ws, self.fmts, r, c, value, style, rows)
+
+
+def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowMap, sink) -> None:
+    """Walk the template once for one file: every merge, row height and cell, in writing order,
+    handed to ``sink`` (merge, row, cell). The one place that decides what goes where."""
+    plan = _plan(layout)
+    counts = {name: len(data) for name, data in tables.items()}
     region_of = plan.region_of
     # Merges first (merge_range writes every cell of the range), then each cell with its own
     # style, so that a merged block keeps per-cell borders.
     for r0, c0, r1, c1 in layout.merges:
         reg = region_of.get(r0)
         if reg is None and region_of.get(r1) is None:
-            ws.merge_range(rows.row(r0), c0, rows.row(r1), c1, None)
+            sink.merge(rows.row(r0), c0, rows.row(r1), c1)
         elif reg is not None and r1 <= reg.r1:  # a merge inside a region row: once per line
             n, start = max(counts.get(reg.name, 0), 1), rows.row(reg.r0)
             for i in range(n - (r1 - r0)):
                 if i % reg.height == r0 - reg.r0:
-                    ws.merge_range(start + i, c0, start + i + (r1 - r0), c1, None)
+                    sink.merge(start + i, c0, start + i + (r1 - r0), c1)
 
     named_at = plan.named_at
     done_regions = set()
@@ -567,62 +645,64 @@ def fill(layout: Layout, path, values: dict | None = None, tables: dict | None =
         if reg is not None:
             if reg.name not in done_regions:
                 done_regions.add(reg.name)
-                _fill_region(ws, fmts, layout, reg, tables.get(reg.name) or [], rows)
+                _fill_region(sink, layout, reg, tables.get(reg.name) or [], rows)
             continue
         out_r = rows.row(r)
         if r in layout.row_heights:
-            h, hidden = layout.row_heights[r]
-            ws.set_row(out_r, h, None, {"hidden": True} if hidden else None)
+            sink.row(out_r, *layout.row_heights[r])
         for c, value, style in layout.rows.get(r, ()):
             name = named_at.get((r, c))
             # Only the template's own cells may carry a formula; a value filled in is data (a
             # customer name "=HYPERLINK(...)" stays text), so it is written without ``rows``.
             if name is not None and name in values:
-                _write(ws, fmts, out_r, c, values[name], style, None)
+                sink.cell(out_r, c, values[name], style, None)
             elif name is not None and name in defaults and (value is None or value == ""):
-                _write(ws, fmts, out_r, c, defaults[name], style, None)
+                sink.cell(out_r, c, defaults[name], style, None)
             else:
-                _write(ws, fmts, out_r, c, value, style, rows)
+                sink.cell(out_r, c, value, style, rows)
     for reg in layout.regions:  # a region row the template left entirely blank
         if reg.name not in done_regions:
-            _fill_region(ws, fmts, layout, reg, tables.get(reg.name) or [], rows)
+            _fill_region(sink, layout, reg, tables.get(reg.name) or [], rows)
     # A named cell outside any template cell (an unstyled blank cell) still gets its value.
     for name, (r, c) in layout.names.items():
         if name in values and not any(cc == c for cc, _, _ in layout.rows.get(r, ())) and r not in region_of:
-            _write(ws, fmts, rows.row(r), c, values[name], 0, None)
+            sink.cell(rows.row(r), c, values[name], 0, None)
 
+
+def defined_names(layout: Layout, rows: _RowMap) -> list[tuple[str, str]]:
+    """(name, reference without "=") of the template's names in a filled file: each named cell,
+    each region over all its written rows, each region column over its written rows."""
     sheet = layout.sheet[:31]
-    for name, (r, c) in (layout.names.items() if names else ()):
-        wb.define_name(name, _abs(sheet, rows.row(r), c))
-    for reg in (layout.regions if names else ()):
+    out = [(name, _abs(sheet, rows.row(r), c)[1:]) for name, (r, c) in layout.names.items()]
+    for reg in layout.regions:
         start, end = rows.row(reg.r0), rows.end(reg.r1)
-        wb.define_name(reg.name, _abs(sheet, start, reg.c0, end, reg.c1))
+        out.append((reg.name, _abs(sheet, start, reg.c0, end, reg.c1)[1:]))
         for c, key in reg.columns.items():
             if reg.column_names.get(key):
-                wb.define_name(reg.column_names[key], _abs(sheet, start, c, end, c))
-    _apply_page(ws, layout.page, rows)
-    wb.close()
-    return Path(path)
+                out.append((reg.column_names[key], _abs(sheet, start, c, end, c)[1:]))
+    return out
 
 
-def _fill_region(ws, fmts, layout: Layout, reg: Region, data: list, rows: _RowMap) -> None:
+def _fill_region(sink, layout: Layout, reg: Region, data: list, rows: _RowMap) -> None:
     start = rows.row(reg.r0)
     n = max(len(data), 1)
+    heights = layout.row_heights
     for i in range(n):
         tr = reg.r0 + i % reg.height
         line = data[i] if i < len(data) else {}
-        if tr in layout.row_heights:
-            h, hidden = layout.row_heights[tr]
-            ws.set_row(start + i, h, None, {"hidden": True} if hidden else None)
+        if tr in heights:
+            sink.row(start + i, *heights[tr])
         seen = set()
         for c, value, style in layout.rows.get(tr, ()):
             key = reg.columns.get(c)
             seen.add(c)
-            _write(ws, fmts, start + i, c, line.get(key) if key is not None else value, style,
-                   rows if key is None else None)
+            if key is None:
+                sink.cell(start + i, c, value, style, rows)
+            else:
+                sink.cell(start + i, c, line.get(key), style, None)
         for c, key in reg.columns.items():  # a column cell the template left unstyled
             if c not in seen and line.get(key) not in (None, ""):
-                _write(ws, fmts, start + i, c, line.get(key), 0, None)
+                sink.cell(start + i, c, line.get(key), 0, None)
 
 
 def _apply_page(ws, page: dict, rows: _RowMap) -> None:
