@@ -12,13 +12,14 @@ import pandas as pd
 
 from ..schema import norm_header, sheet
 from .money import MoneyError, format_cents, to_cents
-from .parse import BOOL_WORDS, LIST_SPLIT, col_letter, parse_date
+from .parse import BOOL_WORDS, LIST_SPLIT, col_letter, find_header, header_key, parse_date
 from .problems import Problem
 
 if TYPE_CHECKING:
     from .model import Settings
 
 SPEC = sheet("settings")
+SETTINGS_HEADER_ROWS = 10  # the key/value header is near the top: a title row or two above it
 
 
 def _lookup() -> dict:
@@ -30,19 +31,19 @@ def _lookup() -> dict:
 
 
 def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
-    """(header row index or -1, key column, value column)."""
+    """(header row index or -1, key column, value column): the header rule of core/parse.py
+    (find_header, header_field) over the first SETTINGS_HEADER_ROWS rows; the upper row naming
+    both the key and the value column is the header."""
     meta = SPEC.schema["x-sheet"]
-    names = {}
+    names: dict = {}
     for col, labels in meta["columns"].items():
-        names.update({norm_header(v): col for v in [col, *labels.values(), *meta["column_aliases"].get(col, [])]})
-    for i in range(min(len(frame), 10)):
-        found: dict = {}
-        for pos, text in frame.iloc[i].items():
-            if isinstance(text, str) and norm_header(text) in names:
-                found.setdefault(names[norm_header(text)], pos)
-        if "key" in found and "value" in found:
-            return i, found["key"], found["value"]
-    return -1, 0, 1
+        for v in [col, *labels.values(), *meta["column_aliases"].get(col, [])]:
+            names.setdefault(header_key(v), col)
+    rows = frame.iloc[:SETTINGS_HEADER_ROWS].to_numpy(dtype=object)
+    found = find_header(rows, names, lambda fields: 0 if "key" in fields and "value" in fields else None)
+    if found is None:
+        return -1, 0, 1
+    return found.index, found.fields["key"], found.fields["value"]
 
 
 _VALIDATORS: dict = {}

@@ -24,6 +24,7 @@ Receipts                      unique receipt_no and bank_ref, amount > 0, custom
                               (warning)
 Interactions                  customer exists, satisfaction 1–5
 Confirmations                 customer exists; period a month (YYYY-MM, read by parse.py)
+Payers                        customer exists (warning: the row is ignored by bank matching)
 """
 
 from __future__ import annotations
@@ -423,6 +424,7 @@ def validate(loaded: LoadedBook) -> Validation:
     if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
         c.add(cf, ~_blank(cf.frame["customer_id"]) & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
               "unknown_customer", "error")
+    _payers(c, sheets.get("payers"), all_ids)
     problems = c.frame()
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     inv_clean = fill_due_dates(inv_clean, customers, settings.default_terms)
@@ -445,6 +447,14 @@ def validate(loaded: LoadedBook) -> Validation:
     allp = allp.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)
     allp["row"] = allp["row"].astype("int64")
     return Validation(ledger=ledger, problems=allp, loaded=loaded)
+
+
+def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
+    """A Payers row naming no customer of Customers is a warning (bank matching ignores it:
+    core/bank.py learns only rows of known customers); a blank one is the required check's."""
+    if ts is not None:
+        cid = ts.frame["customer_id"]
+        c.add(ts, ~_blank(cid) & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
 
 
 def _adopt_reading_errors(c: _Collector, reading: pd.DataFrame, sheets: dict) -> None:

@@ -21,15 +21,20 @@ payer, payer_account, memo (str), amount (int64 cents: > 0 for credits, < 0 for 
 direction ("credit" | "debit"), _row (1-based row in the file, or in the sheet).
 Nothing read is evaluated: text starting with = + - @ is kept as text (writers escape it).
 
-Problems are records (sheet, row, column, value, problem, severity), never exceptions: a file
-that cannot be read at all gives one error record and no lines; a row with an unreadable date
-or amount gives a warning and is left out.
+Problems are core/problems.Problem records (``BankRead.found``: a message code and its
+parameters, the text made from messages.json in the workbook's language), never exceptions: a
+file that cannot be read at all gives one error and no lines; a row with an unreadable date or
+amount gives a warning and is left out. What the system said (an OSError's strerror, a csv.Error,
+calamine's message) is English prose: it never becomes a parameter; the cause is worded by a
+message code (``bank_cause_*``) and the exception is kept in ``BankRead.cause`` (chained when
+the run stops, so CUSTLEDGER_DEBUG shows it).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import re
 import unicodedata
@@ -39,7 +44,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from custledger.core.errors import LedgerError
 from custledger.core.parse import HEADER_SCAN_ROWS, find_header, header_field, header_key, parse_date, parse_money
+from custledger.core.problems import Problem
 
 LINE_COLUMNS = ["bank_ref", "date", "payer", "payer_account", "amount", "direction", "memo", "_row"]
 
@@ -83,23 +90,30 @@ _EXCEL_TEXT_RE = re.compile(r'^="(.*)"$')
 
 @dataclass(frozen=True)
 class BankRead:
-    """What a bank file gave: the lines, and the problems met reading it."""
+    """What a bank file gave: the lines, and the problems met reading it (``found``: Problem
+    records, the source of truth; ``problems`` is derived from them). ``cause``: the exception
+    behind a file that could not be read, for the debug chain only (never shown as text)."""
 
     lines: pd.DataFrame
-    problems: list[dict] = field(default_factory=list)
+    found: tuple[Problem, ...] = ()
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
-        return not any(p["severity"] == "error" for p in self.problems)
+        return not any(p.severity == "error" for p in self.found)
 
-    def records(self) -> list:
+    def records(self) -> list[Problem]:
         """The problems as core/problems.Problem records (text from messages.json at the edge)."""
-        from ..core.problems import Problem
+        return list(self.found)
 
-        return [Problem(sheet=str(p["sheet"]), row=p["row"], column=str(p["column"] or ""),
-                        value="" if p["value"] is None else str(p["value"]),
-                        code=p.get("code") or "bank_file_problem", severity=p["severity"],
-                        params=p.get("params") or {"detail": p["problem"]}) for p in self.problems]
+    @property
+    def problems(self) -> list[dict]:
+        """The problems as dicts (sheet, row, column, value, problem, severity, code, params),
+        ``problem`` being the English text of the record: the shape this reader returned before
+        Problem existed, for its callers and logs. The Problems sheet uses ``records()``."""
+        return [{"sheet": p.sheet, "row": p.row, "column": p.column or None, "value": p.value,
+                 "problem": p.text("en"), "severity": p.severity, "code": p.code, "params": dict(p.params)}
+                for p in self.found]
 
 
 _ALIAS_INDEX: dict[str, str] = {}
@@ -193,12 +207,27 @@ def _direction(value) -> str | None:
 
 # ---- file formats -----------------------------------------------------------------------
 
-def _problem(sheet, row, column, value, problem, severity="error", code="", **params) -> dict:
-    """A problem record: ``problem`` is the reader's own English line (kept for logs and
-    callers of read_bank_file); ``code`` and ``params`` make the text of the Problems row, in
-    the workbook's language (messages.json, BankRead.records)."""
-    return {"sheet": sheet, "row": row, "column": column, "value": value, "problem": problem,
-            "severity": severity, "code": code, "params": params}
+def _problem(sheet, row, column, value, severity="error", *, code: str, **params) -> Problem:
+    """A Problem record: ``code`` (messages.json) and ``params`` make its text, in the language
+    it is shown in (BankRead.records, BankRead.problems)."""
+    return Problem(str(sheet), row, column or "", "" if value is None else str(value), code, severity, params)
+
+
+def _unread(name: str, value, code: str, cause: BaseException | None = None, **params) -> BankRead:
+    """No lines: the file cannot be used (one error); ``cause`` kept for the debug chain."""
+    return BankRead(_empty_lines(), (_problem(name, None, None, value, code=code, **params),), cause)
+
+
+# What an OSError means, as a message code (its strerror is English prose from the system)
+_OS_CAUSES = {errno.ENOENT: "bank_cause_not_found", errno.EACCES: "bank_cause_no_permission",
+              errno.EPERM: "bank_cause_no_permission", errno.EISDIR: "bank_cause_is_folder"}
+
+
+def _os_cause(exc: OSError) -> LedgerError:
+    """The reason a file could not be opened, worded in the language it is shown in: the
+    errno's meaning, or its number (a number is no prose)."""
+    code = _OS_CAUSES.get(exc.errno or 0, "bank_cause_os_error")
+    return LedgerError(code, errno=exc.errno if exc.errno is not None else "?")
 
 
 def decode_text(data: bytes) -> str | None:
@@ -290,66 +319,46 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
-                                                  f"cannot open bank file: {exc.strerror or exc}",
-                                                  code="bank_cannot_open", detail=exc.strerror or str(exc))])
+        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=_os_cause(exc))
     if size > max_bytes:
-        return BankRead(_empty_lines(), [_problem(
-            name, None, None, size,
-            f"bank file is {size:,} bytes, more than the limit of {max_bytes:,}; split it",
-            code="bank_too_big", size=f"{size:,}", limit=f"{max_bytes:,}")])
+        return _unread(name, size, code="bank_too_big", size=f"{size:,}", limit=f"{max_bytes:,}")
     if size == 0:
-        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty", code="bank_empty")])
+        return _unread(name, "", code="bank_empty")
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return BankRead(_empty_lines(), [_problem(name, None, None, str(path),
-                                                  f"cannot read bank file: {exc.strerror or exc}",
-                                                  code="bank_cannot_open", detail=exc.strerror or str(exc))])
+        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=_os_cause(exc))
 
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         refused = _untrusted_package(path) if head.startswith(b"PK") else None
         if refused:  # zip bomb, DTD, absurd sheet extent: refused before calamine sees it
-            return BankRead(_empty_lines(), [_problem(name, None, None, "", refused.message("en"), code="bank_unsafe",
-                                                      detail=refused)])
+            return _unread(name, "", code="bank_unsafe", cause=refused, detail=refused)
         try:
             sheets = _workbook_sheets(path)
         except Exception as exc:  # calamine raises several types for corrupt/encrypted files
-            return BankRead(_empty_lines(), [_problem(
-                name, None, None, "", f"cannot read the workbook ({type(exc).__name__}: {exc}); "
-                "save it again as .xlsx or .csv", code="bank_workbook_unreadable",
-                detail=f"{type(exc).__name__}: {str(exc)[:200]}")])
+            return _unread(name, "", code="bank_workbook_unreadable", cause=exc,
+                           detail=LedgerError("bank_cause_damaged"))
         candidates = [(f"{name}:{sheet}", rows) for sheet, rows in sheets]
     else:
         sniff = data[:512].lstrip().lower()
         if sniff.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")):
-            return BankRead(_empty_lines(), [_problem(
-                name, None, None, "", "this 'Excel' file is really a web page (HTML/XML export); "
-                "open it in Excel and save it as .xlsx or .csv", code="bank_web_page")])
+            return _unread(name, "", code="bank_web_page")
         text = decode_text(data)
         if text is None:
-            return BankRead(_empty_lines(), [_problem(
-                name, None, None, "", "cannot decode the bank file as UTF-8 or GBK/GB18030 text, "
-                "and it is not an Excel workbook", code="bank_undecodable")])
+            return _unread(name, "", code="bank_undecodable")
         try:
             candidates = [(name, text_rows(text))]
         except csv.Error as exc:  # a field over csv's 128 KB limit, a stray quote or CR: not a bank export
-            return BankRead(_empty_lines(), [_problem(
-                name, None, None, "", f"the bank file is not readable as CSV ({exc}); export it again",
-                code="bank_not_csv", detail=str(exc)[:200])])
+            return _unread(name, "", code="bank_not_csv", cause=exc, detail=LedgerError("bank_cause_csv"))
 
     for sheet, rows in candidates:
         found = _find_header(rows)
         if found is not None:
             return _lines_from_rows(sheet, rows, found[0], found[1], max_rows)
     if all(not any(_text(c) for c in row) for _, rows in candidates for row in rows):
-        return BankRead(_empty_lines(), [_problem(name, None, None, "", "bank file is empty", code="bank_empty")])
-    return BankRead(_empty_lines(), [_problem(
-        name, None, None, "",
-        f"no header row found in the first {HEADER_SCAN_ROWS} rows: need a date column "
-        "(交易日期/记账日期/日期) and an amount column (收入金额/贷方发生额/交易金额/金额…)",
-        code="bank_no_header", rows=HEADER_SCAN_ROWS)])
+        return _unread(name, "", code="bank_empty")
+    return _unread(name, "", code="bank_no_header", rows=HEADER_SCAN_ROWS)
 
 
 class _LeftOut(Exception):
@@ -358,14 +367,11 @@ class _LeftOut(Exception):
 
 def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict[str, int],
                      max_rows: int) -> BankRead:
-    problems: list[dict] = []
+    problems: list[Problem] = []
     header = rows[header_at]
     body = rows[header_at + 1:]
     if len(body) > max_rows:
-        return BankRead(_empty_lines(), [_problem(
-            sheet, None, None, len(body),
-            f"bank file has {len(body):,} rows, more than the limit of {max_rows:,}; split it",
-            code="bank_too_many_rows", rows=f"{len(body):,}", limit=f"{max_rows:,}")])
+        return _unread(sheet, len(body), code="bank_too_many_rows", rows=f"{len(body):,}", limit=f"{max_rows:,}")
     # every memo-like column (摘要 and 用途 and 附言…) goes into the memo, in sheet order
     memo_cols = [i for i, c in enumerate(header) if field_of(c) == "memo"]
     label = {f: _text(header[i]) for f, i in mapping.items()}
@@ -388,8 +394,8 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
     def cents_of(f, offset, rowno):
         cents, bad = amounts[f]
         if bad[offset]:
-            problems.append(_problem(sheet, rowno, label[f], _text(cell(body[offset], f)),
-                                     "not an amount; line left out", "warning", code="bank_line_not_amount"))
+            problems.append(_problem(sheet, rowno, label[f], _text(cell(body[offset], f)), "warning",
+                                     code="bank_line_not_amount"))
             raise _LeftOut
         return cents[offset]
 
@@ -407,8 +413,8 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         if date is pd.NaT:
             if any(_FOOTER_RE.search(t) for t in texts) or len([t for t in texts if t]) <= 1:
                 continue  # footer (合计 / 共N笔) or a note line
-            problems.append(_problem(sheet, rowno, label["date"], _text(cell(row, "date")),
-                                     "not a date; line left out", "warning", code="bank_line_not_date"))
+            problems.append(_problem(sheet, rowno, label["date"], _text(cell(row, "date")), "warning",
+                                     code="bank_line_not_date"))
             continue
         try:
             if "credit" in mapping or "debit" in mapping:
@@ -417,7 +423,6 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                 credit, debit = credit or 0, debit or 0
                 if credit and debit:
                     problems.append(_problem(sheet, rowno, label.get("credit"), _text(cell(row, "credit")),
-                                             "both a credit and a debit amount on one line; left out",
                                              "warning", code="bank_line_both_sides"))
                     continue
                 if not credit and not debit and "amount" in mapping:
@@ -440,10 +445,8 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
                     continue
                 flag = _direction(cell(row, "direction")) if "direction" in mapping else None
                 if "direction" in mapping and flag is None:
-                    problems.append(_problem(sheet, rowno, label["direction"],
-                                             _text(cell(row, "direction")),
-                                             "direction is neither credit (贷/收/C) nor debit "
-                                             "(借/支/D); line left out", "warning", code="bank_line_bad_direction"))
+                    problems.append(_problem(sheet, rowno, label["direction"], _text(cell(row, "direction")),
+                                             "warning", code="bank_line_bad_direction"))
                     continue
                 if flag is None:
                     direction = "credit" if signed > 0 else "debit"
@@ -467,4 +470,4 @@ def _lines_from_rows(sheet: str, rows: list[list], header_at: int, mapping: dict
         "datetime64[ns]")
     lines["amount"] = pd.Series(out["amount"], dtype="int64")
     lines["_row"] = pd.Series(out["_row"], dtype="int64")
-    return BankRead(lines, problems)
+    return BankRead(lines, tuple(problems))

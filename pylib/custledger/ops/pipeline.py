@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -89,7 +89,7 @@ class Report:
 
 # ops/<name>.py, imported on first use; the steps whose module has another name:
 STEP_MODULES = {"import_invoices": "invoice_import", "owner_packs": "export"}
-STEPS: dict[str, Callable[[Run], None]] = StepRegistry(ALL_STEPS, STEP_MODULES)
+STEPS: StepRegistry = StepRegistry(ALL_STEPS, STEP_MODULES)   # {step name: fn(run)}
 
 
 def step(name: str):
@@ -99,8 +99,7 @@ def step(name: str):
         raise RuntimeError(f"step {name!r} is not in STEP_ORDER or ALONE (operations.py)")
 
     def register(fn):
-        STEPS[name] = fn
-        return fn
+        return STEPS.register(name, fn)
     return register
 
 
@@ -110,7 +109,7 @@ def check_registry() -> None:
     missing = []
     for s in ALL_STEPS:
         try:
-            if s not in STEPS:
+            if not STEPS.registered(s):   # the registry as it is: a step deleted from it is missing
                 missing.append(s)
         except (ImportError, LookupError):
             missing.append(s)

@@ -35,7 +35,7 @@ def import_bank(run: Run, path) -> None:
     records = read.records()
     errors = [p for p in records if p.severity == "error"]
     if errors:  # the file cannot be used at all: one line (every error), in the language it is printed in
-        raise ProblemError("bank_file_bad", *errors)
+        raise ProblemError("bank_file_bad", *errors) from read.cause  # the system's own words: debug only
     if records:  # lines left out: each one a row of Problems, never dropped without a trace
         add_problems(run, records)
     led = run.ledger
