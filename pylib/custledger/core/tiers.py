@@ -61,6 +61,12 @@ import pandas as pd
 from custledger.core.credit import GRADE_RANK, GRADES, compare, credit_grades, suggested_limits
 
 from ..schema import outputs
+from .errors import LedgerError
+
+
+class TierParamsError(LedgerError, ValueError):
+    """Tier thresholds that contradict each other: a ValueError (as before) carrying a message
+    code, so the note that the defaults were used is worded in the workbook's language."""
 
 TIERS_COLUMNS = [
     "customer_id", "name", "revenue", "share", "cum_share", "abc", "recency_days", "frequency",
@@ -153,13 +159,13 @@ class TierParams:
     def __post_init__(self):
         a, b = self.abc_split
         if not 0 < a <= b <= 1:
-            raise ValueError(f"abc_split must be 0 < A ≤ B ≤ 1, got {self.abc_split}")
+            raise TierParamsError("tier_rule_abc_split", value=f"{a}, {b}")
         if self.tier_window_months < 1:
-            raise ValueError("tier_window_months must be ≥ 1")
+            raise TierParamsError("tier_rule_window", value=self.tier_window_months)
         if not self.new_days <= self.active_days < self.lost_days:
-            raise ValueError("need new_days ≤ active_days < lost_days")
+            raise TierParamsError("tier_rule_days", new=self.new_days, active=self.active_days, lost=self.lost_days)
         if self.core_min_grade not in GRADE_RANK:
-            raise ValueError(f"core_min_grade must be one of {GRADES}")
+            raise TierParamsError("tier_rule_core_grade", value=self.core_min_grade, grades="/".join(GRADES))
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> TierParams:

@@ -108,7 +108,7 @@ def _rows(name: str, sheet: str, frame: pd.DataFrame, row0: int, max_rows: int) 
 def _workbook(path: Path, max_rows: int) -> InvoiceFile:
     import fastexcel
 
-    from .reader import check_package, check_sheet_extent, first_line, first_value_row
+    from .reader import check_package, check_sheet_extent, first_value_row
 
     name = path.name
     with path.open("rb") as fh:
@@ -117,28 +117,29 @@ def _workbook(path: Path, max_rows: int) -> InvoiceFile:
         try:  # zip bomb, DTD: refused before calamine opens the package
             check_package(path)
         except LedgerError as exc:
-            raise LedgerError("invoice_file_unreadable", path=name, detail=exc.message("en")) from None
+            raise LedgerError("invoice_file_unreadable", path=name, detail=exc) from exc
         except Exception:  # noqa: BLE001 - damaged: calamine's own message follows
             pass
     try:
         reader = fastexcel.read_excel(str(path))
         names = list(reader.sheet_names)
     except Exception as exc:  # calamine raises several types for damaged or encrypted files
-        raise LedgerError("invoice_file_unreadable", path=name, detail=first_line(exc)) from None
+        # calamine's text is English: the reason from messages.json, its error kept in the chain
+        raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("bank_cause_damaged")) from exc
     order = [n for n in names if n.strip() in SUMMARY_SHEETS] + [n for n in names if n.strip() not in SUMMARY_SHEETS]
     for sheet in order:
         if zipped:
             try:  # an absurd sheet box would make calamine allocate it densely: only the sheets read
                 check_sheet_extent(path, sheet)
             except LedgerError as exc:
-                raise LedgerError("invoice_file_unreadable", path=name, detail=exc.message("en")) from None
+                raise LedgerError("invoice_file_unreadable", path=name, detail=exc) from exc
             except Exception:  # noqa: BLE001 - damaged part: calamine's own message follows
                 pass
         try:
             loaded = reader.load_sheet(sheet, header_row=None, dtypes="string")
             frame = loaded.to_pandas()
         except Exception as exc:
-            raise LedgerError("invoice_file_unreadable", path=name, detail=f"{sheet}: {first_line(exc)}") from None
+            raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("bank_cause_damaged")) from exc
         frame.columns = range(frame.shape[1])
         row0 = 1
         if zipped and len(frame):  # fastexcel drops leading empty rows: count from the first kept
@@ -171,16 +172,16 @@ def read_invoice_file(path, *, max_rows: int = DEFAULT_MAX_ROWS, max_bytes: int 
         try:
             return _workbook(path, max_rows)
         except zipfile.BadZipFile as exc:
-            raise LedgerError("invoice_file_unreadable", path=name, detail=str(exc)) from None
+            raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("bank_cause_damaged")) from exc
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-        raise LedgerError("invoice_file_unreadable", path=name, detail="not an Excel workbook (damaged?)")
+        raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("bank_cause_damaged"))
     text = decode_text(path.read_bytes())
     if text is None:
-        raise LedgerError("invoice_file_unreadable", path=name, detail="neither UTF-8 nor GBK text")
+        raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("cause_not_text"))
     try:
         rows = text_rows(text)
-    except Exception as exc:  # csv.Error: a field over the limit, a stray quote
-        raise LedgerError("invoice_file_unreadable", path=name, detail=str(exc)) from None
+    except Exception as exc:  # csv.Error: a field over the limit, a stray quote (its text is English)
+        raise LedgerError("invoice_file_unreadable", path=name, detail=LedgerError("bank_cause_csv")) from exc
     width = max((len(r) for r in rows), default=0)
     frame = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     got = _rows(name, "", frame, 1, max_rows)

@@ -19,6 +19,7 @@ import pandas as pd
 from ..core import aging as _aging
 from ..core import allocate as _alloc
 from ..core.balances import balances as _balances
+from ..core.errors import LedgerError
 from ..core.tiers import TierParams
 from ..core.tiers import tiers as _tiers
 from ..schema import msg
@@ -62,7 +63,9 @@ def tier_params(run) -> TierParams:
     try:
         return TierParams.from_settings(run.settings)
     except ValueError as exc:
-        run.notes.append(msg("tier_params_bad", run.lang, detail=str(exc)))
+        # a TierParamsError carries a message code: the reason in the workbook's language
+        detail = exc.message(run.lang) if isinstance(exc, LedgerError) else str(exc)
+        run.notes.append(msg("tier_params_bad", run.lang, detail=detail))
         return TierParams.from_settings(dataclasses.replace(run.settings, extra={}))
 
 
