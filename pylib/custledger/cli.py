@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 
 from .core.errors import LedgerError
+from .report_text import plain_summary
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="custledger: customer ledger bookkeeping on an Excel workbook (客户台账).")
@@ -64,13 +65,21 @@ def _print_report(report, as_json: bool, lang: str = "zh") -> None:
                                "files": [str(f) for f in report.files], "target": report.target,
                                "backup": report.backup}, ensure_ascii=False, default=str))
         return
-    from rich.console import Console
-    from rich.table import Table
-
     from .schema import outputs
 
     labels = outputs().get("summary", {})
     lang = report.summary.get("language", lang)
+    rows = [(labels.get(k, {}).get(lang, k), str(v)) for k, v in report.summary.items() if k not in ("language", "blocked")]
+    lines = [*report.notes, *([f"→ {report.target}"] if report.target else [])]
+    # rich's characters without rich's import, when rich would print nothing else (report_text.py)
+    plain = plain_summary(rows, lines) if all(isinstance(n, str) for n in lines) else None
+    if plain is not None:
+        sys.stdout.write(plain)
+        sys.stdout.flush()
+        return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     table = Table(show_header=False, box=None)
     for k, v in report.summary.items():
