@@ -101,6 +101,7 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
         book = FileBook(path, out=out, force=force)
         with _sigterm_as_interrupt(), _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
+            _hold_stops()   # the run is done and in place: a stop now could only cut the report short
     except typer.Exit:
         raise
     except KeyboardInterrupt:  # Ctrl+C or SIGTERM: the run cleaned up after itself (ops/staging.py)
@@ -143,13 +144,39 @@ class _sigterm_as_interrupt:
     def __exit__(self, *exc):
         import signal
 
-        if self.old is not None:
+        if self.old is not None and not _HELD:
             signal.signal(signal.SIGTERM, self.old)
         return False
 
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+# Set by main(): this interpreter is the command's own process and ends with the run.
+_OWN_PROCESS = False
+_HELD = False   # _hold_stops ran: stops are ignored until the process exits
+
+
+def _hold_stops() -> None:
+    """Once a run has saved and put its files in place, Ctrl+C and SIGTERM are ignored for what
+    is left: printing the report and exiting with the run's code. Without this, a stop in that
+    last instant — or during the interpreter's shutdown, when Python has put back the default
+    actions — ends the process *by the signal*, as if the run had failed, although the ledger
+    and every statement are saved. Ignored, not blocked: a block holds for one thread only, and
+    the libraries' own threads (Arrow's pool) would take the signal with its default action;
+    SIG_IGN is the process's and Python's shutdown leaves it in place. Only in the command's own
+    process (main()); in-process callers (tests, a host program) keep their signals."""
+    global _HELD
+    import signal
+    import threading
+
+    if not _OWN_PROCESS or threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    _HELD = True
 
 
 class _progress:
@@ -439,7 +466,10 @@ class _Bar:
 
 
 def main() -> None:  # console script entry point
+    global _OWN_PROCESS
     from .cli_fast import run
+
+    _OWN_PROCESS = True
 
     if not run(app, sys.argv[1:]):  # an ordinary invocation runs without typer's set-up (cli_fast.py)
         app()

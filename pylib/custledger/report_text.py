@@ -58,9 +58,10 @@ def plain_summary(rows: list[tuple[str, str]], lines: list[str], *, stream=None,
     texts = [t for row in rows for t in row] + list(lines)
     if width is None or any(_MARKUP.search(t) or "\n" in t or "\r" in t or "\t" in t for t in texts):
         return None
-    sized = [[(t, cells(t)) for t in row] for row in rows]
-    if any(n is None for row in sized for _, n in row):
+    measured = [[(t, cells(t)) for t in row] for row in rows]
+    if any(n is None for row in measured for _, n in row):
         return None
+    sized = [[(t, int(n or 0)) for t, n in row] for row in measured]   # every n is an int here
     if not rows:
         return None
     widths = [max(row[i][1] for row in sized) for i in range(len(rows[0]))]

@@ -51,20 +51,34 @@ def final(staged_paths, temp: Path, folder: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def _signals_held():
-    """Ctrl+C and SIGTERM wait while files are moved in place (POSIX, main thread): a stop then
-    comes after the whole set is in place, never halfway through it."""
+    """Ctrl+C and SIGTERM wait while files are moved in place (main thread): a stop then comes
+    after the whole set is in place, never halfway through it. The stop is recorded by a
+    handler and passed on afterwards — not blocked with pthread_sigmask, which holds for the
+    calling thread only: a library's own thread (Arrow's pool) would take the signal, and its
+    handler would run in the middle of the move all the same."""
     import signal
     import threading
 
-    held = {getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)}
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    caught: list[int] = []
+    old = {}
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            num = getattr(signal, name)
+            old[num] = signal.signal(num, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for num, handler in old.items():
+            signal.signal(num, handler)
+        if caught:   # the stop now, as it would have come: the run's handler, or the default
+            handler = old[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(caught[0])
 
 
 def commit(run) -> None:
