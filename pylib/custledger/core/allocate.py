@@ -191,14 +191,15 @@ def credits(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of=None) -> pd.Da
 # --------------------------------------------------------------------------- allocation
 
 def allocate(invoices: pd.DataFrame, receipts: pd.DataFrame, as_of: pd.Timestamp | None = None,
-             auto_fifo: bool = True, write_off_tolerance: int = 0) -> pd.DataFrame:
+             auto_fifo: bool = True, write_off_tolerance: int = 0, cred: pd.DataFrame | None = None) -> pd.DataFrame:
     """The Allocations frame of the ledger as of ``as_of`` (see the module docstring).
 
     Columns: receipt_no, credit_kind, doc_no, customer_id (text, object dtype), amount (int64
     cents > 0), rule, date (datetime64[ns]). ``write_off_tolerance`` in int cents (0 = off).
+    ``cred``: ``credits(invoices, receipts, as_of)`` when the caller has it already (read only).
     """
     inv = invoice_rows(invoices, as_of)
-    cred = credits(invoices, receipts, as_of)
+    cred = credits(invoices, receipts, as_of) if cred is None else cred
 
     i_doc = _ids(inv, "doc_no")
     i_cust = _ids(inv, "customer_id")
@@ -583,13 +584,14 @@ def is_write_off(allocations: pd.DataFrame) -> np.ndarray:
 
 
 def unapplied_credits(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,
-                      as_of=None) -> pd.DataFrame:
+                      as_of=None, cred: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each credit dated on or before as_of with what was applied and what is left (预收/未核销).
 
     Columns: receipt_no, credit_kind, customer_id, date, amount, applied, unapplied (int64
     cents), in the DESIGN credit order (customer, date, credit notes first, number).
+    ``cred``: ``credits(invoices, receipts, as_of)`` when the caller has it already (read only).
     """
-    cred = credits(invoices, receipts, as_of)
+    cred = credits(invoices, receipts, as_of) if cred is None else cred
     alloc = upto(allocations, as_of)
     app = sum_into(credit_keys(cred["credit_kind"], cred["receipt_no"]),
                    credit_keys(_ids(alloc, "credit_kind"), _ids(alloc, "receipt_no")), _cents(alloc))

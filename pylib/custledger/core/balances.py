@@ -54,10 +54,11 @@ def column_of(customers: pd.DataFrame, column: str, ids: np.ndarray, blank="") -
 
 
 def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame,
-             allocations: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """One row per customer (see the module docstring for the rules and the rows)."""
+             allocations: pd.DataFrame, as_of=None, cred: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per customer (see the module docstring for the rules and the rows); ``cred``:
+    ``credits(invoices, receipts, as_of)`` when the caller has it already (read only)."""
     inv = invoice_rows(invoices, as_of)
-    cred = credits(invoices, receipts, as_of)
+    cred = credits(invoices, receipts, as_of) if cred is None else cred
     alloc = upto(allocations, as_of)
     is_cn = (cred["credit_kind"] == "credit_note").to_numpy()
     inv_cust, cred_cust = _ids(inv, "customer_id"), cred["customer_id"]

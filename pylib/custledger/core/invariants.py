@@ -56,19 +56,20 @@ def check_invariants(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations
 
 def invariant_problems(invoices: pd.DataFrame, receipts: pd.DataFrame, allocations: pd.DataFrame,
                        balances_df: pd.DataFrame | None, as_of=None,
-                       write_off_tolerance: int | None = None) -> list[Problem]:
+                       write_off_tolerance: int | None = None, cred: pd.DataFrame | None = None) -> list[Problem]:
     """Violations of the engine invariants as Problem records (empty list = ok): sheet
     ``allocations`` (row = the allocation's 1-based position, or None for a credit or an
     invoice over-allocated) or ``balances`` (per customer); codes ``invariant_*`` of
     messages.json, worded in the workbook's language where they are shown.
 
     ``balances_df`` may be None to check the allocations only; ``write_off_tolerance`` (int
-    cents) None skips the bound check of write-offs.
+    cents) None skips the bound check of write-offs. ``cred``: ``credits(invoices, receipts,
+    as_of)`` when the caller has it already (read only).
     """
     problems: list[Problem] = []
     as_of = as_of_ts(as_of)
     inv = invoice_rows(invoices, as_of)
-    cred = credits(invoices, receipts, as_of)
+    cred = credits(invoices, receipts, as_of) if cred is None else cred
     alloc = allocations
 
     def report(mask: np.ndarray, code: str, make) -> None:

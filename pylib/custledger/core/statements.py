@@ -132,12 +132,15 @@ def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
 def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame, month,
                      buckets=DEFAULT_BUCKETS, basis: str = "due_date", auto_fifo: bool = True,
                      allocations: pd.DataFrame | None = None, write_off_tolerance: int = 0,
-                     confirmations: pd.DataFrame | None = None) -> MonthStatements:
+                     confirmations: pd.DataFrame | None = None, open_items_df: pd.DataFrame | None = None,
+                     unapplied: pd.DataFrame | None = None, aging_df: pd.DataFrame | None = None) -> MonthStatements:
     """The statements of ``month`` (YYYY-MM) from the clean ledger frames.
 
     ``allocations``: the Allocations of the ledger as of the month's last day, if already
     computed; otherwise the allocation is run here as of that day (with ``auto_fifo`` and
-    ``write_off_tolerance``, int cents).
+    ``write_off_tolerance``, int cents). ``open_items_df`` / ``unapplied``: open_items and
+    unapplied_credits of those allocations as of that day, ``aging_df`` their aging with these
+    ``buckets`` and ``basis``, if already computed (read only).
     """
     start, end = month_bounds(month)
     labels = tuple(bucket_labels(buckets))
@@ -172,9 +175,11 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
     lines["balance"] = run + opening.reindex(lc).fillna(0).to_numpy(dtype="int64")
     lines = lines[LINE_COLUMNS]
 
-    oi = open_items(invoices, allocations, as_of=end)
-    un = unapplied_credits(invoices, receipts, allocations, as_of=end)
-    ag = aging(oi, un, customers, end, buckets=buckets, basis=basis).set_index("customer_id")
+    oi = open_items(invoices, allocations, as_of=end) if open_items_df is None else open_items_df
+    un = unapplied_credits(invoices, receipts, allocations, as_of=end) if unapplied is None else unapplied
+    if aging_df is None:
+        aging_df = aging(oi, un, customers, end, buckets=buckets, basis=basis)
+    ag = aging_df.set_index("customer_id")
 
     by_kind = {k: _sum_by(lc[lines["kind"].to_numpy(object) == k],
                           (lines["debit"] + lines["credit"]).to_numpy()[lines["kind"].to_numpy(object) == k])

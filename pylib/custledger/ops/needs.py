@@ -25,10 +25,22 @@ from ..core.tiers import tiers as _tiers
 from ..schema import msg
 
 
+def credits(run) -> pd.DataFrame:
+    """The credits of the run's ledger as of its as_of (core.allocate.credits), made once per
+    run and shared read-only by the allocation, balances, unapplied credits and the invariant
+    check; made again when a step replaced the ledger's invoices or receipts (a bank import)."""
+    led = run.ledger
+    got = run.frames.get("_credits")
+    if got is None or got[0] is not led.invoices or got[1] is not led.receipts:
+        got = run.frames["_credits"] = (led.invoices, led.receipts,
+                                        _alloc.credits(led.invoices, led.receipts, run.as_of))
+    return got[2]
+
+
 def _allocations(run) -> pd.DataFrame:
     led = run.ledger
     return _alloc.allocate(led.invoices, led.receipts, run.as_of, run.settings.auto_fifo,
-                           run.settings.write_off_tolerance)
+                           run.settings.write_off_tolerance, cred=credits(run))
 
 
 def _open_items(run) -> pd.DataFrame:
@@ -37,12 +49,14 @@ def _open_items(run) -> pd.DataFrame:
 
 def _unapplied(run) -> pd.DataFrame:
     led = run.ledger
-    return _alloc.unapplied_credits(led.invoices, led.receipts, need(run, "allocations"), run.as_of)
+    return _alloc.unapplied_credits(led.invoices, led.receipts, need(run, "allocations"), run.as_of,
+                                    cred=credits(run))
 
 
 def _balances_frame(run) -> pd.DataFrame:
     led = run.ledger
-    return _balances(led.customers, led.invoices, led.receipts, need(run, "allocations"), run.as_of)
+    return _balances(led.customers, led.invoices, led.receipts, need(run, "allocations"), run.as_of,
+                     cred=credits(run))
 
 
 def _aging_frame(run) -> pd.DataFrame:

@@ -91,14 +91,15 @@ def statements_step(run: Run) -> None:
     except ValueError:
         raise LedgerError("bad_option", option="--month", value=str(month)) from None
     led, s = run.ledger, run.settings
-    alloc = None
-    if run.as_of == end:
+    alloc = oi = un = ag = None
+    if run.as_of == end:  # the run's frames are the month-end ones: reused, not recomputed
         from .needs import need
 
-        alloc = need(run, "allocations")
+        alloc, oi, un, ag = (need(run, k) for k in ("allocations", "open_items", "unapplied", "aging"))
     ms = month_statements(led.customers, led.invoices, led.receipts, month, buckets=s.aging_buckets,
                           basis=s.aging_basis, auto_fifo=s.auto_fifo, allocations=alloc,
-                          write_off_tolerance=s.write_off_tolerance, confirmations=led.confirmations)
+                          write_off_tolerance=s.write_off_tolerance, confirmations=led.confirmations,
+                          open_items_df=oi, unapplied=un, aging_df=ag)
     run.frames["statements"] = ms
 
     if not has_folder(run) and not run.options.get("dir"):  # no folder: the statements become sheets
