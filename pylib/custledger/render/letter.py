@@ -26,20 +26,16 @@ from ..core.money import format_cents
 from ..filenames import unique_names
 from ..schema import documents, msg
 from .build_templates import shipped
-from .statement import customer_info, pydates, render_all
+from .statement import DocumentJob, customer_info, pydates, render_all
 from .template_fill import Money
 
 REGIONS = ("items",)
 
 
 @dataclass(frozen=True)
-class LetterJob:
-    template: str
-    lang: str
-    company: str
-    currency: str
-    payment_instructions: str
-    issued: dt.date
+class LetterJob(DocumentJob):
+    """What every dunning letter of a run shares."""
+
     mask: bool
     names: bool = False
 

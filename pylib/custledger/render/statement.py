@@ -43,8 +43,9 @@ PARALLEL_FROM = 400   # below this many files, one process is faster than starti
 
 
 @dataclass(frozen=True)
-class Job:
-    """What every statement of a run shares (sent once per chunk to the workers)."""
+class DocumentJob:
+    """What every document of a run (statements, letters) shares: its template and the
+    company's particulars."""
 
     template: str
     lang: str
@@ -52,6 +53,12 @@ class Job:
     currency: str
     payment_instructions: str
     issued: dt.date
+
+
+@dataclass(frozen=True)
+class Job(DocumentJob):
+    """What every statement of a run shares (sent once per chunk to the workers)."""
+
     period: str
     buckets: tuple
     mask: bool

@@ -417,24 +417,25 @@ class _RowMap:
         for reg in regions:
             self.spans.append((reg.r0, reg.r1, max(counts.get(reg.name, 0), 1)))
 
-    def row(self, r: int) -> int:
+    def _place(self, r: int) -> tuple[int, int, int, bool]:
+        """(where r's region starts once written, r's offset in it, the region's written rows,
+        whether r is its last template row); a row outside every region is a region of one."""
         shift = 0
         for r0, r1, n in self.spans:
             if r > r1:
                 shift += n - (r1 - r0 + 1)
             elif r >= r0:
-                return r0 + shift + min(r - r0, n - 1)
-        return r + shift
+                return r0 + shift, r - r0, n, r == r1
+        return r + shift, 0, 1, False
+
+    def row(self, r: int) -> int:
+        start, offset, n, _ = self._place(r)
+        return start + min(offset, n - 1)
 
     def end(self, r: int) -> int:
         """Where a range that ends on template row r ends (a region's last row: its last line)."""
-        shift = 0
-        for r0, r1, n in self.spans:
-            if r > r1:
-                shift += n - (r1 - r0 + 1)
-            elif r >= r0:
-                return r0 + shift + n - 1 if r == r1 else r0 + shift + min(r - r0, n - 1)
-        return r + shift
+        start, offset, n, last = self._place(r)
+        return start + n - 1 if last else start + min(offset, n - 1)
 
 
 _REF = re.compile(r'("[^"]*")|(?<![A-Za-z_\d.$!])(\$?[A-Z]{1,3}\$?)(\d+)(?::(\$?[A-Z]{1,3}\$?)(\d+))?(?![\d(A-Za-z_])')
