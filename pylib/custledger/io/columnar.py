@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import FORMATS, SheetOut
+from ..core.optional_arrow import arrow
 
 CHUNK_ROWS = 50_000
 MIN_ROWS = 50             # below this xlsxwriter is as quick (a close of 240 customers: its 170-380-row
@@ -60,12 +61,8 @@ _RE_CONTROL_2 = re.compile(r"([\x00-\x08\x0b-\x1f])")
 
 
 def available() -> bool:
-    try:
-        import pyarrow  # noqa: F401  (not on Pyodide/xlwings Lite: that writer is the xlwings adapter)
-        import pyarrow.compute  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """pyarrow is there (not on Pyodide/xlwings Lite: that writer is the xlwings adapter)."""
+    return arrow()[0] is not None
 
 
 MAX_LINKS = 65000        # as io/xlsxsheets: Excel allows 65,530 links a sheet; later rows get plain text
