@@ -101,7 +101,6 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
         book = FileBook(path, out=out, force=force)
         with _sigterm_as_interrupt(), _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
-            _hold_stops()   # the run is done and in place: a stop now could only cut the report short
     except typer.Exit:
         raise
     except KeyboardInterrupt:  # Ctrl+C or SIGTERM: the run cleaned up after itself (ops/staging.py)
@@ -128,7 +127,8 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
 class _sigterm_as_interrupt:
     """SIGTERM (a service stopping, ``kill``) stops a run like Ctrl+C: a KeyboardInterrupt that
     unwinds it, so its temp file and staged statements are removed (the default action would end
-    the process on the spot and leave them)."""
+    the process on the spot and leave them). A run that ended without an exception is saved and
+    in place: stops are then held for the rest of the process (_hold_stops)."""
 
     def __enter__(self):
         import signal
@@ -141,10 +141,12 @@ class _sigterm_as_interrupt:
                 self.old = None
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         import signal
 
-        if self.old is not None and not _HELD:
+        if exc_type is None and _hold_stops():
+            return False
+        if self.old is not None:
             signal.signal(signal.SIGTERM, self.old)
         return False
 
@@ -155,10 +157,9 @@ def _interrupt(signum, frame):
 
 # Set by main(): this interpreter is the command's own process and ends with the run.
 _OWN_PROCESS = False
-_HELD = False   # _hold_stops ran: stops are ignored until the process exits
 
 
-def _hold_stops() -> None:
+def _hold_stops() -> bool:
     """Once a run has saved and put its files in place, Ctrl+C and SIGTERM are ignored for what
     is left: printing the report and exiting with the run's code. Without this, a stop in that
     last instant — or during the interpreter's shutdown, when Python has put back the default
@@ -166,17 +167,17 @@ def _hold_stops() -> None:
     and every statement are saved. Ignored, not blocked: a block holds for one thread only, and
     the libraries' own threads (Arrow's pool) would take the signal with its default action;
     SIG_IGN is the process's and Python's shutdown leaves it in place. Only in the command's own
-    process (main()); in-process callers (tests, a host program) keep their signals."""
-    global _HELD
+    process (main()); in-process callers (tests, a host program) keep their signals. True when
+    the stops are now ignored."""
     import signal
     import threading
 
     if not _OWN_PROCESS or threading.current_thread() is not threading.main_thread():
-        return
+        return False
     for name in ("SIGINT", "SIGTERM"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-    _HELD = True
+    return True
 
 
 class _progress:
