@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
+from custledger.core.money import format_cents, format_cents_series
 from custledger.core.optional_arrow import arrow
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
@@ -96,10 +97,8 @@ MAX_HEAD = 64 << 20  # bytes before <sheetData> we are willing to hold
 # -- values ----------------------------------------------------------------------------------
 def money_text(cents: int) -> str:
     """Integer cents as the exact decimal text of the amount: 123449 -> '1234.49', 123450 ->
-    '1234.5', -5 -> '-0.05'."""
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{units}" if not rest else f"{sign}{units}.{f'{rest:02d}'.rstrip('0')}"
+    '1234.5', -5 -> '-0.05' (core/money's text, trailing zeros dropped: a cell's <v>)."""
+    return format_cents(int(cents), thousands=False).rstrip("0").rstrip(".")
 
 
 def _blank(v: object) -> bool:
@@ -239,15 +238,8 @@ def _str(a: np.ndarray) -> np.ndarray:
 
 def money_texts(cents: np.ndarray) -> np.ndarray:
     """money_text over a column of int64 cents (object array of str)."""
-    c = cents.astype(np.int64)
-    a = np.abs(c)
-    units, rest = a // 100, a % 100
-    frac = np.full(len(c), "", dtype=object)
-    tenths = (rest != 0) & (rest % 10 == 0)
-    frac[tenths] = "." + _str(rest[tenths] // 10)
-    two = (rest % 10) != 0
-    frac[two] = np.where(rest[two] < 10, ".0", ".").astype(object) + _str(rest[two])
-    return np.where(c < 0, "-", "").astype(object) + _str(units) + frac
+    text = format_cents_series(pd.Series(cents.astype(np.int64)))
+    return text.str.rstrip("0").str.rstrip(".").to_numpy(dtype=object)
 
 
 def _date_texts(values: np.ndarray, date1904: bool) -> tuple[np.ndarray, np.ndarray]:
