@@ -119,3 +119,38 @@ def test_new_through_the_quick_way_writes_the_ledger(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["exit_code"] == 0
+
+
+def test_the_quick_way_does_not_import_typer(tmp_path):
+    """cli_decl.py: the declarations are plain data; typer (and click) only for what typer reads."""
+    from custledger.io.template import build_ledger
+
+    p = tmp_path / "台账.xlsx"
+    build_ledger(p, "en")
+    code = ("import sys\nfrom custledger import cli\nsys.argv = ['custledger', *sys.argv[1:]]\n"
+            "try:\n    cli.main()\nexcept SystemExit as e:\n"
+            "    print('EXIT', e.code, sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click')),"
+            " file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code, "validate", str(p), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert "EXIT 0 []" in out.stderr, out.stderr
+    assert json.loads(out.stdout)["exit_code"] == 0
+    out = subprocess.run([sys.executable, "-c", code, "validate", str(p), "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert "EXIT 0 ['typer'" in out.stderr and "--as-of" in out.stdout   # help: typer's own
+
+
+def test_typer_gets_the_declared_options():
+    """The typer application built from cli_decl's declarations: each option with its names,
+    default and help as declared."""
+    import inspect
+
+    import typer.models
+
+    callbacks = cli_fast._commands(cli.app)
+    close = inspect.signature(callbacks["close"]).parameters
+    assert isinstance(close["allow_errors"].default, typer.models.OptionInfo)
+    assert close["allow_errors"].default.param_decls == ("--allow-errors",)
+    assert close["allow_errors"].default.default is False
+    assert close["month"].default.help == "Statement month, YYYY-MM."
+    assert cli.app is cli.app   # built once

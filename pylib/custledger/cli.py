@@ -13,18 +13,17 @@ import sys
 import traceback
 from pathlib import Path
 
-import typer
-
+from .cli_decl import Argument, Commands, Exit, Option, echo
 from .core.errors import LedgerError
 from .report_text import plain_summary
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+commands = Commands(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="custledger: customer ledger bookkeeping on an Excel workbook (客户台账).")
 
-AsOf = typer.Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD); overrides Settings.")
-Out = typer.Option(None, "--out", help="Write results to this copy instead of in place.")
-Json = typer.Option(False, "--json", help="Print a machine-readable summary on stdout.")
-Force = typer.Option(False, "--force", help="Write even if Excel holds the file (lock file present).")
+AsOf = Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD); overrides Settings.")
+Out = Option(None, "--out", help="Write results to this copy instead of in place.")
+Json = Option(False, "--json", help="Print a machine-readable summary on stdout.")
+Force = Option(False, "--force", help="Write even if Excel holds the file (lock file present).")
 
 
 def _lang() -> str:
@@ -52,16 +51,16 @@ def _fail(exc: BaseException) -> None:
     if os.environ.get("CUSTLEDGER_DEBUG"):  # the cause too: a LedgerError chains it (save_failed from ...)
         traceback.print_exception(exc)
     if isinstance(exc, LedgerError):
-        typer.echo(exc.message(_lang()), err=True)
+        echo(exc.message(_lang()), err=True)
     else:
         first = str(exc).splitlines()[0] if str(exc) else ""
-        typer.echo(f"custledger: {type(exc).__name__}: {first}", err=True)
-    raise typer.Exit(2)
+        echo(f"custledger: {type(exc).__name__}: {first}", err=True)
+    raise Exit(2)
 
 
 def _print_report(report, as_json: bool, lang: str = "zh") -> None:
     if as_json:
-        typer.echo(json.dumps({"exit_code": report.exit_code, "summary": report.summary, "notes": report.notes,
+        echo(json.dumps({"exit_code": report.exit_code, "summary": report.summary, "notes": report.notes,
                                "files": [str(f) for f in report.files], "target": report.target,
                                "backup": report.backup}, ensure_ascii=False, default=str))
         return
@@ -101,13 +100,13 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
         book = FileBook(path, out=out, force=force)
         with _sigterm_as_interrupt(), _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
-    except typer.Exit:
+    except Exit:
         raise
     except KeyboardInterrupt:  # Ctrl+C or SIGTERM: the run cleaned up after itself (ops/staging.py)
         from .schema import msg
 
-        typer.echo(msg("run_interrupted", _lang()), err=True)
-        raise typer.Exit(2) from None
+        echo(msg("run_interrupted", _lang()), err=True)
+        raise Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
         _fail(exc)
         return
@@ -121,7 +120,7 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
                                 errors=report.summary.get("errors", "")))
         code = 0
     _print_report(report, as_json)
-    raise typer.Exit(code)
+    raise Exit(code)
 
 
 class _sigterm_as_interrupt:
@@ -215,8 +214,8 @@ class _progress:
         return False
 
 
-@app.command()
-def new(path: Path, lang: str = typer.Option("zh", "--lang", help="zh or en"), force: bool = Force) -> None:
+@commands.command()
+def new(path: Path, lang: str = Option("zh", "--lang", help="zh or en"), force: bool = Force) -> None:
     """Write an empty ledger workbook (客户台账模板)."""
     from .io.template import build_ledger
 
@@ -230,12 +229,12 @@ def new(path: Path, lang: str = typer.Option("zh", "--lang", help="zh or en"), f
         build_ledger(path, lang)
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
-    typer.echo(str(path))
+    echo(str(path))
 
 
-@app.command()
-def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the demo ledger"),
-         lang: str = typer.Option("zh", "--lang"), as_json: bool = Json) -> None:
+@commands.command()
+def demo(directory: Path = Argument(Path("demo"), help="Folder for the demo ledger"),
+         lang: str = Option("zh", "--lang"), as_json: bool = Json) -> None:
     """Build a realistic demo ledger and run the monthly close on it."""
     from .demo import write_demo
 
@@ -251,16 +250,16 @@ def demo(directory: Path = typer.Argument(Path("demo"), help="Folder for the dem
          allow_errors=True)
 
 
-@app.command("validate")
+@commands.command("validate")
 def validate_cmd(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
                  force: bool = Force) -> None:
     """Check every entry; write the Problems sheet and mark the cells at fault."""
     _run(path, _steps("validate"), as_of, out, force, as_json)
 
 
-Month = typer.Option(None, "--month", help="Statement month, YYYY-MM.")
-Bank = typer.Option(None, "--bank", help="Bank statement export to import (CSV or XLSX).")
-Pdf = typer.Option(False, "--pdf", help="Also convert statements to PDF (LibreOffice headless).")
+Month = Option(None, "--month", help="Statement month, YYYY-MM.")
+Bank = Option(None, "--bank", help="Bank statement export to import (CSV or XLSX).")
+Pdf = Option(False, "--pdf", help="Also convert statements to PDF (LibreOffice headless).")
 
 
 def _month(text: str | None, required: bool = True) -> str | None:
@@ -283,53 +282,53 @@ def _guard(fn):
         _fail(exc)
 
 
-@app.command()
+@commands.command()
 def reconcile(path: Path, bank: Path | None = Bank, as_of: str | None = AsOf, out: Path | None = Out,
               as_json: bool = Json, force: bool = Force) -> None:
     """Apply receipts and credit notes to invoices (核销); Allocations and Balances sheets."""
     _run(path, _steps("reconcile"), as_of, out, force, as_json, bank=bank)
 
 
-@app.command()
+@commands.command()
 def aging(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """Aging and Overdue sheets (账龄、逾期); letters: `custledger letters`."""
     _run(path, _steps("aging"), as_of, out, force, as_json)
 
 
-@app.command()
-def letters(path: Path, pdf: bool = typer.Option(False, "--pdf", help="Also convert the letters to PDF (LibreOffice headless)."),
+@commands.command()
+def letters(path: Path, pdf: bool = Option(False, "--pdf", help="Also convert the letters to PDF (LibreOffice headless)."),
             as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """Dunning letters (催款函) for every customer at dunning level 1 or more; Overdue links to them."""
     _run(path, ["reconcile", "aging", "letters"], as_of, out, force, as_json, pdf=pdf)
 
 
-@app.command()
+@commands.command()
 def tiers(path: Path, as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
           force: bool = Force) -> None:
     """ABC, RFM, credit grades, core customers, lifecycle (客户分级)."""
     _run(path, _steps("tiers"), as_of, out, force, as_json)
 
 
-@app.command()
-def reminders(path: Path, ics: Path | None = typer.Option(None, "--ics", help="Also write an iCalendar file."),
+@commands.command()
+def reminders(path: Path, ics: Path | None = Option(None, "--ics", help="Also write an iCalendar file."),
               as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
               force: bool = Force) -> None:
     """Due payments, contracts, birthdays, follow-ups (提醒事项)."""
     _run(path, _steps("reminders"), as_of, out, force, as_json, ics=ics)
 
 
-@app.command()
+@commands.command()
 def card(path: Path, customer_id: str, as_of: str | None = AsOf, out: Path | None = Out,
          as_json: bool = Json, force: bool = Force) -> None:
     """The one-page customer card (客户卡) of CUSTOMER_ID."""
     _run(path, _steps("card"), as_of, out, force, as_json, customer_id=customer_id)
 
 
-@app.command()
+@commands.command()
 def statements(path: Path, month: str | None = Month, pdf: bool = Pdf,
-               directory: Path | None = typer.Option(None, "--dir", help="Folder for the statement files."),
-               allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
+               directory: Path | None = Option(None, "--dir", help="Folder for the statement files."),
+               allow_errors: bool = Option(False, "--allow-errors", help="Issue statements despite validation errors."),
                as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json,
                force: bool = Force) -> None:
     """One statement (对账单) per customer for the month."""
@@ -338,17 +337,17 @@ def statements(path: Path, month: str | None = Month, pdf: bool = Pdf,
          allow_errors=allow_errors)
 
 
-@app.command("import-invoices")
+@commands.command("import-invoices")
 def import_invoices(path: Path, file: Path, as_of: str | None = AsOf, out: Path | None = Out,
                     as_json: bool = Json, force: bool = Force) -> None:
     """Append invoices from the tax platform's export (数电票 全量发票查询导出, xlsx/csv) to Invoices."""
     _run(path, ["import_invoices", "reconcile"], as_of, out, force, as_json, invoices=file)
 
 
-@app.command()
+@commands.command()
 def close(path: Path, month: str | None = Month, bank: Path | None = Bank, pdf: bool = Pdf,
-          directory: Path | None = typer.Option(None, "--dir", help="Folder for the statement files."),
-          allow_errors: bool = typer.Option(False, "--allow-errors", help="Issue statements despite validation errors."),
+          directory: Path | None = Option(None, "--dir", help="Folder for the statement files."),
+          allow_errors: bool = Option(False, "--allow-errors", help="Issue statements despite validation errors."),
           as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """The monthly close (月结): validate, reconcile, aging, tiers, reminders, statements, dashboard."""
     m = _guard(lambda: _month(month))
@@ -356,23 +355,23 @@ def close(path: Path, month: str | None = Month, bank: Path | None = Bank, pdf: 
          allow_errors=allow_errors)
 
 
-xl_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Excel buttons (xlwings).")
-app.add_typer(xl_app, name="xl")
+xl_commands = Commands(add_completion=False, no_args_is_help=True, help="Excel buttons (xlwings).")
+commands.add_typer(xl_commands, name="xl")
 
 
-@xl_app.command("install")
-def xl_install(path: Path, lang: str | None = typer.Option(None, "--lang", help="zh or en (default: the workbook's)")) -> None:
+@xl_commands.command("install")
+def xl_install(path: Path, lang: str | None = Option(None, "--lang", help="zh or en (default: the workbook's)")) -> None:
     """Import the VBA buttons module into PATH with Excel and save it as .xlsm (Windows/macOS)."""
     from .xl_install import install
 
-    typer.echo(_guard(lambda: install(path, lang=lang)))
+    echo(_guard(lambda: install(path, lang=lang)))
 
 
-@app.command()
-def export(path: Path, out: Path | None = Out, encrypt: bool = typer.Option(False, "--encrypt", help="Password-protect the copy."),
-           password_file: Path | None = typer.Option(None, "--password-file",
+@commands.command()
+def export(path: Path, out: Path | None = Out, encrypt: bool = Option(False, "--encrypt", help="Password-protect the copy."),
+           password_file: Path | None = Option(None, "--password-file",
                                                         help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
-           by_owner: Path | None = typer.Option(None, "--by-owner",
+           by_owner: Path | None = Option(None, "--by-owner",
                                                    help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
            as_of: str | None = AsOf, as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
@@ -383,9 +382,9 @@ def export(path: Path, out: Path | None = Out, encrypt: bool = typer.Option(Fals
         return
     result = _guard(lambda: export_cli(path, out=out, encrypt=encrypt, password_file=password_file))
     if as_json:
-        typer.echo(json.dumps({"file": str(result.path)}, ensure_ascii=False))
+        echo(json.dumps({"file": str(result.path)}, ensure_ascii=False))
     else:
-        typer.echo(result.message(_lang()))
+        echo(result.message(_lang()))
 
 
 def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None:
@@ -395,28 +394,28 @@ def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None
     packs, masked, encrypted = _guard(lambda: export_owners_cli(path, folder, encrypt=encrypt,
                                                                 password_file=password_file, as_of=_date(as_of)))
     if as_json:
-        typer.echo(json.dumps({"files": [str(p.path) for p in packs],
+        echo(json.dumps({"files": [str(p.path) for p in packs],
                                "owners": {p.owner: p.customers for p in packs}}, ensure_ascii=False))
         return
     lang = _lang()
-    typer.echo(msg("export_by_owner_written", lang, count=len(packs), dir=str(folder),
+    echo(msg("export_by_owner_written", lang, count=len(packs), dir=str(folder),
                    masked=msg("export_masked" if masked else "export_unmasked", lang),
                    encrypted=msg("export_encrypted", lang) if encrypted else ""))
 
 
-@app.command()
+@commands.command()
 def send(path: Path, month: str | None = Month,
-         letters: bool = typer.Option(False, "--letters", help="Also send the dunning letters of the month."),
-         owners: bool = typer.Option(False, "--owners", help="Also mail each owner (负责人) their customers' workbook."),
-         outbox: Path | None = typer.Option(None, "--outbox", help="Folder for the .eml files (without --smtp)."),
-         smtp: str | None = typer.Option(None, "--smtp", help="Send through this server, HOST:PORT."),
-         use_ssl: bool = typer.Option(False, "--ssl", help="Implicit TLS (port 465)."),
-         starttls: bool = typer.Option(False, "--starttls", help="STARTTLS (port 587)."),
-         user: str | None = typer.Option(None, "--user", help="SMTP login (usually the mailbox address)."),
-         password_file: Path | None = typer.Option(None, "--password-file",
+         letters: bool = Option(False, "--letters", help="Also send the dunning letters of the month."),
+         owners: bool = Option(False, "--owners", help="Also mail each owner (负责人) their customers' workbook."),
+         outbox: Path | None = Option(None, "--outbox", help="Folder for the .eml files (without --smtp)."),
+         smtp: str | None = Option(None, "--smtp", help="Send through this server, HOST:PORT."),
+         use_ssl: bool = Option(False, "--ssl", help="Implicit TLS (port 465)."),
+         starttls: bool = Option(False, "--starttls", help="STARTTLS (port 587)."),
+         user: str | None = Option(None, "--user", help="SMTP login (usually the mailbox address)."),
+         password_file: Path | None = Option(None, "--password-file",
                                                       help="Read the SMTP password (authorisation code) from this file (or CUSTLEDGER_SMTP_PASSWORD, or a prompt)."),
-         sender: str | None = typer.Option(None, "--from", help="Sender address (default: --user)."),
-         directory: Path | None = typer.Option(None, "--dir", help="Folder of the statement files."),
+         sender: str | None = Option(None, "--from", help="Sender address (default: --user)."),
+         directory: Path | None = Option(None, "--dir", help="Folder of the statement files."),
          as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
     """Email each customer its statement of the month (and letters); without --smtp, .eml files to an outbox."""
     from .ops.send import send_cli, send_ledger
@@ -428,13 +427,13 @@ def send(path: Path, month: str | None = Month,
                                  password_file=password_file, sender=sender, directory=directory)
         with _Bar(as_json) as each:  # one live display at a time: the messages' bar, not the stages'
             report = send_ledger(book, as_of=_date(as_of), progress_each=each, **options)
-    except typer.Exit:
+    except Exit:
         raise
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
     _print_report(report, as_json)
-    raise typer.Exit(report.exit_code)
+    raise Exit(report.exit_code)
 
 
 class _Bar:
@@ -466,14 +465,24 @@ class _Bar:
         return False
 
 
+def __getattr__(name: str):
+    """``cli.app`` / ``cli.xl_app``: the typer applications of the declarations above, built on
+    first use (cli_decl.py), for help, errors and callers such as typer's CliRunner."""
+    if name == "app":
+        return commands.typer()
+    if name == "xl_app":
+        return xl_commands.typer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main() -> None:  # console script entry point
     global _OWN_PROCESS
     from .cli_fast import run
 
     _OWN_PROCESS = True
 
-    if not run(app, sys.argv[1:]):  # an ordinary invocation runs without typer's set-up (cli_fast.py)
-        app()
+    if not run(commands, sys.argv[1:]):  # an ordinary invocation runs without typer (cli_fast.py)
+        commands.typer()()
 
 
 def console() -> None:

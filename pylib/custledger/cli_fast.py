@@ -5,7 +5,8 @@ of the invoked command before it runs (pydantic imported for it): ~0.1 s of ever
 of a `validate` of a small firm's ledger (issue 12). Every custledger command takes only paths,
 text and on/off flags, so an ordinary invocation — the command, its arguments and its options
 as declared in cli.py — is read here straight from the same declarations (the callback's
-signature and its typer.Option / typer.Argument defaults) and the command is called directly.
+signature and its cli_decl Option / Argument defaults, or typer's own in the typer application
+built from them) and the command is called directly; typer is not even imported.
 
 Anything else goes to typer as before, so help, errors and their wording stay typer's own:
 --help or -h, no arguments, an unknown command or option, a missing or surplus argument, a
@@ -56,10 +57,26 @@ def _plain_info(info, base) -> bool:
     return all(k in _PLAIN or v == getattr(base, k, v) for k, v in vars(info).items())
 
 
-def command_params(callback) -> list[_Param] | None:
-    """The callback's parameters as this reader understands them; None if any is beyond it."""
+def _declared(d):
+    """("option" | "argument", param_decls, default) of a parameter's default — cli_decl's
+    Option / Argument, or typer's own OptionInfo / ArgumentInfo (the typer application built from
+    them) — or None when it is neither or sets more than the plain attributes."""
+    from .cli_decl import Declared
+
+    if isinstance(d, Declared):
+        return None if set(d.kwargs) - _PLAIN else (d.kind, d.param_decls, d.default)
+    if not type(d).__module__.startswith("typer"):
+        return None
     from typer.models import ArgumentInfo, OptionInfo
 
+    for cls, kind in ((OptionInfo, "option"), (ArgumentInfo, "argument")):
+        if isinstance(d, cls):
+            return (kind, d.param_decls or (), d.default) if _plain_info(d, cls()) else None
+    return None
+
+
+def command_params(callback) -> list[_Param] | None:
+    """The callback's parameters as this reader understands them; None if any is beyond it."""
     try:
         hints = typing.get_type_hints(callback)
     except Exception:  # noqa: BLE001 - an annotation that does not evaluate: typer decides
@@ -70,22 +87,25 @@ def command_params(callback) -> list[_Param] | None:
         if kind is None or p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             return None
         d = p.default
-        if isinstance(d, OptionInfo):
-            decls = [x for x in (d.param_decls or ()) if isinstance(x, str)]
-            if not _plain_info(d, OptionInfo()) or not decls or any("/" in x or not x.startswith("--") for x in decls) \
-                    or d.default is ... or (kind[0] == "flag" and d.default is not False):
-                return None
-            out.append(_Param(name, kind[0], tuple(decls), d.default, kind[1]))
-        elif isinstance(d, ArgumentInfo):
-            if not _plain_info(d, ArgumentInfo()) or kind[0] != "value" or d.param_decls:
-                return None
-            out.append(_Param(name, "arg", (), d.default, kind[1]))
-        elif d is inspect.Parameter.empty:
+        if d is inspect.Parameter.empty:
             if kind[0] != "value":
                 return None
             out.append(_Param(name, "arg", (), ..., kind[1]))
+            continue
+        declared = _declared(d)
+        if declared is None:
+            return None  # a plain default (typer makes it an option of its own naming), or more
+        what, param_decls, default = declared
+        if what == "option":
+            decls = [x for x in param_decls if isinstance(x, str)]
+            if not decls or any("/" in x or not x.startswith("--") for x in decls) \
+                    or default is ... or (kind[0] == "flag" and default is not False):
+                return None
+            out.append(_Param(name, kind[0], tuple(decls), default, kind[1]))
         else:
-            return None  # a plain default: typer makes it an option of its own naming
+            if kind[0] != "value" or param_decls:
+                return None
+            out.append(_Param(name, "arg", (), default, kind[1]))
     return out
 
 
@@ -161,15 +181,13 @@ def run(app, argv: list[str]) -> bool:
     found = parse(app, argv)
     if found is None:
         return False
-    import typer
+    from .cli_decl import echo
 
     callback, kwargs = found
     try:
-        callback(**kwargs)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        callback(**kwargs)      # ends with cli_decl.Exit (a SystemExit) or returns
     except (EOFError, KeyboardInterrupt):
-        typer.echo(file=sys.stderr)
-        typer.echo("Aborted!", err=True)   # click's standalone mode says the same
+        echo(err=True)
+        echo("Aborted!", err=True)   # click's standalone mode says the same
         sys.exit(1)
     sys.exit(0)
