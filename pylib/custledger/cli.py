@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 from .cli_decl import Argument, Commands, Exit, Option, echo
@@ -49,6 +48,8 @@ def _steps(name: str) -> list:
 
 def _fail(exc: BaseException) -> None:
     if os.environ.get("CUSTLEDGER_DEBUG"):  # the cause too: a LedgerError chains it (save_failed from ...)
+        import traceback
+
         traceback.print_exception(exc)
     if isinstance(exc, LedgerError):
         echo(exc.message(_lang()), err=True)
