@@ -74,8 +74,10 @@ class _Collector:
 
     def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
             values=None, **params) -> None:
+        if ts.name is None or (mask.dtype == bool and not mask.to_numpy().any()):
+            return  # the usual case, a check that found nothing: no further pandas calls
         mask = mask.fillna(False).astype(bool)
-        if not mask.any() or ts.name is None:
+        if not mask.any():
             return
         idx = mask[mask].index
         # values and per-row params may be callables of the masked index (computed only then)
@@ -127,13 +129,19 @@ def _blank(s: pd.Series) -> pd.Series:
 def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     spec = sheet(ts.key)
     f_df = ts.frame
+    if f_df.empty:
+        return  # no rows, nothing to find (an optional sheet the workbook does not have)
     for f in spec.fields:
         col = f_df[f.key]
         p = f.spec
-        if f.required and f.key in ts.letters:
-            c.add(ts, _blank(col), f.key, "required", "error")
-        if "maxLength" in p and col.dtype == object:
-            c.add(ts, col.astype(str).str.len() > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
+        required = f.required and f.key in ts.letters
+        long = "maxLength" in p and col.dtype == object
+        text = col.fillna("").astype(str) if required and long else None  # one conversion for both
+        if required:
+            c.add(ts, (text.str.strip() == "") if text is not None else _blank(col), f.key, "required", "error")
+        if long:
+            lengths = (text if text is not None else col.astype(str)).str.len()
+            c.add(ts, lengths > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
         if numeric:
             scale = 100 if f.kind == "money" else 1
@@ -175,8 +183,8 @@ def _check_phone(text: str) -> bool:
 # parse() keeps it whole as a national number, so is_valid_number is "matches the general
 # pattern and one of the number types" of the CN metadata, checked here for a whole column.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-          "fixed_line", "mobile")
+_TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+          "uan", "voicemail")  # the likely ones first
 
 
 def _matches(s: pd.Series, desc) -> pd.Series:
@@ -202,8 +210,13 @@ def phones_valid(phones: pd.Series) -> pd.Series:
         assert md is not None  # phonenumbers ships CN's metadata
         nums = u[plain].astype(str)
         known = pd.Series(False, index=nums.index)
-        for t in _TYPES:
-            known |= _matches(nums, getattr(md, t, None))
+        for t in _TYPES:  # a number matching any type is known: stop once every one is
+            desc = getattr(md, t, None)
+            if desc is not None and desc.possible_length and 11 not in desc.possible_length:
+                continue  # no 11-digit number is of this type
+            known |= _matches(nums, desc)
+            if known.all():
+                break
         ok[plain] = _matches(nums, md.general_desc) & known
     if not plain.all():
         ok[~plain] = [_check_phone(t) for t in u[~plain]]
@@ -459,6 +472,8 @@ def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
 
 def _adopt_reading_errors(c: _Collector, reading: pd.DataFrame, sheets: dict) -> None:
     """Rows whose values could not be read count as rows with errors (not re-reported)."""
+    if reading.empty:
+        return
     for ts in sheets.values():
         if ts.name is None:
             continue
