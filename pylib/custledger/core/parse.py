@@ -182,25 +182,26 @@ def _cells(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return t, s.isna().to_numpy(bool) | (t == "").to_numpy(bool)
 
 
-def _mask(values: np.ndarray, index) -> pd.Series:
-    return pd.Series(values, index=index, dtype=bool)
+def _mask(values: np.ndarray, like: pd.Series, name=None) -> pd.Series:
+    return pd.Series(values, index=like.index, dtype=bool, name=name)
 
 
 def parse_text(s: pd.Series) -> pd.Series:
     return _text_of(*_cells(s))
 
 
-def _text_of(t: pd.Series, blank: np.ndarray) -> pd.Series:
-    """Text cells: stripped, "" where blank."""
-    out = t.to_numpy(dtype=object, copy=True)
+def _text_of(t: pd.Series, blank: np.ndarray, objects: np.ndarray | None = None) -> pd.Series:
+    """Text cells: stripped, "" where blank (``objects``: the same text as Python objects)."""
+    out = t.to_numpy(dtype=object, copy=True) if objects is None else objects.copy()
     out[blank] = ""
-    return pd.Series(out, index=t.index, dtype=object)
+    return pd.Series(out, index=t.index, dtype=object, name=t.name)
 
 
 def _stacked(frame: pd.DataFrame) -> pd.Series:
     """The frame's cells as one text column, column after column: one string operation over
     every cell instead of one per column (each costs ~0.1 ms whatever its length)."""
-    return pd.concat([frame[c].astype("str") for c in frame.columns], ignore_index=True)
+    return pd.concat([frame[c] if frame[c].dtype == "str" else frame[c].astype("str") for c in frame.columns],
+                     ignore_index=True)
 
 
 # A cell reads as a total word only if it holds the word's last character in one case or the
@@ -231,7 +232,7 @@ def _total_rows(body: pd.DataFrame) -> np.ndarray:
     return np.asarray(_total_cells(_stacked(body), body.shape[1], len(body)).any(axis=0))
 
 
-@dataclass(frozen=True)
+@dataclass
 class SheetCells:
     """The cells of a sheet's columns, read once for all of them (one text conversion, one
     strip, one blank test over every cell instead of one of each per column; each pandas call
@@ -242,11 +243,23 @@ class SheetCells:
     text: pd.Series
     blank: np.ndarray
     nonblank: np.ndarray
+    _objects: np.ndarray | None = None
 
     def column(self, j: int, keep: np.ndarray, index) -> tuple[pd.Series, np.ndarray]:
         """(stripped text, blank mask) of column ``j`` at the rows ``keep``, as ``_cells`` gives."""
         n = self.blank.shape[1]
-        return pd.Series(self.text.array[j * n:(j + 1) * n][keep], index=index, copy=False), self.blank[j][keep]
+        part = self.text.array[j * n:(j + 1) * n]
+        if keep.all():
+            return pd.Series(part, index=index, copy=False), self.blank[j]
+        return pd.Series(part[keep], index=index, copy=False), self.blank[j][keep]
+
+    def objects(self, j: int, keep: np.ndarray) -> np.ndarray:
+        """Column ``j``'s text at the rows ``keep`` as Python objects (every cell converted in
+        one call, the first time a text column asks)."""
+        if self._objects is None:
+            self._objects = self.text.to_numpy(dtype=object)
+        n = self.blank.shape[1]
+        return self._objects[j * n:(j + 1) * n][keep]
 
 
 def _sheet_cells(frame: pd.DataFrame) -> SheetCells:
@@ -274,6 +287,7 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 FIRST_DAY = pd.Timestamp("1677-09-22")
 LAST_DAY = pd.Timestamp("2262-04-11")
 _LAST_SERIAL = (LAST_DAY - _EXCEL_EPOCH).days
+_FIRST, _LAST = np.datetime64(FIRST_DAY.date(), "D"), np.datetime64(LAST_DAY.date(), "D")
 
 
 def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -290,9 +304,16 @@ def parse_date(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _date_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
     """parse_date over cells already read (``_cells``: stripped text, blank mask)."""
     if blank.all():  # nothing to read (an optional column left empty)
-        return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]"), _mask(np.zeros(len(t), bool), t.index)
+        return pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]", name=t.name), _mask(np.zeros(len(t), bool), t, t.name)
     out = pd.to_datetime(t, format="%Y-%m-%d %H:%M:%S", errors="coerce")
     todo = ~blank & out.isna().to_numpy(bool)
+    if todo.any():
+        # a date typed as 2026-10-05 (ASCII digits): the day the rule below reads, in one call
+        iso = todo & t.str.fullmatch(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}").to_numpy(bool, na_value=False)
+        if iso.any():
+            days = pd.to_datetime(t[iso], format="%Y-%m-%d", errors="coerce")
+            out.loc[iso] = days
+            todo &= out.isna().to_numpy(bool)
     if todo.any():
         rest = _nfkc(t[todo])
         parts = rest.str.extract(_YMD)
@@ -312,9 +333,11 @@ def _date_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
         from_serial = _EXCEL_EPOCH + pd.to_timedelta(day + (day < 60), unit="D")
         from_serial = from_serial.where((serial >= 1) & (day != 60))
         out.loc[todo] = ymd.fillna(from_serial)
-    out = out.dt.normalize()
-    out = out.where((out >= FIRST_DAY) & (out <= LAST_DAY)).astype("datetime64[ns]")
-    return out, _mask(~blank & out.isna().to_numpy(bool), t.index)
+    # the day (a time dropped: floored, as Series.dt.normalize), within what datetime64[ns] holds
+    day = out.to_numpy().astype("datetime64[D]")
+    day[(day < _FIRST) | (day > _LAST)] = np.datetime64("NaT")
+    day = day.astype("datetime64[ns]")
+    return pd.Series(day, index=t.index, name=t.name), _mask(~blank & np.isnat(day), t, t.name)
 
 
 def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -329,13 +352,13 @@ def parse_money(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _money_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
     """parse_money over cells already read (``_cells``)."""
     if blank.all():
-        return pd.Series(pd.NA, index=t.index, dtype="Int64"), _mask(np.zeros(len(t), bool), t.index)
+        return pd.Series(pd.NA, index=t.index, dtype="Int64", name=t.name), _mask(np.zeros(len(t), bool), t)
     x = pd.to_numeric(t, errors="coerce").astype("float64").to_numpy()
     with np.errstate(invalid="ignore", over="ignore"):  # inf, 1e308: not near, read by to_cents
         scaled = x * 100
         rounded = np.round(scaled)
         near = (np.abs(scaled - rounded) < 1e-6) & (np.abs(x) < 1e11)
-    cents = pd.Series(np.where(near, rounded, np.nan), index=t.index).astype("Int64")
+    cents = pd.Series(np.where(near, rounded, np.nan), index=t.index, name=t.name).astype("Int64")
     todo = ~blank & ~near
     bad = pd.Series(False, index=t.index)
     if todo.any():
@@ -358,7 +381,7 @@ def parse_number(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _number_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
     """parse_number over cells already read (``_cells``)."""
     if blank.all():
-        return pd.Series(np.nan, index=t.index, dtype="float64"), _mask(np.zeros(len(t), bool), t.index)
+        return pd.Series(np.nan, index=t.index, dtype="float64", name=t.name), _mask(np.zeros(len(t), bool), t, t.name)
     x = pd.to_numeric(t, errors="coerce").astype("float64")
     todo = ~blank & x.isna().to_numpy(bool)
     if todo.any():
@@ -369,7 +392,7 @@ def _number_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
             except money.MoneyError:
                 return np.nan
         x.loc[todo] = t[todo].map(one).astype("float64")
-    return x, _mask(~blank & x.isna().to_numpy(bool), t.index)
+    return x, _mask(~blank & x.isna().to_numpy(bool), t, t.name)
 
 
 def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -384,7 +407,7 @@ def _int_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
         rounded = np.round(v)
         integral = ~np.isnan(v) & (np.abs(v - rounded) < 1e-9)
     bad = bad | (~np.isnan(v) & ~integral)
-    return pd.Series(np.where(integral, rounded, np.nan), index=t.index).astype("Int64"), bad
+    return pd.Series(np.where(integral, rounded, np.nan), index=t.index, name=t.name).astype("Int64"), bad
 
 
 def enum_lookup(f: Field) -> dict:
@@ -408,7 +431,7 @@ def _enum_of(t: pd.Series, blank: np.ndarray, f: Field) -> tuple[pd.Series, pd.S
     fill = default if default is not None else ""
     n = len(t)
     if blank.all():
-        return pd.Series([fill] * n, index=t.index, dtype=object), _mask(np.zeros(n, bool), t.index)
+        return pd.Series([fill] * n, index=t.index, dtype=object, name=t.name), _mask(np.zeros(n, bool), t, t.name)
     table = enum_lookup(f)
     codes, uniques = pd.factorize(t)
     found = np.array([table.get(norm_header(u)) for u in uniques] + [None], dtype=object)
@@ -416,7 +439,7 @@ def _enum_of(t: pd.Series, blank: np.ndarray, f: Field) -> tuple[pd.Series, pd.S
     bad = ~blank & (out == None)  # noqa: E711  (elementwise: which cells name no value)
     out[blank] = fill
     out[out == None] = ""  # noqa: E711
-    return pd.Series(out, index=t.index, dtype=object), _mask(bad, t.index)
+    return pd.Series(out, index=t.index, dtype=object, name=t.name), _mask(bad, t, t.name)
 
 
 def _month_of(value):
@@ -478,6 +501,9 @@ def parse_column(s: pd.Series, f: Field) -> tuple[pd.Series, pd.Series]:
     return _column_of(*_cells(s), f)
 
 
+_NOT_TEXT = ("date", "money", "int", "number", "price", "enum", "month")
+
+
 def _column_of(t: pd.Series, blank: np.ndarray, f: Field) -> tuple[pd.Series, pd.Series]:
     """parse_column over cells already read (``_cells``); not for months (parse_months reads
     date objects as well as text)."""
@@ -492,7 +518,7 @@ def _column_of(t: pd.Series, blank: np.ndarray, f: Field) -> tuple[pd.Series, pd
         return _number_of(t, blank)
     if kind == "enum":
         return _enum_of(t, blank, f)
-    return _text_of(t, blank), _mask(np.zeros(len(t), bool), t.index)
+    return _text_of(t, blank), _mask(np.zeros(len(t), bool), t)
 
 
 def empty_typed(f: Field, n: int, index) -> pd.Series:
@@ -547,10 +573,13 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
             continue
         if f.kind == "month":   # parse_months reads date objects too: from the column as it is
             col, bad = parse_months(body[pos])
-        else:
+        elif f.kind in _NOT_TEXT:
             col, bad = _column_of(*cells.column(at[pos], keep, body.index), f)
+        else:   # text of any kind: the Python objects converted for the whole sheet at once
+            t, blank = cells.column(at[pos], keep, body.index)
+            col, bad = _text_of(t, blank, cells.objects(at[pos], keep)), None
         out[f.key] = col
-        if bad.any():
+        if bad is not None and bad.any():
             label = f.label(lang)
             code = {"date": "bad_date", "money": "bad_amount", "int": "bad_integer", "number": "bad_number",
                     "price": "bad_number", "enum": "bad_enum", "month": "bad_month"}.get(f.kind, "bad_value")
