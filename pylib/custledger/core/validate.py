@@ -74,8 +74,11 @@ class _Collector:
 
     def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
             values=None, **params) -> None:
-        if ts.name is None or (mask.dtype == bool and not mask.to_numpy().any()):
-            return  # the usual case, a check that found nothing: no further pandas calls
+        if ts.name is None:
+            return
+        if mask.dtype == bool or isinstance(mask.dtype, pd.BooleanDtype):
+            if not mask.to_numpy(dtype=bool, na_value=False).any():
+                return  # the usual case, a check that found nothing: no further pandas calls
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
@@ -131,17 +134,24 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     f_df = ts.frame
     if f_df.empty:
         return  # no rows, nothing to find (an optional sheet the workbook does not have)
+    # the text columns a required or maxLength check reads: as text in one call for all of them
+    # (blank = _blank's rule; a length as str.len counts it)
+    texts = [f.key for f in spec.fields if f_df[f.key].dtype == object
+             and ("maxLength" in f.spec or (f.required and f.key in ts.letters))]
+    if texts:
+        cells = pd.concat([f_df[k].fillna("") for k in texts], ignore_index=True).astype(str)
+        shape = (len(texts), len(f_df))
+        length = dict(zip(texts, cells.str.len().to_numpy().reshape(shape)))
+        empty = dict(zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)))
     for f in spec.fields:
         col = f_df[f.key]
         p = f.spec
-        required = f.required and f.key in ts.letters
-        long = "maxLength" in p and col.dtype == object
-        text = col.fillna("").astype(str) if required and long else None  # one conversion for both
-        if required:
-            c.add(ts, (text.str.strip() == "") if text is not None else _blank(col), f.key, "required", "error")
-        if long:
-            lengths = (text if text is not None else col.astype(str)).str.len()
-            c.add(ts, lengths > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
+        if f.required and f.key in ts.letters:
+            blank = pd.Series(empty[f.key], index=f_df.index) if f.key in texts else _blank(col)
+            c.add(ts, blank, f.key, "required", "error")
+        if "maxLength" in p and col.dtype == object:
+            c.add(ts, pd.Series(length[f.key] > p["maxLength"], index=f_df.index), f.key, "too_long", "error",
+                  limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
         if numeric:
             scale = 100 if f.kind == "money" else 1
