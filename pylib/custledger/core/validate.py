@@ -71,6 +71,15 @@ class _Collector:
         self.lang = lang
         self.frames: list[pd.DataFrame] = []
         self.errors: dict[str, set] = {}
+        self.blanks: dict[tuple, pd.Series] = {}   # (sheet key, field) -> _blank of the typed column
+
+    def blank(self, ts: TypedSheet, key: str) -> pd.Series:
+        """``_blank(ts.frame[key])``, computed once per typed column (several checks read it;
+        validation never changes a typed frame: it works on copies)."""
+        found = self.blanks.get((ts.key, key))
+        if found is None:
+            found = self.blanks[(ts.key, key)] = _blank(ts.frame[key])
+        return found
 
     def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
             values=None, **params) -> None:
@@ -142,13 +151,13 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
         cells = pd.concat([f_df[k].fillna("") for k in texts], ignore_index=True).astype(str)
         shape = (len(texts), len(f_df))
         length = dict(zip(texts, cells.str.len().to_numpy().reshape(shape)))
-        empty = dict(zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)))
+        for k, empty in zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)):
+            c.blanks[(ts.key, k)] = pd.Series(empty, index=f_df.index, name=k)   # what _blank gives
     for f in spec.fields:
         col = f_df[f.key]
         p = f.spec
         if f.required and f.key in ts.letters:
-            blank = pd.Series(empty[f.key], index=f_df.index) if f.key in texts else _blank(col)
-            c.add(ts, blank, f.key, "required", "error")
+            c.add(ts, c.blank(ts, f.key), f.key, "required", "error")
         if "maxLength" in p and col.dtype == object:
             c.add(ts, pd.Series(length[f.key] > p["maxLength"], index=f_df.index), f.key, "too_long", "error",
                   limit=p["maxLength"])
@@ -171,7 +180,7 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
 
 def _duplicates(c: _Collector, ts: TypedSheet, key: str) -> None:
     col = ts.frame[key]
-    present = ~_blank(col)
+    present = ~c.blank(ts, key)
     dup = col.duplicated(keep="first") & present
     if dup.any():
         first_row = ts.frame[present].drop_duplicates(key).set_index(key)["_row"]
@@ -292,7 +301,7 @@ def _kind_checks(c: _Collector, ts: TypedSheet) -> None:
     for kind in ("phone", "uscc", "email"):  # this order: the order the problems are listed in
         for f in (f for f in fields if f.kind == kind):
             col = df[f.key]
-            has = ~_blank(col)
+            has = ~c.blank(ts, f.key)
             if not has.any():
                 continue
             if kind == "phone":   # column-wise (phones_valid); one by one only for unusual values
@@ -344,7 +353,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     df = ts.frame.copy()
     _duplicates(c, ts, "doc_no")
     cid = df["customer_id"]
-    present = ~_blank(cid)
+    present = ~c.blank(ts, "customer_id")
     c.add(ts, present & ~cid.isin(cust_ids), "customer_id", "unknown_customer", "error")
     amount = _fill_invoice_amounts(df)
     c.add(ts, amount.isna() & df["amount"].isna(), "amount", "amount_missing", "error", values=df["amount"])
@@ -393,10 +402,12 @@ def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict) -> pd.Se
     return wrong.groupby(level=0).agg(lambda t: ",".join(dict.fromkeys(t))).reindex(lists.index)
 
 
-def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
-    """customer_id for receipts with a blank one: the one customer the payer names (core/payers.py)."""
+def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame, need: pd.Series | None = None) -> pd.Series:
+    """customer_id for receipts with a blank one: the one customer the payer names (core/payers.py).
+    ``need``: the rows with a blank customer_id and a payer, when the caller knows them."""
     out = receipts["customer_id"].copy()
-    need = _blank(out) & ~_blank(receipts["payer"])
+    if need is None:
+        need = _blank(out) & ~_blank(receipts["payer"])
     if need.any():
         out.loc[need] = resolve_payers(receipts.loc[need, "payer"], customers)
     return out
@@ -407,11 +418,11 @@ def _receipts(c: _Collector, ts: TypedSheet, customers: pd.DataFrame, cust_ids: 
     df = ts.frame.copy()
     _duplicates(c, ts, "receipt_no")
     _duplicates(c, ts, "bank_ref")
-    given = ~_blank(df["customer_id"])
+    given = ~c.blank(ts, "customer_id")
     c.add(ts, given & ~df["customer_id"].isin(cust_ids), "customer_id", "unknown_customer", "error")
-    no_payer = _blank(df["payer"])
+    no_payer = c.blank(ts, "payer")
     c.add(ts, ~given & no_payer, "customer_id", "receipt_no_customer", "error")
-    resolved = _resolve_payers(df, customers)
+    resolved = _resolve_payers(df, customers, ~given & ~no_payer)
     c.add(ts, ~given & ~no_payer & _blank(resolved), "payer", "payer_unmatched", "error")
     df["customer_id"] = resolved
     is_inv = invoices["kind"] != "credit_note"
@@ -441,11 +452,11 @@ def validate(loaded: LoadedBook) -> Validation:
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
-    c.add(it, ~_blank(it.frame["customer_id"]) & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
+    c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
           "unknown_customer", "error")
     cf = sheets.get("confirmations")
     if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
-        c.add(cf, ~_blank(cf.frame["customer_id"]) & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
+        c.add(cf, ~c.blank(cf, "customer_id") & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
     problems = c.frame()
@@ -477,7 +488,7 @@ def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
     core/bank.py learns only rows of known customers); a blank one is the required check's."""
     if ts is not None:
         cid = ts.frame["customer_id"]
-        c.add(ts, ~_blank(cid) & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
+        c.add(ts, ~c.blank(ts, "customer_id") & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
 
 
 def _adopt_reading_errors(c: _Collector, reading: pd.DataFrame, sheets: dict) -> None:
