@@ -243,7 +243,7 @@ class SheetCells:
     text: pd.Series
     blank: np.ndarray
     nonblank: np.ndarray
-    _objects: np.ndarray | None = None
+    _objects: dict | None = None
 
     def column(self, j: int, keep: np.ndarray, index) -> tuple[pd.Series, np.ndarray]:
         """(stripped text, blank mask) of column ``j`` at the rows ``keep``, as ``_cells`` gives."""
@@ -253,13 +253,14 @@ class SheetCells:
             return pd.Series(part, index=index, copy=False), self.blank[j]
         return pd.Series(part[keep], index=index, copy=False), self.blank[j][keep]
 
-    def objects(self, j: int, keep: np.ndarray) -> np.ndarray:
-        """Column ``j``'s text at the rows ``keep`` as Python objects (every cell converted in
-        one call, the first time a text column asks)."""
-        if self._objects is None:
-            self._objects = self.text.to_numpy(dtype=object)
+    def objects(self, j: int, keep: np.ndarray, among) -> np.ndarray:
+        """Column ``j``'s text at the rows ``keep`` as Python objects: the cells of the columns
+        ``among`` (the sheet's text columns) converted in one call, the first time one asks."""
         n = self.blank.shape[1]
-        return self._objects[j * n:(j + 1) * n][keep]
+        if self._objects is None:
+            at = np.concatenate([np.arange(k * n, (k + 1) * n) for k in among])
+            self._objects = dict(zip(among, self.text.array.take(at).to_numpy(dtype=object).reshape(len(among), n)))
+        return self._objects[j][keep]
 
 
 def _sheet_cells(frame: pd.DataFrame) -> SheetCells:
@@ -566,6 +567,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
     out = {}
     n = len(body)
     at = {pos: j for j, pos in enumerate(mapped)}
+    texts = [at[pos_of[f.key]] for f in spec.fields if f.key in pos_of and f.kind not in _NOT_TEXT]
     for f in spec.fields:
         pos = pos_of.get(f.key)
         if pos is None:
@@ -577,7 +579,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
             col, bad = _column_of(*cells.column(at[pos], keep, body.index), f)
         else:   # text of any kind: the Python objects converted for the whole sheet at once
             t, blank = cells.column(at[pos], keep, body.index)
-            col, bad = _text_of(t, blank, cells.objects(at[pos], keep)), None
+            col, bad = _text_of(t, blank, cells.objects(at[pos], keep, texts)), None
         out[f.key] = col
         if bad is not None and bad.any():
             label = f.label(lang)
