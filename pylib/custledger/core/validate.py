@@ -376,7 +376,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
-        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner)
+        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner, has_ref)
         c.add(ts, wrong.notna(), "ref_doc", "credit_ref_missing", "warning", values=wrong)
         over, limit, ref_one = {}, {}, {}
         for i, text, cid, cents in zip(df.index[has_ref], refs[has_ref], df.loc[has_ref, "customer_id"], amount[has_ref]):
@@ -390,15 +390,19 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     return df
 
 
-def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict) -> pd.Series:
+def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series | None = None) -> pd.Series:
     """Per row, the tokens of a ``,;、`` list that are not invoices of the row's customer
-    (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup."""
-    has = lists.fillna("").astype(str).str.strip() != ""
+    (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup.
+    ``has``: the rows whose list is not blank, when the caller knows them."""
+    if has is None:
+        has = lists.fillna("").astype(str).str.strip() != ""
     if not has.any():
         return pd.Series(np.nan, index=lists.index, dtype=object)
     toks = lists[has].astype(str).str.split(LIST_SPLIT.pattern, regex=True).explode()
     toks = toks[toks.notna() & (toks != "")]
     wrong = toks[toks.map(owner).to_numpy(dtype=object) != customer.loc[toks.index].to_numpy(dtype=object)]
+    if wrong.empty:
+        return pd.Series(np.nan, index=lists.index, dtype=object)
     return wrong.groupby(level=0).agg(lambda t: ",".join(dict.fromkeys(t))).reindex(lists.index)
 
 
@@ -427,7 +431,7 @@ def _receipts(c: _Collector, ts: TypedSheet, customers: pd.DataFrame, cust_ids: 
     df["customer_id"] = resolved
     is_inv = invoices["kind"] != "credit_note"
     owner = dict(zip(invoices.loc[is_inv, "doc_no"], invoices.loc[is_inv, "customer_id"]))
-    wrong = _foreign_tokens(df["applied_to"], df["customer_id"], owner)
+    wrong = _foreign_tokens(df["applied_to"], df["customer_id"], owner, ~c.blank(ts, "applied_to"))
     c.add(ts, wrong.notna(), "applied_to", "applied_unknown", "warning", values=wrong)
     return df
 
