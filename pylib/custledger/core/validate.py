@@ -321,12 +321,13 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
+    first_id = ~df["customer_id"].duplicated(keep="first")   # a repeated id is _duplicates' error
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
                                ("phone", lambda s: s.str.replace(r"\D", "", regex=True), "dup_what_phone"),
                                ("name", lambda s: _map_unique(s, normalize_name), "dup_what_name")):
         key = keyfn(df[field].fillna("").astype(str))
         present = key != ""
-        dup = key.duplicated(keep="first") & present & ~df["customer_id"].duplicated(keep="first")
+        dup = key.duplicated(keep="first") & present & first_id
         if dup.any():
             first = df[present].assign(_k=key[present]).drop_duplicates("_k").set_index("_k")
             c.add(ts, dup, field, "dup_customer", "warning", other=key.map(first["_row"]),
@@ -477,9 +478,10 @@ def validate(loaded: LoadedBook) -> Validation:
     )
     allp = pd.concat([reading, problems], ignore_index=True) if len(reading) else problems
     # a value that could not be read is not also reported as missing
-    unread = set(zip(reading["sheet"], reading["cell"]))
-    at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
-    allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
+    if len(reading):
+        unread = set(zip(reading["sheet"], reading["cell"]))
+        at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
+        allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
     order = {name: i for i, name in enumerate(loaded.sheet_names)}
     allp = allp.assign(_o=allp["sheet"].map(order).fillna(99)).sort_values(["_o", "row", "cell"], kind="stable")
     allp = allp.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)
