@@ -191,8 +191,9 @@ def parse_text(s: pd.Series) -> pd.Series:
 
 
 def _text_of(t: pd.Series, blank: np.ndarray, objects: np.ndarray | None = None) -> pd.Series:
-    """Text cells: stripped, "" where blank (``objects``: the same text as Python objects)."""
-    out = t.to_numpy(dtype=object, copy=True) if objects is None else objects.copy()
+    """Text cells: stripped, "" where blank (``objects``: the same text as Python objects, an
+    array of its own that becomes the column)."""
+    out = t.to_numpy(dtype=object, copy=True) if objects is None else objects
     out[blank] = ""
     return pd.Series(out, index=t.index, dtype=object, name=t.name)
 
@@ -254,13 +255,14 @@ class SheetCells:
         return pd.Series(part[keep], index=index, copy=False), self.blank[j][keep]
 
     def objects(self, j: int, keep: np.ndarray, among) -> np.ndarray:
-        """Column ``j``'s text at the rows ``keep`` as Python objects: the cells of the columns
-        ``among`` (the sheet's text columns) converted in one call, the first time one asks."""
+        """Column ``j``'s text at the rows ``keep`` as Python objects (a new array): the cells of
+        the columns ``among`` (the sheet's text columns) converted in one call, the first time
+        one asks."""
         n = self.blank.shape[1]
         if self._objects is None:
             at = np.concatenate([np.arange(k * n, (k + 1) * n) for k in among])
             self._objects = dict(zip(among, self.text.array.take(at).to_numpy(dtype=object).reshape(len(among), n)))
-        return self._objects[j][keep]
+        return self._objects[j][keep]   # boolean indexing: always a copy
 
 
 def _sheet_cells(frame: pd.DataFrame) -> SheetCells:
