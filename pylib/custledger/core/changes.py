@@ -33,6 +33,11 @@ def _text(series: pd.Series, kind: str) -> pd.Series:
     """Canonical text of a typed column (blank = "")."""
     if kind == "date":
         s = pd.to_datetime(series, errors="coerce")
+        if isinstance(s.dtype, np.dtype):   # naive datetime64 (what load gives): the day's text in one call
+            day = s.to_numpy().astype("datetime64[D]")
+            text = np.datetime_as_string(day, unit="D").astype(object)
+            text[np.isnat(day)] = ""
+            return pd.Series(text, index=series.index, dtype=object)
         return pd.Series(np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d")), index=series.index, dtype=object)
     if kind in ("money", "price"):  # integer cents -> units with two decimals, never via float
         return format_cents_series(series)
@@ -66,10 +71,11 @@ def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
     """Text frame -> the snapshot sheet's rows: customer_id, fields (JSON of the non-blank
     fields). One cell per customer keeps the sheet small and survives new schema fields; a JSON
     longer than SNAPSHOT_CHUNK characters is split over consecutive rows of the same id."""
-    records = text.to_dict(orient="records")
+    keys = list(text.columns)
+    columns = [text[k].tolist() for k in keys]   # one list per field: no dict per row from pandas
     ids, fields = [], []
-    for cid, r in zip(text.index, records):
-        blob = json.dumps({k: v for k, v in r.items() if v != ""}, ensure_ascii=False, sort_keys=True)
+    for cid, values in zip(text.index, zip(*columns) if columns else ((),) * len(text)):
+        blob = json.dumps({k: v for k, v in zip(keys, values) if v != ""}, ensure_ascii=False, sort_keys=True)
         for at in range(0, max(len(blob), 1), SNAPSHOT_CHUNK):
             ids.append(cid)
             fields.append(blob[at:at + SNAPSHOT_CHUNK])

@@ -71,11 +71,25 @@ class _Collector:
         self.lang = lang
         self.frames: list[pd.DataFrame] = []
         self.errors: dict[str, set] = {}
+        self.blanks: dict[tuple, pd.Series] = {}   # (sheet key, field) -> _blank of the typed column
+
+    def blank(self, ts: TypedSheet, key: str) -> pd.Series:
+        """``_blank(ts.frame[key])``, computed once per typed column (several checks read it;
+        validation never changes a typed frame: it works on copies)."""
+        found = self.blanks.get((ts.key, key))
+        if found is None:
+            found = self.blanks[(ts.key, key)] = _blank(ts.frame[key])
+        return found
 
     def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
             values=None, **params) -> None:
+        if ts.name is None:
+            return
+        if mask.dtype == bool or isinstance(mask.dtype, pd.BooleanDtype):
+            if not mask.to_numpy(dtype=bool, na_value=False).any():
+                return  # the usual case, a check that found nothing: no further pandas calls
         mask = mask.fillna(False).astype(bool)
-        if not mask.any() or ts.name is None:
+        if not mask.any():
             return
         idx = mask[mask].index
         # values and per-row params may be callables of the masked index (computed only then)
@@ -127,13 +141,26 @@ def _blank(s: pd.Series) -> pd.Series:
 def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     spec = sheet(ts.key)
     f_df = ts.frame
+    if f_df.empty:
+        return  # no rows, nothing to find (an optional sheet the workbook does not have)
+    # the text columns a required or maxLength check reads: as text in one call for all of them
+    # (blank = _blank's rule; a length as str.len counts it)
+    texts = [f.key for f in spec.fields if f_df[f.key].dtype == object
+             and ("maxLength" in f.spec or (f.required and f.key in ts.letters))]
+    if texts:
+        cells = pd.concat([f_df[k].fillna("") for k in texts], ignore_index=True).astype(str)
+        shape = (len(texts), len(f_df))
+        length = dict(zip(texts, cells.str.len().to_numpy().reshape(shape)))
+        for k, empty in zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)):
+            c.blanks[(ts.key, k)] = pd.Series(empty, index=f_df.index, name=k)   # what _blank gives
     for f in spec.fields:
         col = f_df[f.key]
         p = f.spec
         if f.required and f.key in ts.letters:
-            c.add(ts, _blank(col), f.key, "required", "error")
+            c.add(ts, c.blank(ts, f.key), f.key, "required", "error")
         if "maxLength" in p and col.dtype == object:
-            c.add(ts, col.astype(str).str.len() > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
+            c.add(ts, pd.Series(length[f.key] > p["maxLength"], index=f_df.index), f.key, "too_long", "error",
+                  limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
         if numeric:
             scale = 100 if f.kind == "money" else 1
@@ -153,7 +180,7 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
 
 def _duplicates(c: _Collector, ts: TypedSheet, key: str) -> None:
     col = ts.frame[key]
-    present = ~_blank(col)
+    present = ~c.blank(ts, key)
     dup = col.duplicated(keep="first") & present
     if dup.any():
         first_row = ts.frame[present].drop_duplicates(key).set_index(key)["_row"]
@@ -175,8 +202,8 @@ def _check_phone(text: str) -> bool:
 # parse() keeps it whole as a national number, so is_valid_number is "matches the general
 # pattern and one of the number types" of the CN metadata, checked here for a whole column.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-          "fixed_line", "mobile")
+_TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
+          "uan", "voicemail")  # the likely ones first
 
 
 def _matches(s: pd.Series, desc) -> pd.Series:
@@ -202,8 +229,13 @@ def phones_valid(phones: pd.Series) -> pd.Series:
         assert md is not None  # phonenumbers ships CN's metadata
         nums = u[plain].astype(str)
         known = pd.Series(False, index=nums.index)
-        for t in _TYPES:
-            known |= _matches(nums, getattr(md, t, None))
+        for t in _TYPES:  # a number matching any type is known: stop once every one is
+            desc = getattr(md, t, None)
+            if desc is not None and desc.possible_length and 11 not in desc.possible_length:
+                continue  # no 11-digit number is of this type
+            known |= _matches(nums, desc)
+            if known.all():
+                break
         ok[plain] = _matches(nums, md.general_desc) & known
     if not plain.all():
         ok[~plain] = [_check_phone(t) for t in u[~plain]]
@@ -269,7 +301,7 @@ def _kind_checks(c: _Collector, ts: TypedSheet) -> None:
     for kind in ("phone", "uscc", "email"):  # this order: the order the problems are listed in
         for f in (f for f in fields if f.kind == kind):
             col = df[f.key]
-            has = ~_blank(col)
+            has = ~c.blank(ts, f.key)
             if not has.any():
                 continue
             if kind == "phone":   # column-wise (phones_valid); one by one only for unusual values
@@ -289,12 +321,13 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
+    first_id = ~df["customer_id"].duplicated(keep="first")   # a repeated id is _duplicates' error
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
                                ("phone", lambda s: s.str.replace(r"\D", "", regex=True), "dup_what_phone"),
                                ("name", lambda s: _map_unique(s, normalize_name), "dup_what_name")):
         key = keyfn(df[field].fillna("").astype(str))
         present = key != ""
-        dup = key.duplicated(keep="first") & present & ~df["customer_id"].duplicated(keep="first")
+        dup = key.duplicated(keep="first") & present & first_id
         if dup.any():
             first = df[present].assign(_k=key[present]).drop_duplicates("_k").set_index("_k")
             c.add(ts, dup, field, "dup_customer", "warning", other=key.map(first["_row"]),
@@ -321,7 +354,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     df = ts.frame.copy()
     _duplicates(c, ts, "doc_no")
     cid = df["customer_id"]
-    present = ~_blank(cid)
+    present = ~c.blank(ts, "customer_id")
     c.add(ts, present & ~cid.isin(cust_ids), "customer_id", "unknown_customer", "error")
     amount = _fill_invoice_amounts(df)
     c.add(ts, amount.isna() & df["amount"].isna(), "amount", "amount_missing", "error", values=df["amount"])
@@ -344,7 +377,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
-        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner)
+        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner, has_ref)
         c.add(ts, wrong.notna(), "ref_doc", "credit_ref_missing", "warning", values=wrong)
         over, limit, ref_one = {}, {}, {}
         for i, text, cid, cents in zip(df.index[has_ref], refs[has_ref], df.loc[has_ref, "customer_id"], amount[has_ref]):
@@ -358,22 +391,28 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     return df
 
 
-def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict) -> pd.Series:
+def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series | None = None) -> pd.Series:
     """Per row, the tokens of a ``,;、`` list that are not invoices of the row's customer
-    (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup."""
-    has = lists.fillna("").astype(str).str.strip() != ""
+    (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup.
+    ``has``: the rows whose list is not blank, when the caller knows them."""
+    if has is None:
+        has = lists.fillna("").astype(str).str.strip() != ""
     if not has.any():
         return pd.Series(np.nan, index=lists.index, dtype=object)
     toks = lists[has].astype(str).str.split(LIST_SPLIT.pattern, regex=True).explode()
     toks = toks[toks.notna() & (toks != "")]
     wrong = toks[toks.map(owner).to_numpy(dtype=object) != customer.loc[toks.index].to_numpy(dtype=object)]
+    if wrong.empty:
+        return pd.Series(np.nan, index=lists.index, dtype=object)
     return wrong.groupby(level=0).agg(lambda t: ",".join(dict.fromkeys(t))).reindex(lists.index)
 
 
-def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
-    """customer_id for receipts with a blank one: the one customer the payer names (core/payers.py)."""
+def _resolve_payers(receipts: pd.DataFrame, customers: pd.DataFrame, need: pd.Series | None = None) -> pd.Series:
+    """customer_id for receipts with a blank one: the one customer the payer names (core/payers.py).
+    ``need``: the rows with a blank customer_id and a payer, when the caller knows them."""
     out = receipts["customer_id"].copy()
-    need = _blank(out) & ~_blank(receipts["payer"])
+    if need is None:
+        need = _blank(out) & ~_blank(receipts["payer"])
     if need.any():
         out.loc[need] = resolve_payers(receipts.loc[need, "payer"], customers)
     return out
@@ -384,16 +423,16 @@ def _receipts(c: _Collector, ts: TypedSheet, customers: pd.DataFrame, cust_ids: 
     df = ts.frame.copy()
     _duplicates(c, ts, "receipt_no")
     _duplicates(c, ts, "bank_ref")
-    given = ~_blank(df["customer_id"])
+    given = ~c.blank(ts, "customer_id")
     c.add(ts, given & ~df["customer_id"].isin(cust_ids), "customer_id", "unknown_customer", "error")
-    no_payer = _blank(df["payer"])
+    no_payer = c.blank(ts, "payer")
     c.add(ts, ~given & no_payer, "customer_id", "receipt_no_customer", "error")
-    resolved = _resolve_payers(df, customers)
+    resolved = _resolve_payers(df, customers, ~given & ~no_payer)
     c.add(ts, ~given & ~no_payer & _blank(resolved), "payer", "payer_unmatched", "error")
     df["customer_id"] = resolved
     is_inv = invoices["kind"] != "credit_note"
     owner = dict(zip(invoices.loc[is_inv, "doc_no"], invoices.loc[is_inv, "customer_id"]))
-    wrong = _foreign_tokens(df["applied_to"], df["customer_id"], owner)
+    wrong = _foreign_tokens(df["applied_to"], df["customer_id"], owner, ~c.blank(ts, "applied_to"))
     c.add(ts, wrong.notna(), "applied_to", "applied_unknown", "warning", values=wrong)
     return df
 
@@ -418,11 +457,11 @@ def validate(loaded: LoadedBook) -> Validation:
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
-    c.add(it, ~_blank(it.frame["customer_id"]) & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
+    c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
           "unknown_customer", "error")
     cf = sheets.get("confirmations")
     if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
-        c.add(cf, ~_blank(cf.frame["customer_id"]) & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
+        c.add(cf, ~c.blank(cf, "customer_id") & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
     problems = c.frame()
@@ -439,9 +478,10 @@ def validate(loaded: LoadedBook) -> Validation:
     )
     allp = pd.concat([reading, problems], ignore_index=True) if len(reading) else problems
     # a value that could not be read is not also reported as missing
-    unread = set(zip(reading["sheet"], reading["cell"]))
-    at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
-    allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
+    if len(reading):
+        unread = set(zip(reading["sheet"], reading["cell"]))
+        at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
+        allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
     order = {name: i for i, name in enumerate(loaded.sheet_names)}
     allp = allp.assign(_o=allp["sheet"].map(order).fillna(99)).sort_values(["_o", "row", "cell"], kind="stable")
     allp = allp.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)
@@ -454,11 +494,13 @@ def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
     core/bank.py learns only rows of known customers); a blank one is the required check's."""
     if ts is not None:
         cid = ts.frame["customer_id"]
-        c.add(ts, ~_blank(cid) & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
+        c.add(ts, ~c.blank(ts, "customer_id") & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
 
 
 def _adopt_reading_errors(c: _Collector, reading: pd.DataFrame, sheets: dict) -> None:
     """Rows whose values could not be read count as rows with errors (not re-reported)."""
+    if reading.empty:
+        return
     for ts in sheets.values():
         if ts.name is None:
             continue
