@@ -43,7 +43,7 @@ from .frames import amount_cents as _cents
 from .frames import column_ids as _ids
 from .frames import column_text as _text
 from .model import Ledger
-from .parse import parse_month
+from .statements import month_text
 
 PARETO_POINTS = 51  # (0, 0) and every 2 % of the customers: keeps the sheet one page tall
 TOP_N = 10
@@ -65,7 +65,7 @@ def month_period(month, as_of) -> pd.Period:
     """The month reported: ``month`` ("YYYY-MM", a date or a Period), else the month of as_of."""
     if month is None or month == "":
         return pd.Timestamp(as_of).to_period("M")
-    return pd.Period(parse_month(month), freq="M")
+    return pd.Period(month_text(month), freq="M")
 
 
 def _signed_sales(invoices: pd.DataFrame) -> np.ndarray:

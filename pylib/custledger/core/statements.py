@@ -32,6 +32,7 @@ Pure: frames in, frames out. The core does not know templates, languages or file
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,21 @@ SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "cred
 KIND_ORDER = ("invoice", "credit_note", "receipt", "write_off")
 
 
+def month_text(month) -> str:
+    """core.parse.parse_month, read once per text: a close asks for its month's bounds in the
+    statements step, in month_statements and in the dashboard, and each reading costs a few
+    pandas calls (~3 ms)."""
+    return _month_text(month) if isinstance(month, str) else parse_month(month)
+
+
+@lru_cache(maxsize=64)
+def _month_text(month: str) -> str:
+    return parse_month(month)   # a ValueError is not cached: raised again on every call
+
+
 def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
     """'2026-10' (or a date in the month) -> (2026-10-01, 2026-10-31) as midnight Timestamps."""
-    start = pd.Timestamp(parse_month(month) + "-01")
+    start = pd.Timestamp(month_text(month) + "-01")
     return start, start + pd.offsets.MonthEnd(0)
 
 
