@@ -45,12 +45,24 @@ def sorted_ids(*columns: pd.Series) -> np.ndarray:
 
 def column_of(customers: pd.DataFrame, column: str, ids: np.ndarray, blank="") -> np.ndarray:
     """A Customers column for each id (its first row), ``blank`` where the id or value is missing."""
-    if column not in customers.columns or len(customers) == 0:
-        return np.full(len(ids), blank, dtype=object)
+    return columns_of(customers, (column,), ids, blank)[column]
+
+
+def columns_of(customers: pd.DataFrame, columns, ids: np.ndarray, blank="") -> dict:
+    """{column: column_of(customers, column, ids, blank)} for each of ``columns``, the ids
+    looked up in Customers once for all of them."""
+    if len(customers) == 0 or not any(c in customers.columns for c in columns):
+        return {c: np.full(len(ids), blank, dtype=object) for c in columns}
     pos = first_position(_ids(customers, "customer_id"), ids)
-    values = customers[column].astype(object).to_numpy()
-    out = np.where(pos >= 0, values[np.maximum(pos, 0)], blank)
-    return np.where(pd.isna(out), blank, out).astype(object)
+    out = {}
+    for column in columns:
+        if column not in customers.columns:
+            out[column] = np.full(len(ids), blank, dtype=object)
+            continue
+        values = customers[column].astype(object).to_numpy()
+        got = np.where(pos >= 0, values[np.maximum(pos, 0)], blank)
+        out[column] = np.where(pd.isna(got), blank, got).astype(object)
+    return out
 
 
 def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame,
