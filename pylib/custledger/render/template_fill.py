@@ -459,15 +459,24 @@ class _Plan:
     named_at: dict       # (row, col) -> name
     order: list          # template rows in writing order
     visible: list        # per style index: shows without a value (borders, fill)
+    # region template row -> (its cells as (col, value, style, region key or None), the region
+    # columns it has no cell in as (col, key))
+    line_cells: dict = field(default_factory=dict)
 
 
 def _plan(layout: Layout) -> _Plan:
     """The layout's derived structure, computed once per Layout (not once per file)."""
     if layout.plan is None:
         region_of = {r: reg for reg in layout.regions for r in range(reg.r0, reg.r1 + 1)}
+        line_cells = {}
+        for tr, reg in region_of.items():
+            cells = [(c, value, style, reg.columns.get(c)) for c, value, style in layout.rows.get(tr, ())]
+            seen = {c for c, _, _, _ in cells}
+            line_cells[tr] = (cells, [(c, key) for c, key in reg.columns.items() if c not in seen])
         layout.plan = _Plan(region_of=region_of, named_at={pos: name for name, pos in layout.names.items()},
                             order=sorted(set(layout.rows) | set(layout.row_heights)),
-                            visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles])
+                            visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles],
+                            line_cells=line_cells)
     return layout.plan
 
 
@@ -688,22 +697,23 @@ def _fill_region(sink, layout: Layout, reg: Region, data: list, rows: _RowMap) -
     start = rows.row(reg.r0)
     n = max(len(data), 1)
     heights = layout.row_heights
+    line_cells = _plan(layout).line_cells
+    cell = sink.cell
     for i in range(n):
         tr = reg.r0 + i % reg.height
         line = data[i] if i < len(data) else {}
+        out_r = start + i
         if tr in heights:
-            sink.row(start + i, *heights[tr])
-        seen = set()
-        for c, value, style in layout.rows.get(tr, ()):
-            key = reg.columns.get(c)
-            seen.add(c)
+            sink.row(out_r, *heights[tr])
+        cells, unstyled = line_cells[tr]
+        for c, value, style, key in cells:
             if key is None:
-                sink.cell(start + i, c, value, style, rows)
+                cell(out_r, c, value, style, rows)
             else:
-                sink.cell(start + i, c, line.get(key), style, None)
-        for c, key in reg.columns.items():  # a column cell the template left unstyled
-            if c not in seen and line.get(key) not in (None, ""):
-                sink.cell(start + i, c, line.get(key), 0, None)
+                cell(out_r, c, line.get(key), style, None)
+        for c, key in unstyled:  # a column cell the template left unstyled
+            if line.get(key) not in (None, ""):
+                cell(out_r, c, line.get(key), 0, None)
 
 
 def _apply_page(ws, page: dict, rows: _RowMap) -> None:
