@@ -462,6 +462,10 @@ class _Plan:
     # region template row -> (its cells as (col, value, style, region key or None), the region
     # columns it has no cell in as (col, key))
     line_cells: dict = field(default_factory=dict)
+    # template row outside the regions -> its cells as (col, value, style, name or None)
+    row_cells: dict = field(default_factory=dict)
+    # the named cells outside every template cell and region, as (name, row, col)
+    loose_names: list = field(default_factory=list)
 
 
 def _plan(layout: Layout) -> _Plan:
@@ -473,10 +477,15 @@ def _plan(layout: Layout) -> _Plan:
             cells = [(c, value, style, reg.columns.get(c)) for c, value, style in layout.rows.get(tr, ())]
             seen = {c for c, _, _, _ in cells}
             line_cells[tr] = (cells, [(c, key) for c, key in reg.columns.items() if c not in seen])
-        layout.plan = _Plan(region_of=region_of, named_at={pos: name for name, pos in layout.names.items()},
+        named_at = {pos: name for name, pos in layout.names.items()}
+        row_cells = {r: [(c, value, style, named_at.get((r, c))) for c, value, style in cells]
+                     for r, cells in layout.rows.items() if r not in region_of}
+        loose = [(name, r, c) for name, (r, c) in layout.names.items()
+                 if not any(cc == c for cc, _, _ in layout.rows.get(r, ())) and r not in region_of]
+        layout.plan = _Plan(region_of=region_of, named_at=named_at,
                             order=sorted(set(layout.rows) | set(layout.row_heights)),
                             visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles],
-                            line_cells=line_cells)
+                            line_cells=line_cells, row_cells=row_cells, loose_names=loose)
     return layout.plan
 
 
@@ -648,7 +657,7 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
                 if i % reg.height == r0 - reg.r0:
                     sink.merge(start + i, c0, start + i + (r1 - r0), c1)
 
-    named_at = plan.named_at
+    row_cells = plan.row_cells
     done_regions = set()
     for r in plan.order:
         reg = region_of.get(r)
@@ -660,8 +669,7 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
         out_r = rows.row(r)
         if r in layout.row_heights:
             sink.row(out_r, *layout.row_heights[r])
-        for c, value, style in layout.rows.get(r, ()):
-            name = named_at.get((r, c))
+        for c, value, style, name in row_cells.get(r, ()):
             # Only the template's own cells may carry a formula; a value filled in is data (a
             # customer name "=HYPERLINK(...)" stays text), so it is written without ``rows``.
             if name is not None and name in values:
@@ -674,8 +682,8 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
         if reg.name not in done_regions:
             _fill_region(sink, layout, reg, tables.get(reg.name) or [], rows)
     # A named cell outside any template cell (an unstyled blank cell) still gets its value.
-    for name, (r, c) in layout.names.items():
-        if name in values and not any(cc == c for cc, _, _ in layout.rows.get(r, ())) and r not in region_of:
+    for name, r, c in plan.loose_names:
+        if name in values:
             sink.cell(rows.row(r), c, values[name], 0, None)
 
 
