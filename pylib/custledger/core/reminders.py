@@ -143,7 +143,7 @@ def _frame(parts: list[dict]) -> pd.DataFrame:
     })
 
 
-def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: str) -> list[pd.DataFrame]:
+def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: str) -> list[dict]:
     items = upto(open_items, as_of)
     items = items[items["open"].to_numpy() > 0] if len(items) else items
     due = _dates(items, "due_date")
@@ -161,7 +161,7 @@ def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: 
 
 
 def _customer_dates(customers: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str,
-                    last_contact: pd.Series) -> list[pd.DataFrame]:
+                    last_contact: pd.Series) -> list[dict]:
     active = (_text(customers, "status") != "inactive").to_numpy()
     cust = customers[active]
     ids = _ids(cust, "customer_id")
@@ -207,7 +207,7 @@ def _customer_dates(customers: pd.DataFrame, as_of: pd.Timestamp, s: Settings, l
     return parts
 
 
-def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str) -> list[pd.DataFrame]:
+def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str) -> list[dict]:
     kinds = sheet("interactions").field("kind")
     kind = _text(inter, "kind")
     summary = _text(inter, "summary").str.strip()
@@ -236,7 +236,7 @@ def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: s
     return parts
 
 
-def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[pd.DataFrame]:
+def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[dict]:
     from .confirmations import open_disputes
 
     d = open_disputes(conf, as_of)
