@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from custledger.core.allocate import as_of_ts, first_position, upto
-from custledger.core.balances import column_of, sorted_ids
+from custledger.core.balances import column_of, columns_of, sorted_ids
 from custledger.core.frames import column_ids as _ids
 from custledger.core.settings import schema_default
 
@@ -90,14 +90,11 @@ def aging(open_items_df: pd.DataFrame, unapplied_df: pd.DataFrame, customers: pd
     np.add.at(unapplied, first_position(ids, _ids(creds, "customer_id")),
               creds["unapplied"].to_numpy(dtype="int64"))
 
-    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
-                        "name": pd.Series(column_of(customers, "name", ids), dtype=object)})
-    for k, name in enumerate(columns):
-        out[name] = table[:, k]
-    out["total"] = table.sum(axis=1)
-    out["overdue"] = out["total"] - out["not_due"]
-    out["unapplied"] = unapplied
-    return out
+    total = table.sum(axis=1)
+    return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
+                         "name": pd.Series(column_of(customers, "name", ids), dtype=object),
+                         **{name: table[:, k] for k, name in enumerate(columns)},
+                         "total": total, "overdue": total - table[:, 0], "unapplied": unapplied})
 
 
 def dunning_level(days: np.ndarray, dunning_levels=DEFAULT_DUNNING) -> np.ndarray:
@@ -116,10 +113,11 @@ def overdue(open_items_df: pd.DataFrame, customers: pd.DataFrame, as_of, buckets
     days = _days(items, as_of, basis)
     items, days = items[days >= 1], days[days >= 1]
     ids = _ids(items, "customer_id").to_numpy(object)
+    info = columns_of(customers, ("name", "contact", "phone", "owner"), ids)
     out = pd.DataFrame({
         "doc_no": pd.Series(_ids(items, "doc_no").to_numpy(object), dtype=object),
         "customer_id": pd.Series(ids, dtype=object),
-        "name": pd.Series(column_of(customers, "name", ids), dtype=object),
+        "name": pd.Series(info["name"], dtype=object),
         "date": pd.to_datetime(items["date"]).to_numpy("datetime64[ns]"),
         "due_date": pd.to_datetime(items["due_date"]).to_numpy("datetime64[ns]"),
         "amount": items["amount"].to_numpy(dtype="int64"),
@@ -127,9 +125,9 @@ def overdue(open_items_df: pd.DataFrame, customers: pd.DataFrame, as_of, buckets
         "days_overdue": days.astype("int64"),
         "bucket": pd.Series(labels[bucket_index(days, buckets)], dtype=object),
         "dunning_level": dunning_level(days, dunning_levels),
-        "contact": pd.Series(column_of(customers, "contact", ids), dtype=object),
-        "phone": pd.Series(column_of(customers, "phone", ids), dtype=object),
-        "owner": pd.Series(column_of(customers, "owner", ids), dtype=object),
+        "contact": pd.Series(info["contact"], dtype=object),
+        "phone": pd.Series(info["phone"], dtype=object),
+        "owner": pd.Series(info["owner"], dtype=object),
     }, columns=OVERDUE_COLUMNS)
     doc_rank = out["doc_no"].astype("str").rank(method="dense").to_numpy() if len(out) else np.zeros(0)
     order = np.lexsort((doc_rank, -out["outstanding"].to_numpy(), -out["days_overdue"].to_numpy()))

@@ -45,12 +45,24 @@ def sorted_ids(*columns: pd.Series) -> np.ndarray:
 
 def column_of(customers: pd.DataFrame, column: str, ids: np.ndarray, blank="") -> np.ndarray:
     """A Customers column for each id (its first row), ``blank`` where the id or value is missing."""
-    if column not in customers.columns or len(customers) == 0:
-        return np.full(len(ids), blank, dtype=object)
+    return columns_of(customers, (column,), ids, blank)[column]
+
+
+def columns_of(customers: pd.DataFrame, columns, ids: np.ndarray, blank="") -> dict:
+    """{column: column_of(customers, column, ids, blank)} for each of ``columns``, the ids
+    looked up in Customers once for all of them."""
+    if len(customers) == 0 or not any(c in customers.columns for c in columns):
+        return {c: np.full(len(ids), blank, dtype=object) for c in columns}
     pos = first_position(_ids(customers, "customer_id"), ids)
-    values = customers[column].astype(object).to_numpy()
-    out = np.where(pos >= 0, values[np.maximum(pos, 0)], blank)
-    return np.where(pd.isna(out), blank, out).astype(object)
+    out = {}
+    for column in columns:
+        if column not in customers.columns:
+            out[column] = np.full(len(ids), blank, dtype=object)
+            continue
+        values = customers[column].astype(object).to_numpy()
+        got = np.where(pos >= 0, values[np.maximum(pos, 0)], blank)
+        out[column] = np.where(pd.isna(got), blank, got).astype(object)
+    return out
 
 
 def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame,
@@ -66,27 +78,27 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     ids = sorted_ids(_ids(customers, "customer_id"), inv_cust, cred_cust, alloc_cust)
     amount = cred["amount"].to_numpy(dtype="int64")
 
-    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
-                        "name": pd.Series(column_of(customers, "name", ids), dtype=object)})
-    out["invoiced"] = sum_into(ids, inv_cust, _cents(inv))
-    out["credited"] = sum_into(ids, cred_cust[is_cn], amount[is_cn])
-    out["received"] = sum_into(ids, cred_cust[~is_cn], amount[~is_cn])
     off, a_amt = is_write_off(alloc), _cents(alloc)
-    out["applied"] = sum_into(ids, alloc_cust[~off], a_amt[~off])
-    out["written_off"] = sum_into(ids, alloc_cust[off], a_amt[off])
-    out["unapplied"] = out["credited"] + out["received"] - out["applied"]
-    out["outstanding"] = out["invoiced"] - out["applied"] - out["written_off"]
-    out["balance"] = out["invoiced"] - out["credited"] - out["received"] - out["written_off"]
+    invoiced = sum_into(ids, inv_cust, _cents(inv))
+    credited = sum_into(ids, cred_cust[is_cn], amount[is_cn])
+    received = sum_into(ids, cred_cust[~is_cn], amount[~is_cn])
+    applied = sum_into(ids, alloc_cust[~off], a_amt[~off])
+    written_off = sum_into(ids, alloc_cust[off], a_amt[off])
+    balance = invoiced - credited - received - written_off
 
     limit = pd.array(pd.to_numeric(pd.Series(column_of(customers, "credit_limit", ids, blank=None))),
                      dtype="Int64")
-    out["credit_limit"] = limit
     has_limit = ~np.asarray(pd.isna(limit))
     lim = np.asarray(pd.Series(limit).fillna(0), dtype="int64")
-    bal = out["balance"].to_numpy()
-    pct = np.full(len(out), np.nan)
+    pct = np.full(len(ids), np.nan)
     positive = has_limit & (lim > 0)
-    pct[positive] = bal[positive] / lim[positive]  # a ratio for display, not money
-    out["credit_used_pct"] = pct
-    out["over_limit"] = has_limit & (bal > lim)
-    return out[BALANCE_COLUMNS]
+    pct[positive] = balance[positive] / lim[positive]  # a ratio for display, not money
+    # one frame made at once, in BALANCE_COLUMNS order
+    return pd.DataFrame({
+        "customer_id": pd.Series(ids, dtype=object),
+        "name": pd.Series(column_of(customers, "name", ids), dtype=object),
+        "invoiced": invoiced, "credited": credited, "received": received, "applied": applied,
+        "unapplied": credited + received - applied, "outstanding": invoiced - applied - written_off,
+        "balance": balance, "credit_limit": limit, "credit_used_pct": pct,
+        "over_limit": has_limit & (balance > lim), "written_off": written_off,
+    })

@@ -123,13 +123,32 @@ def settled_invoices(invoices: pd.DataFrame, allocations: pd.DataFrame,
                                    days_late=pd.Series(dtype="int64"))
         return out[cols]
     al = allocations.loc[allocations["date"] <= as_of, ["doc_no", "amount", "date"]]
-    per_doc = al.groupby("doc_no", sort=False).agg(applied=("amount", "sum"),
-                                                   settled_date=("date", "max"))
-    m = inv.join(per_doc, on="doc_no", how="inner")
+    if al["date"].dtype != "datetime64[ns]" or al["amount"].dtype != np.int64:
+        per_doc = al.groupby("doc_no", sort=False).agg(applied=("amount", "sum"),
+                                                       settled_date=("date", "max"))
+        m = inv.join(per_doc, on="doc_no", how="inner")
+    else:   # the engine's allocations: per document in one numpy pass (a groupby and a join cost ~6 ms)
+        m = _join_settled(inv, al)
     m = m.loc[(m["applied"] >= m["amount"]) & m["due_date"].notna()]
     late = (m["settled_date"] - m["due_date"]).dt.days.to_numpy(dtype=np.int64)
     m = m.assign(days_late=np.maximum(late, 0))
     return m[cols].reset_index(drop=True)
+
+
+def _join_settled(inv: pd.DataFrame, al: pd.DataFrame) -> pd.DataFrame:
+    """``inv`` rows whose doc_no has allocations in ``al`` (int64 amounts, datetime64[ns]
+    dates), in their order, with applied (the sum) and settled_date (the latest date) of
+    them: the groupby-and-inner-join of settled_invoices, as one factorization."""
+    codes, docs = pd.factorize(al["doc_no"].to_numpy(object))   # a blank key (NaN) is -1: left out
+    ok = codes >= 0
+    applied = np.zeros(len(docs), dtype=np.int64)
+    np.add.at(applied, codes[ok], al["amount"].to_numpy()[ok])
+    latest = np.full(len(docs), np.iinfo(np.int64).min, dtype=np.int64)   # NaT
+    np.maximum.at(latest, codes[ok], al["date"].to_numpy().view(np.int64)[ok])
+    pos = pd.Index(docs).get_indexer(inv["doc_no"].to_numpy(object)) if len(docs) else np.full(len(inv), -1)
+    found = pos >= 0
+    at = pos[found]
+    return inv[found].assign(applied=applied[at], settled_date=latest[at].view("datetime64[ns]"))
 
 
 def credit_grades(customer_ids: pd.Series, customers: pd.DataFrame, invoices: pd.DataFrame,

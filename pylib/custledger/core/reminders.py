@@ -76,13 +76,16 @@ def next_anniversary(dates: pd.Series, as_of) -> pd.Series:
     ok = d.notna().to_numpy()
     if not ok.any():
         return out
-    month = d[ok].dt.month.to_numpy()
-    day = d[ok].dt.day.to_numpy()
+    month = d[ok].dt.month.to_numpy().astype("int64")
+    day = d[ok].dt.day.to_numpy().astype("int64")
 
     def on(year: np.ndarray) -> np.ndarray:
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
         dd = np.where((month == 2) & (day == 29) & ~leap, 28, day)
-        return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": dd})).to_numpy("datetime64[ns]")
+        # the day as numpy date arithmetic: its month, then its day in it (a valid day: 29
+        # February moved above), not pd.to_datetime of a year/month/day frame (~3 ms)
+        months = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+        return (months.astype("datetime64[D]") + (dd - 1).astype("timedelta64[D]")).astype("datetime64[ns]")
 
     year = np.full(len(month), as_of.year)
     this = on(year)
@@ -107,21 +110,40 @@ def _fmt(d) -> str:
     return "" if pd.isna(d) else pd.Timestamp(d).strftime("%Y-%m-%d")
 
 
-def _part(kind: str, date, customer_id, subject, days, amount=None, owner=None) -> pd.DataFrame:
+_PART_COLUMNS = ("date", "kind", "customer_id", "subject", "amount", "days", "owner_hint")
+
+
+def _part(kind: str, date, customer_id, subject, days, amount=None, owner=None) -> dict:
+    """One kind's reminders as plain columns (made into one frame by _frame, all kinds at once)."""
     n = len(customer_id)
+    dates = pd.Series(np.asarray(date), dtype="datetime64[ns]").to_numpy() if n else np.zeros(0, "datetime64[ns]")
+    return {
+        "date": dates,
+        "kind": [kind] * n,
+        "customer_id": list(np.asarray(customer_id, dtype=object)),
+        "subject": list(subject),
+        "amount": list(np.asarray(amount, dtype="int64").tolist()) if amount is not None else [None] * n,
+        "days": [None if d is None or pd.isna(d) else int(d) for d in days],
+        "owner_hint": list(owner) if owner is not None else [""] * n,
+    }
+
+
+def _frame(parts: list[dict]) -> pd.DataFrame:
+    """The parts as one frame: date datetime64[ns], amount and days Int64, the rest object."""
+    col = {k: [v for p in parts for v in p[k]] for k in _PART_COLUMNS if k != "date"}
+    dates = np.concatenate([p["date"] for p in parts]) if parts else np.zeros(0, "datetime64[ns]")
     return pd.DataFrame({
-        "date": pd.to_datetime(pd.Series(np.asarray(date), dtype="datetime64[ns]")) if n else
-        pd.Series(dtype="datetime64[ns]"),
-        "kind": pd.Series([kind] * n, dtype=object),
-        "customer_id": pd.Series(np.asarray(customer_id, dtype=object), dtype=object),
-        "subject": pd.Series(list(subject), dtype=object),
-        "amount": pd.array(np.asarray(amount, dtype="int64") if amount is not None else [pd.NA] * n, dtype="Int64"),
-        "days": pd.array([None if d is None or pd.isna(d) else int(d) for d in days], dtype="Int64"),
-        "owner_hint": pd.Series(list(owner) if owner is not None else [""] * n, dtype=object),
+        "date": pd.Series(dates.astype("datetime64[ns]"), dtype="datetime64[ns]"),
+        "kind": pd.Series(col["kind"], dtype=object),
+        "customer_id": pd.Series(col["customer_id"], dtype=object),
+        "subject": pd.Series(col["subject"], dtype=object),
+        "amount": pd.array([pd.NA if a is None else a for a in col["amount"]], dtype="Int64"),
+        "days": pd.array([pd.NA if d is None else d for d in col["days"]], dtype="Int64"),
+        "owner_hint": pd.Series(col["owner_hint"], dtype=object),
     })
 
 
-def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: str) -> list[pd.DataFrame]:
+def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: str) -> list[dict]:
     items = upto(open_items, as_of)
     items = items[items["open"].to_numpy() > 0] if len(items) else items
     due = _dates(items, "due_date")
@@ -139,7 +161,7 @@ def _payments(open_items: pd.DataFrame, as_of: pd.Timestamp, n_days: int, lang: 
 
 
 def _customer_dates(customers: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str,
-                    last_contact: pd.Series) -> list[pd.DataFrame]:
+                    last_contact: pd.Series) -> list[dict]:
     active = (_text(customers, "status") != "inactive").to_numpy()
     cust = customers[active]
     ids = _ids(cust, "customer_id")
@@ -185,7 +207,7 @@ def _customer_dates(customers: pd.DataFrame, as_of: pd.Timestamp, s: Settings, l
     return parts
 
 
-def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str) -> list[pd.DataFrame]:
+def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: str) -> list[dict]:
     kinds = sheet("interactions").field("kind")
     kind = _text(inter, "kind")
     summary = _text(inter, "summary").str.strip()
@@ -214,7 +236,7 @@ def _interactions(inter: pd.DataFrame, as_of: pd.Timestamp, s: Settings, lang: s
     return parts
 
 
-def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[pd.DataFrame]:
+def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[dict]:
     from .confirmations import open_disputes
 
     d = open_disputes(conf, as_of)
@@ -226,7 +248,7 @@ def _disputes(conf, as_of: pd.Timestamp, lang: str) -> list[pd.DataFrame]:
     subj = [tpl.format(p, "" if pd.isna(a) else f"{int(a) / 100:,.2f}", str(n or "").strip()).rstrip(" :：")
             for p, a, n in zip(d["period"], stated, _text(d, "note"))]
     part = _part("open_dispute", dates, _ids(d, "customer_id"), subj, -_days(dates, as_of))
-    part["amount"] = pd.array([pd.NA if pd.isna(a) else int(a) for a in stated], dtype="Int64")
+    part["amount"] = [None if pd.isna(a) else int(a) for a in stated]
     return [part]
 
 
@@ -251,8 +273,7 @@ def reminders(ledger: Ledger, open_items: pd.DataFrame, as_of=None, settings: Se
         *_interactions(inter, as_of, s, lang),
         *_disputes(getattr(ledger, "confirmations", None), as_of, lang),
     ]
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _part(
-        "due_soon", [], [], [], [])
+    out = _frame(parts)
     cust = ledger.customers.assign(customer_id=_ids(ledger.customers, "customer_id").to_numpy(object))
     cust = cust.drop_duplicates("customer_id").set_index("customer_id")
     ids = out["customer_id"].to_numpy(object)

@@ -32,6 +32,7 @@ Pure: frames in, frames out. The core does not know templates, languages or file
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,21 @@ SUMMARY_COLUMNS = ["customer_id", "name", "period", "opening", "invoiced", "cred
 KIND_ORDER = ("invoice", "credit_note", "receipt", "write_off")
 
 
+def month_text(month) -> str:
+    """core.parse.parse_month, read once per text: a close asks for its month's bounds in the
+    statements step, in month_statements and in the dashboard, and each reading costs a few
+    pandas calls (~3 ms)."""
+    return _month_text(month) if isinstance(month, str) else parse_month(month)
+
+
+@lru_cache(maxsize=64)
+def _month_text(month: str) -> str:
+    return parse_month(month)   # a ValueError is not cached: raised again on every call
+
+
 def month_bounds(month) -> tuple[pd.Timestamp, pd.Timestamp]:
     """'2026-10' (or a date in the month) -> (2026-10-01, 2026-10-31) as midnight Timestamps."""
-    start = pd.Timestamp(parse_month(month) + "-01")
+    start = pd.Timestamp(month_text(month) + "-01")
     return start, start + pd.offsets.MonthEnd(0)
 
 
@@ -94,21 +107,35 @@ def _write_offs(allocations: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     })
 
 
+def _texts(values: np.ndarray) -> pd.Series:
+    """Text of a document frame as plain object values (not the str dtype a frame would infer)."""
+    return pd.Series(values, dtype=object)
+
+
+def _dated_upto(frame: pd.DataFrame, end: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of ``frame`` dated on or before end, and their dates (datetime64[ns])."""
+    dates = pd.to_datetime(frame["date"]).to_numpy("datetime64[ns]")
+    if not len(frame):
+        return frame, dates
+    keep = dates <= end.to_datetime64()
+    return frame[keep], dates[keep]
+
+
 def _documents(invoices: pd.DataFrame, receipts: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     """Every invoice, credit note and receipt dated on or before end, one frame, signed amount."""
-    inv = invoices[pd.to_datetime(invoices["date"]) <= end] if len(invoices) else invoices
-    rec = receipts[pd.to_datetime(receipts["date"]) <= end] if len(receipts) else receipts
+    inv, inv_dates = _dated_upto(invoices, end)
+    rec, rec_dates = _dated_upto(receipts, end)
     is_cn = (_text(inv, "kind") == "credit_note").to_numpy()
     inv_amt, rec_amt = _cents(inv), _cents(rec)
     inv_memo = np.where(is_cn, _text(inv, "ref_doc").to_numpy(object), _text(inv, "product").to_numpy(object))
     frame = pd.DataFrame({
-        "customer_id": np.concatenate([_ids(inv, "customer_id").to_numpy(object),
-                                       _ids(rec, "customer_id").to_numpy(object)]),
-        "date": np.concatenate([pd.to_datetime(inv["date"]).to_numpy("datetime64[ns]"),
-                                pd.to_datetime(rec["date"]).to_numpy("datetime64[ns]")]),
-        "kind": np.concatenate([np.where(is_cn, "credit_note", "invoice").astype(object),
-                                np.full(len(rec), "receipt", dtype=object)]),
-        "doc_no": np.concatenate([_ids(inv, "doc_no").to_numpy(object), _ids(rec, "receipt_no").to_numpy(object)]),
+        "customer_id": _texts(np.concatenate([_ids(inv, "customer_id").to_numpy(object),
+                                              _ids(rec, "customer_id").to_numpy(object)])),
+        "date": np.concatenate([inv_dates, rec_dates]),
+        "kind": _texts(np.concatenate([np.where(is_cn, "credit_note", "invoice").astype(object),
+                                       np.full(len(rec), "receipt", dtype=object)])),
+        "doc_no": _texts(np.concatenate([_ids(inv, "doc_no").to_numpy(object),
+                                         _ids(rec, "receipt_no").to_numpy(object)])),
         "due_date": np.concatenate([
             np.where(is_cn, np.datetime64("NaT"),
                      pd.to_datetime(inv["due_date"]).to_numpy("datetime64[ns]") if "due_date" in inv.columns
@@ -116,17 +143,9 @@ def _documents(invoices: pd.DataFrame, receipts: pd.DataFrame, end: pd.Timestamp
             np.full(len(rec), np.datetime64("NaT"), dtype="datetime64[ns]")]),
         "debit": np.concatenate([np.where(is_cn, 0, inv_amt), np.zeros(len(rec), dtype="int64")]).astype("int64"),
         "credit": np.concatenate([np.where(is_cn, inv_amt, 0), rec_amt]).astype("int64"),
-        "memo": np.concatenate([inv_memo.astype(object), _text(rec, "memo").to_numpy(object)]),
+        "memo": _texts(np.concatenate([inv_memo.astype(object), _text(rec, "memo").to_numpy(object)])),
     })
-    for col in ("customer_id", "kind", "doc_no", "memo"):
-        frame[col] = pd.Series(frame[col].to_numpy(object), dtype=object)
     return frame
-
-
-def _sum_by(keys: np.ndarray, values: np.ndarray) -> pd.Series:
-    if len(keys) == 0:
-        return pd.Series(dtype="int64")
-    return pd.Series(values, dtype="int64").groupby(keys).sum()
 
 
 def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataFrame, month,
@@ -155,13 +174,24 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
             docs[col] = pd.Series(docs[col].to_numpy(object), dtype=object)
     cust = docs["customer_id"].to_numpy(object)
     dates = docs["date"].to_numpy("datetime64[ns]")
-    signed = docs["debit"].to_numpy() - docs["credit"].to_numpy()
+    debit, credit = docs["debit"].to_numpy(dtype="int64"), docs["credit"].to_numpy(dtype="int64")
+    signed = debit - credit
     before = dates < start.to_datetime64()
+    # every figure per customer in one pass over the documents: their customers numbered once
+    # (codes), each figure an int64 sum per number (np.add.at: exact, no float on the way)
+    codes, known = pd.factorize(cust)
+    known = known.astype(object) if len(known) else np.zeros(0, dtype=object)
 
-    opening = _sum_by(cust[before], signed[before])
-    closing = _sum_by(cust, signed)
+    def per_customer(mask, values) -> np.ndarray:
+        out = np.zeros(len(known), dtype="int64")
+        np.add.at(out, codes[mask], values[mask])
+        return out
 
-    lines = docs[~before]
+    opening = per_customer(before, signed)
+    closing = per_customer(np.ones(len(codes), dtype=bool), signed)
+
+    in_month = ~before
+    lines = docs[in_month]
     order = np.lexsort((
         lines["doc_no"].astype("str").rank(method="dense").to_numpy() if len(lines) else np.zeros(0),
         lines["kind"].map({k: i for i, k in enumerate(KIND_ORDER)}).to_numpy(dtype="int64"),
@@ -171,8 +201,9 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
     lines = lines.iloc[order].reset_index(drop=True)
     lc = lines["customer_id"].to_numpy(object)
     step = lines["debit"].to_numpy() - lines["credit"].to_numpy()
+    line_codes = codes[in_month][order]
     run = pd.Series(step, dtype="int64").groupby(lc, sort=False).cumsum().to_numpy(dtype="int64")
-    lines["balance"] = run + opening.reindex(lc).fillna(0).to_numpy(dtype="int64")
+    lines["balance"] = run + opening[line_codes]
     lines = lines[LINE_COLUMNS]
 
     oi = open_items(invoices, allocations, as_of=end) if open_items_df is None else open_items_df
@@ -181,33 +212,38 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
         aging_df = aging(oi, un, customers, end, buckets=buckets, basis=basis)
     ag = aging_df.set_index("customer_id")
 
-    by_kind = {k: _sum_by(lc[lines["kind"].to_numpy(object) == k],
-                          (lines["debit"] + lines["credit"]).to_numpy()[lines["kind"].to_numpy(object) == k])
-               for k in KIND_ORDER}
-    count = pd.Series(lc).value_counts() if len(lc) else pd.Series(dtype="int64")
-    id_set = set(count.index) | set(opening.index[opening != 0]) | set(closing.index[closing != 0])
+    kinds = docs["kind"].to_numpy(object)
+    by_kind = {k: per_customer(in_month & (kinds == k), debit + credit) for k in KIND_ORDER}
+    count = per_customer(in_month, np.ones(len(codes), dtype="int64"))
+    id_set = set(known[(count > 0) | (opening != 0) | (closing != 0)])
     id_set |= set(ag.index[(ag["total"] != 0) | (ag["unapplied"] != 0)])
     ids = sorted(str(i) for i in id_set)
 
-    out = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+    # where each statement's customer is among the documents' (-1: it has none, only aging)
+    at = pd.Index(known).get_indexer(ids) if len(known) else np.full(len(ids), -1)
+    has = at >= 0
+
+    def gathered(values: np.ndarray) -> np.ndarray:
+        return np.where(has, values[np.maximum(at, 0)] if len(values) else 0, 0).astype("int64")
+
     names = customers.assign(customer_id=_ids(customers, "customer_id").to_numpy(object)) \
         .drop_duplicates("customer_id").set_index("customer_id")
     name = names["name"].reindex(ids) if "name" in names.columns else pd.Series([""] * len(ids))
-    out["name"] = pd.Series(name.to_numpy(object), dtype=object).where(lambda s: s.notna(), "")
-    out["period"] = f"{start:%Y-%m}"
-    out["opening"] = opening.reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["invoiced"] = by_kind["invoice"].reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["credited"] = by_kind["credit_note"].reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["received"] = by_kind["receipt"].reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["written_off"] = by_kind["write_off"].reindex(ids).fillna(0).to_numpy(dtype="int64")
-    out["closing"] = closing.reindex(ids).fillna(0).to_numpy(dtype="int64")
-    aged = ag.reindex(ids)
-    out["outstanding"] = aged["total"].fillna(0).to_numpy(dtype="int64")
-    out["unapplied"] = aged["unapplied"].fillna(0).to_numpy(dtype="int64")
-    out["lines"] = count.reindex(ids).fillna(0).to_numpy(dtype="int64")
-    for col in ("not_due", *labels, "total", "overdue"):
-        out[col] = aged[col].fillna(0).to_numpy(dtype="int64")
-    answered = for_period(confirmations, f"{start:%Y-%m}", pd.Series(out["closing"].to_numpy(), index=ids), as_of=None)
+    aging_columns = ["total", "unapplied", "not_due", *labels, "overdue"]
+    aged = ag.reindex(ids)[aging_columns].fillna(0).to_numpy(dtype="int64")
+    aged = dict(zip(aging_columns, aged.T))
+    period = f"{start:%Y-%m}"
+    out = pd.DataFrame({
+        "customer_id": pd.Series(ids, dtype=object),
+        "name": pd.Series(name.to_numpy(object), dtype=object).where(lambda s: s.notna(), ""),
+        "period": pd.Series([period] * len(ids), dtype="str"),
+        "opening": gathered(opening), "invoiced": gathered(by_kind["invoice"]),
+        "credited": gathered(by_kind["credit_note"]), "received": gathered(by_kind["receipt"]),
+        "written_off": gathered(by_kind["write_off"]), "closing": gathered(closing),
+        "outstanding": aged["total"], "unapplied": aged["unapplied"], "lines": gathered(count),
+        **{col: aged[col] for col in ("not_due", *labels, "total", "overdue")},
+    })
+    answered = for_period(confirmations, period, pd.Series(out["closing"].to_numpy(), index=ids), as_of=None)
     for col in ("confirmation", "stated", "difference"):
         out[col] = answered[col].to_numpy()
     keep = np.isin(lines["customer_id"].to_numpy(object), np.asarray(ids, dtype=object))

@@ -83,7 +83,8 @@ def _signals_held():
 
 def commit(run) -> None:
     """Move every staged file into its folder (replacing a file of the same name from an
-    earlier run), then remove the staging folders."""
+    earlier run), then remove the staging folders; a folder that does not exist yet is the
+    staging folder renamed."""
     with _signals_held():
         _commit(run)
 
@@ -91,6 +92,9 @@ def commit(run) -> None:
 def _commit(run) -> None:
     while run.staged:
         st = run.staged[0]
+        if _rename_whole(st):
+            run.staged.pop(0)
+            continue
         st.folder.mkdir(parents=True, exist_ok=True)
         for src in sorted(st.temp.rglob("*")):
             if src.is_file():
@@ -99,6 +103,20 @@ def _commit(run) -> None:
                 os.replace(src, dest)
         shutil.rmtree(st.temp, ignore_errors=True)
         run.staged.pop(0)
+
+
+def _rename_whole(st: Staging) -> bool:
+    """The staging folder becomes the folder in one rename when there is no folder yet (a
+    month's first close): one atomic step instead of a move per file (~0.1 ms each), the whole
+    set in place or none of it. Where the folder exists (a second close of the month: its other
+    files stay) or the rename is refused, the files are moved one by one (False)."""
+    if os.path.lexists(st.folder):
+        return False
+    try:
+        os.rename(st.temp, st.folder)
+    except OSError:   # the folder appeared meanwhile (POSIX: not empty), or Windows refuses
+        return False
+    return True
 
 
 def discard(run) -> None:

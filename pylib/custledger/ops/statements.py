@@ -81,6 +81,15 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+def _relative_all(paths: list[Path], base: Path) -> list[str]:
+    """``_relative`` of each path; files of one folder share its relative path, made once."""
+    folders = {p.parent for p in paths}
+    if len(folders) != 1:
+        return [_relative(p, base) for p in paths]
+    rel = _relative(folders.pop(), base)
+    return [p.name if rel == os.curdir else os.path.join(rel, p.name) for p in paths]
+
+
 @step("statements")
 def statements_step(run: Run) -> None:
     month = run.options.get("month")
@@ -126,7 +135,7 @@ def statements_step(run: Run) -> None:
             run.notes.append(exc.message(run.lang))
 
     frame = ms.summary.assign(file=[p.name for p in paths])
-    links = [f"external:{_relative(p, ledger.parent)}" for p in paths]
+    links = [f"external:{rel}" for rel in _relative_all(paths, ledger.parent)]
     run.add(sheet_out("statements", frame, run.lang, links={"file": links}, note=run.note()))
     run.summary.update(statements=len(paths), statements_dir=str(folder), statement_pdfs=len(pdfs))
     if run.as_of < end:

@@ -26,7 +26,7 @@ from ..core.money import format_cents
 from ..filenames import unique_names
 from ..schema import documents, msg
 from .build_templates import shipped
-from .statement import DocumentJob, customer_info, pydates, render_all
+from .statement import DocumentJob, customers_info, pydates, render_all
 from .template_fill import Money
 
 REGIONS = ("items",)
@@ -86,7 +86,7 @@ def letter_records(overdue: pd.DataFrame, customers: pd.DataFrame, mask: bool) -
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     ends = np.r_[starts[1:], len(ids)]
     cust = [ids[a] for a in starts]
-    info = {c: customer_info(customers, cust, c) for c in ("name", "contact", "phone")}
+    info = customers_info(customers, cust, ("name", "contact", "phone"))
     cols = [od["doc_no"].astype(str).tolist(), pydates(od["date"]), pydates(od["due_date"]),
             od["amount"].astype("int64").tolist(), od["outstanding"].astype("int64").tolist(),
             od["days_overdue"].astype("int64").tolist()]

@@ -18,7 +18,6 @@ chunks rendered by a pool of 2 worker processes (both cores), each reading the t
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
 import os
 import sys
 from dataclasses import dataclass
@@ -101,11 +100,25 @@ def pydates(values) -> list:
 
 def customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
     """Column ``column`` of Customers for each id in ``ids`` (the first row of a repeated id; "" when absent)."""
-    if column not in customers.columns or not len(ids):
-        return [""] * len(ids)
-    s = customers[column].set_axis(_ids(customers, "customer_id").to_numpy(object))
-    s = s[~s.index.duplicated()].reindex(ids)
-    return s.astype(object).where(s.notna(), "").tolist()
+    return customers_info(customers, ids, (column,))[column]
+
+
+def customers_info(customers: pd.DataFrame, ids: list, columns) -> dict:
+    """{column: customer_info(customers, ids, column)} for each of ``columns``, the ids looked
+    up once for all of them."""
+    present = [c for c in columns if c in customers.columns]
+    out = {c: [""] * len(ids) for c in columns}
+    if not present or not len(ids):
+        return out
+    cid = _ids(customers, "customer_id").to_numpy(object)
+    first = dict(zip(cid[::-1].tolist(), range(len(cid) - 1, -1, -1)))  # an id's first row wins
+    pos = np.fromiter((first.get(i, -1) for i in ids), dtype="int64", count=len(ids))
+    found = pos >= 0
+    for c in present:
+        values = customers[c].astype(object).to_numpy()
+        got = np.where(found, values[np.maximum(pos, 0)] if len(values) else None, None)
+        out[c] = np.where(pd.isna(got), "", got).tolist()
+    return out
 
 
 def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[dict]:
@@ -113,7 +126,7 @@ def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[di
     s = ms.summary
     ids = s["customer_id"].tolist()
     records = s.to_dict("records")
-    info = {c: customer_info(customers, ids, c) for c in ("contact", "phone", "address")}
+    info = customers_info(customers, ids, ("contact", "phone", "address"))
     lines = ms.lines
     cols = {c: lines[c].tolist() for c in ("kind", "doc_no", "debit", "credit", "balance", "memo")}
     cols["date"] = pydates(lines["date"])
@@ -181,6 +194,8 @@ def _render_chunk(args) -> int:
 
 
 def _context():
+    import multiprocessing as mp  # here: a run below PARALLEL_FROM files starts no pool (~1 ms)
+
     if sys.platform != "win32" and "fork" in mp.get_all_start_methods():
         return mp.get_context("fork")
     return mp.get_context("spawn")

@@ -459,15 +459,33 @@ class _Plan:
     named_at: dict       # (row, col) -> name
     order: list          # template rows in writing order
     visible: list        # per style index: shows without a value (borders, fill)
+    # region template row -> (its cells as (col, value, style, region key or None), the region
+    # columns it has no cell in as (col, key))
+    line_cells: dict = field(default_factory=dict)
+    # template row outside the regions -> its cells as (col, value, style, name or None)
+    row_cells: dict = field(default_factory=dict)
+    # the named cells outside every template cell and region, as (name, row, col)
+    loose_names: list = field(default_factory=list)
 
 
 def _plan(layout: Layout) -> _Plan:
     """The layout's derived structure, computed once per Layout (not once per file)."""
     if layout.plan is None:
         region_of = {r: reg for reg in layout.regions for r in range(reg.r0, reg.r1 + 1)}
-        layout.plan = _Plan(region_of=region_of, named_at={pos: name for name, pos in layout.names.items()},
+        line_cells = {}
+        for tr, reg in region_of.items():
+            cells = [(c, value, style, reg.columns.get(c)) for c, value, style in layout.rows.get(tr, ())]
+            seen = {c for c, _, _, _ in cells}
+            line_cells[tr] = (cells, [(c, key) for c, key in reg.columns.items() if c not in seen])
+        named_at = {pos: name for name, pos in layout.names.items()}
+        row_cells = {r: [(c, value, style, named_at.get((r, c))) for c, value, style in cells]
+                     for r, cells in layout.rows.items() if r not in region_of}
+        loose = [(name, r, c) for name, (r, c) in layout.names.items()
+                 if not any(cc == c for cc, _, _ in layout.rows.get(r, ())) and r not in region_of]
+        layout.plan = _Plan(region_of=region_of, named_at=named_at,
                             order=sorted(set(layout.rows) | set(layout.row_heights)),
-                            visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles])
+                            visible=[any(k in props for k in _VISIBLE_WHEN_BLANK) for props in layout.styles],
+                            line_cells=line_cells, row_cells=row_cells, loose_names=loose)
     return layout.plan
 
 
@@ -639,7 +657,7 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
                 if i % reg.height == r0 - reg.r0:
                     sink.merge(start + i, c0, start + i + (r1 - r0), c1)
 
-    named_at = plan.named_at
+    row_cells = plan.row_cells
     done_regions = set()
     for r in plan.order:
         reg = region_of.get(r)
@@ -651,8 +669,7 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
         out_r = rows.row(r)
         if r in layout.row_heights:
             sink.row(out_r, *layout.row_heights[r])
-        for c, value, style in layout.rows.get(r, ()):
-            name = named_at.get((r, c))
+        for c, value, style, name in row_cells.get(r, ()):
             # Only the template's own cells may carry a formula; a value filled in is data (a
             # customer name "=HYPERLINK(...)" stays text), so it is written without ``rows``.
             if name is not None and name in values:
@@ -665,8 +682,8 @@ def emit(layout: Layout, values: dict, tables: dict, defaults: dict, rows: _RowM
         if reg.name not in done_regions:
             _fill_region(sink, layout, reg, tables.get(reg.name) or [], rows)
     # A named cell outside any template cell (an unstyled blank cell) still gets its value.
-    for name, (r, c) in layout.names.items():
-        if name in values and not any(cc == c for cc, _, _ in layout.rows.get(r, ())) and r not in region_of:
+    for name, r, c in plan.loose_names:
+        if name in values:
             sink.cell(rows.row(r), c, values[name], 0, None)
 
 
@@ -688,22 +705,23 @@ def _fill_region(sink, layout: Layout, reg: Region, data: list, rows: _RowMap) -
     start = rows.row(reg.r0)
     n = max(len(data), 1)
     heights = layout.row_heights
+    line_cells = _plan(layout).line_cells
+    cell = sink.cell
     for i in range(n):
         tr = reg.r0 + i % reg.height
         line = data[i] if i < len(data) else {}
+        out_r = start + i
         if tr in heights:
-            sink.row(start + i, *heights[tr])
-        seen = set()
-        for c, value, style in layout.rows.get(tr, ()):
-            key = reg.columns.get(c)
-            seen.add(c)
+            sink.row(out_r, *heights[tr])
+        cells, unstyled = line_cells[tr]
+        for c, value, style, key in cells:
             if key is None:
-                sink.cell(start + i, c, value, style, rows)
+                cell(out_r, c, value, style, rows)
             else:
-                sink.cell(start + i, c, line.get(key), style, None)
-        for c, key in reg.columns.items():  # a column cell the template left unstyled
-            if c not in seen and line.get(key) not in (None, ""):
-                sink.cell(start + i, c, line.get(key), 0, None)
+                cell(out_r, c, line.get(key), style, None)
+        for c, key in unstyled:  # a column cell the template left unstyled
+            if line.get(key) not in (None, ""):
+                cell(out_r, c, line.get(key), 0, None)
 
 
 def _apply_page(ws, page: dict, rows: _RowMap) -> None:

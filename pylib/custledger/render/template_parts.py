@@ -364,8 +364,15 @@ class _XmlSink:
         self.info[r] = (height, bool(hidden))
 
     def cell(self, r: int, c: int, value, style: int, rows) -> None:
-        kind, value, fallback = tf._classify(value, rows)
         parts = self.parts
+        if value is None:   # the commonest cell: nothing, shown only when its style shows blank
+            if not parts.visible[style]:
+                return
+            kind = tf.BLANK
+        elif type(value) is str and value and (rows is None or value[0] != "=" or len(value) == 1):
+            kind = tf.TEXT   # text that is not a template's own formula (_classify's first rule)
+        else:
+            kind, value, fallback = tf._classify(value, rows)
         ref = f"{parts.letters[c]}{r + 1}" if c < len(parts.letters) else f"{xl_col_to_name(c)}{r + 1}"
         if kind == tf.TEXT:
             value = _truncated(value)
