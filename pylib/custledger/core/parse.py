@@ -555,7 +555,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
     # total rows: a cell of the row (in any column, a 序号 column too) saying 合计/总计/Total
     if len(body):
         n_all = len(keep)
-        hit = _total_cells(cells.text, len(mapped), n_all).any(axis=0)[keep]
+        hit = np.asarray(_total_cells(cells.text, len(mapped), n_all).any(axis=0))[keep]
         others = [c for c in body.columns if c not in set(mapped)]
         if others:
             hit |= _total_rows(body[others])

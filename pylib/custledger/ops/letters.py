@@ -34,17 +34,26 @@ def letters_step(run: Run) -> None:
     run.summary["letters"] = len(letters)
 
 
+@staging.destination("letters")
+def letters_folder(run: Run) -> Path | None:
+    """Where the letters go: option ``letters_dir``, else ``<ledger stem>_letters/YYYY-MM-DD/``
+    (the run's as_of) beside the ledger; None when they become a sheet (no folder) or the run
+    writes none (option ``letters`` False)."""
+    if run.options.get("letters") is False or (not has_folder(run) and not run.options.get("letters_dir")):
+        return None
+    ledger = ledger_path(run)
+    return Path(run.options.get("letters_dir") or ledger.parent / f"{ledger.stem}_letters" / f"{run.as_of:%Y-%m-%d}")
+
+
 def write_letters(run: Run, overdue_df: pd.DataFrame) -> dict:
     """Write the dunning letters of ``overdue_df``; {customer_id: Path of its xlsx letter}."""
     if run.options.get("letters") is False or overdue_df is None or overdue_df.empty:
         return {}
-    if not has_folder(run) and not run.options.get("letters_dir"):
+    folder = letters_folder(run)
+    if folder is None:
         return letters_sheet(run, overdue_df)
     from ..render.letter import render_letters
 
-    ledger = ledger_path(run)
-    folder = Path(run.options.get("letters_dir")
-                  or ledger.parent / f"{ledger.stem}_letters" / f"{run.as_of:%Y-%m-%d}")
     # staged like the statements: in place only once the ledger save commits (ops/staging.py)
     temp = staging.stage(run, folder)
     staged = render_letters(overdue_df, run.ledger.customers, run.settings, temp,

@@ -43,6 +43,7 @@ class Run:
     appends: list = field(default_factory=list)   # (input sheet key, frame of new rows): bank imports
     book: Book | None = None                      # the adapter (its .path, when it has one)
     staged: list = field(default_factory=list)    # files put in place after the save (ops/staging.py)
+    reserved: dict = field(default_factory=dict)  # staging folders made before the steps (staging.reserve)
     steps: tuple = ()                             # the steps this run runs, in order (set by run)
     on_saved: list = field(default_factory=list)  # fn(run, target) after the write: notes on where it went
 
@@ -191,8 +192,10 @@ def _steps_and_write(r: Run, book, wanted, tick, write) -> Report:
     from . import staging
 
     validation = r.validation
+    fns = {name: STEPS[name] for name in wanted}   # every step's module imported, its declarations read
+    staging.reserve(r, [name for name in wanted if not r.withheld(name)])
     for name in wanted:
-        fn = STEPS[name]
+        fn = fns[name]
         tick(name)
         if r.withheld(name):
             # statements go to customers: not from a ledger with errors unless asked (issue 6);

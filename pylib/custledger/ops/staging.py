@@ -16,9 +16,11 @@ import contextlib
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import LedgerError
 from ..io.safe import pid_alive
 
 MARK = ".custledger-staging-"
@@ -31,17 +33,71 @@ class Staging:
 
 
 def stage(run, folder: Path) -> Path:
-    """A fresh staging folder for files that belong in ``folder``; registered on the run. A run
-    outside the pipeline (no ``staged`` list: a step called on its own) writes in place."""
+    """A fresh staging folder for files that belong in ``folder`` (the one ``reserve`` made for
+    it, if any); registered on the run. A run outside the pipeline (no ``staged`` list: a step
+    called on its own) writes in place."""
     folder = Path(folder)
     if getattr(run, "staged", None) is None:
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(folder)
-    temp = folder.with_name(f".{folder.name}{MARK}{os.getpid()}-{time.monotonic_ns()}")
-    temp.mkdir()
+    reserved = getattr(run, "reserved", None) or {}
+    temp = reserved.pop(folder, (None, False))[0]
+    if temp is None or not temp.is_dir():
+        temp = _make(folder)[0]
     run.staged.append(Staging(folder, temp))
     return temp
+
+
+def _make(folder: Path) -> tuple[Path, bool]:
+    """(a new staging folder beside ``folder``, whether its parent folder was made for it)."""
+    made = not folder.parent.is_dir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(folder)
+        temp = folder.with_name(f".{folder.name}{MARK}{os.getpid()}-{time.monotonic_ns()}")
+        temp.mkdir()
+    except OSError as exc:   # a file where the folder goes, no permission, a full disk...
+        raise LedgerError("dir_unwritable", path=str(folder)) from exc
+    return temp, made
+
+
+# step name -> fn(run) -> the folder the step will stage its files for this run, or None
+_DESTINATIONS: dict[str, Callable] = {}
+
+
+def destination(step_name: str):
+    """Declare ``fn(run) -> Path | None``: where step ``step_name`` puts its files in this run
+    (None: it writes none, or cannot tell before it runs — then it stages when it does)."""
+    def register(fn):
+        _DESTINATIONS[step_name] = fn
+        return fn
+    return register
+
+
+def reserve(run, steps) -> None:
+    """Make the staging folders of ``steps`` (those with a declared destination) before any step
+    runs: a folder that cannot be written stops the run before its work, not after minutes of
+    it, with the ledger untouched; stale staging beside it is cleared now. The step then renders
+    into its reserved folder (``stage``); one it never uses (no letter due this time) is removed
+    with the run's other staging, and so is a parent folder made only for it."""
+    reserved = getattr(run, "reserved", None)
+    if getattr(run, "staged", None) is None or reserved is None:
+        return
+    for name in steps:
+        fn = _DESTINATIONS.get(name)
+        folder = fn(run) if fn is not None else None
+        if folder is not None and Path(folder) not in reserved:
+            reserved[Path(folder)] = _make(Path(folder))
+
+
+def _release(run) -> None:
+    """Remove the reserved staging folders no step used (and a parent made only for them)."""
+    reserved = getattr(run, "reserved", None) or {}
+    while reserved:
+        _, (temp, made_parent) = reserved.popitem()
+        shutil.rmtree(temp, ignore_errors=True)
+        if made_parent:
+            with contextlib.suppress(OSError):
+                temp.parent.rmdir()   # only if empty: nothing else went there
 
 
 def final(staged_paths, temp: Path, folder: Path) -> list[Path]:
@@ -87,6 +143,7 @@ def commit(run) -> None:
     staging folder renamed."""
     with _signals_held():
         _commit(run)
+    _release(run)
 
 
 def _commit(run) -> None:
@@ -123,6 +180,7 @@ def discard(run) -> None:
     """Remove every staging folder of the run (it stopped before its save committed)."""
     while run.staged:
         shutil.rmtree(run.staged.pop().temp, ignore_errors=True)
+    _release(run)
 
 
 def withdraw(run) -> int:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.errors import LedgerError
-from ..core.statements import month_bounds, month_statements
+from ..core.statements import month_bounds, month_statements, month_text
 from ..render.build_templates import FILES, shipped
 from ..render.sheets import sheet_out
 from ..render.statement import render_statements
@@ -90,6 +90,21 @@ def _relative_all(paths: list[Path], base: Path) -> list[str]:
     return [p.name if rel == os.curdir else os.path.join(rel, p.name) for p in paths]
 
 
+@staging.destination("statements")
+def statements_folder(run: Run) -> Path | None:
+    """Where the month's statement files go: option ``dir``, else
+    ``<ledger stem>_statements/YYYY-MM/`` beside the ledger; None when they become sheets (no
+    folder) or the month does not read (the step says so)."""
+    if not has_folder(run) and not run.options.get("dir"):
+        return None
+    try:
+        month = month_text(run.options.get("month"))
+    except (TypeError, ValueError):
+        return None
+    ledger = ledger_path(run)
+    return Path(run.options.get("dir") or ledger.parent / f"{ledger.stem}_statements" / month)
+
+
 @step("statements")
 def statements_step(run: Run) -> None:
     month = run.options.get("month")
@@ -111,11 +126,11 @@ def statements_step(run: Run) -> None:
                           open_items_df=oi, unapplied=un, aging_df=ag)
     run.frames["statements"] = ms
 
-    if not has_folder(run) and not run.options.get("dir"):  # no folder: the statements become sheets
+    folder = statements_folder(run)
+    if folder is None:  # no folder: the statements become sheets
         _as_sheets(run, ms)
         return
     ledger = ledger_path(run)
-    folder = Path(run.options.get("dir") or ledger.parent / f"{ledger.stem}_statements" / ms.month)
     issued = run.as_of.date()  # the run's reference day: the same run gives the same files
     # rendered into a staging folder, put in place once the ledger save commits (ops/staging.py)
     temp = staging.stage(run, folder)
