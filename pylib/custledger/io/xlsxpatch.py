@@ -244,10 +244,11 @@ def patch_workbook(
     work = Path(tempfile.mkdtemp(prefix="xlsxpatch-", dir=tmp_dir or dst.parent)) if sheet_names and constant_memory else None
     try:
         gen: Path | io.BytesIO = work / "generated.xlsx" if work is not None else io.BytesIO()
-        if sheet_names:
-            _build_generated(gen, work, build, sheet_names, protect, constant_memory)
+        parts = _build_generated(gen, work, build, sheet_names, protect, constant_memory) if sheet_names else None
         with open_source(src, limits) as zsrc:
-            zgen = zipfile.ZipFile(gen) if sheet_names else None
+            zgen: zipfile.ZipFile | _MemoryPackage | None = None
+            if sheet_names:
+                zgen = _MemoryPackage(parts) if parts is not None else zipfile.ZipFile(gen)
             try:
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
                                    list(clear_marks_on), list(appends), bodies)
@@ -291,12 +292,62 @@ def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfil
             check_well_formed(iter_chunks(z, name), f"internal error: written part {name}")
 
 
+class _MemoryPackage:
+    """The generated package's parts, as xlsxwriter made them (name -> bytes), read like the
+    ZipFile they would otherwise have been deflated into and inflated from again."""
+
+    def __init__(self, parts: dict[str, bytes]) -> None:
+        self.parts = parts
+
+    def read(self, name: str) -> bytes:
+        return self.parts[name]
+
+    def namelist(self) -> list[str]:
+        return list(self.parts)
+
+    def open(self, name: str) -> io.BytesIO:
+        return io.BytesIO(self.parts[name])
+
+    def close(self) -> None:
+        pass
+
+
+class _PartsWorkbook(xlsxwriter.Workbook):
+    """An in-memory xlsxwriter Workbook that keeps its parts instead of zipping them: the
+    patcher reads them at once (xlsxwriter's deflate at level 6 and the inflate that followed
+    were pure overhead). Uses xlsxwriter's packager hook (Workbook._get_packager, "allows the
+    default packager to be over-ridden"); ``parts`` stays None where that hook is not as
+    expected, and the package is then read from the zip as before."""
+
+    parts: dict[str, bytes] | None = None
+
+    def _get_packager(self):  # type: ignore[no-untyped-def]
+        packager = super()._get_packager()
+        create = getattr(packager, "_create_package", None)
+        if create is None or not self.in_memory:
+            return packager
+
+        def keep():  # type: ignore[no-untyped-def]
+            files = create()
+            parts: dict[str, bytes] = {}
+            for data, name, is_binary in files:
+                value = data.getvalue()
+                parts[name] = value if is_binary or isinstance(value, bytes) else value.encode("utf-8")
+            self.parts = parts
+            return []   # nothing to zip
+
+        packager._create_package = keep
+        return packager
+
+
 def _build_generated(out: Path | io.BytesIO, work: Path | None, build: Callable[[xlsxwriter.Workbook], None],
-                     sheet_names: Sequence[str], protect: bool, constant_memory: bool) -> None:
-    """Draw the generated sheets into ``out``: a file in ``work`` (constant_memory), else memory."""
+                     sheet_names: Sequence[str], protect: bool, constant_memory: bool) -> dict[str, bytes] | None:
+    """Draw the generated sheets: into a file ``out`` in ``work`` (constant_memory; None
+    returned), else in memory: its parts returned (see _PartsWorkbook)."""
     where = {"tmpdir": str(work)} if work is not None else {"in_memory": True}
-    wb = xlsxwriter.Workbook(out if isinstance(out, io.BytesIO) else str(out),
-                             {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory, **where})
+    cls = _PartsWorkbook if work is None else xlsxwriter.Workbook
+    wb = cls(out if isinstance(out, io.BytesIO) else str(out),
+             {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory, **where})
     try:
         build(wb)
         sheets = wb.worksheets()
@@ -312,10 +363,11 @@ def _build_generated(out: Path | io.BytesIO, work: Path | None, build: Callable[
         wb.fileclosed = True  # nothing to save; keeps xlsxwriter's destructor quiet
         raise
     wb.close()
+    return getattr(wb, "parts", None)
 
 
 class _Patcher:
-    def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | None, sheet_names: list[str],
+    def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | _MemoryPackage | None, sheet_names: list[str],
                  marks: list[CellMark], clear_on: list[str], appends: list[RowAppend] | None = None,
                  bodies: dict | None = None) -> None:
         self.z = zsrc
@@ -946,7 +998,10 @@ class _Patcher:
                     rewritten.append(name)
                 elif name in self.raw_from_gen:
                     assert self.g is not None
-                    out.copy_raw(self.g, self.g.getinfo(self.raw_from_gen[name]), name)
+                    if isinstance(self.g, _MemoryPackage):
+                        out.write_bytes(name, self.g.read(self.raw_from_gen[name]))
+                    else:
+                        out.copy_raw(self.g, self.g.getinfo(self.raw_from_gen[name]), name)
                     rewritten.append(name)
                 else:
                     out.copy_raw(self.z, self.entries[name])
