@@ -197,3 +197,24 @@ def test_a_whole_close_writes_the_same_sheets_either_way(tmp_path, monkeypatch):
     assert len(names) >= 7 and "校验结果" in names and set(names) <= set(made)       # the second run wrote them column-wise
     assert _openpyxl_view(copies["xlsxwriter"], names) == _openpyxl_view(copies["columnar"], names)
     assert _calamine(copies["xlsxwriter"], names) == _calamine(copies["columnar"], names)
+
+
+def test_columns_made_together_give_the_cells_made_one_by_one(monkeypatch):
+    """The number, date and text columns of a sheet are formatted in batches (_batched): the row
+    bytes are those of one column at a time, wherever a batch starts or ends."""
+    out = tricky(1200)
+    data = out.data.copy()
+    data[6] = pd.Series([TEXTS[(i * 7) % len(TEXTS)] if i % 9 else None for i in range(1200)], dtype="str")
+    data[9] = pd.Series(np.arange(1200, dtype=np.float64) / 3)
+    out = SheetOut(**{**out.__dict__, "data": data})
+
+    def rows(batch: int) -> bytes:
+        monkeypatch.setattr(columnar, "BATCH_VALUES", batch)
+        body = columnar.ColumnarBody(out, [None] * 11, None)
+        assert all(isinstance(c, columnar._Column) for c in body.columns)
+        return b"".join(body.chunks(lambda fmt: None, chunk_rows=500))
+
+    one_by_one = rows(1)
+    assert one_by_one.count(b"<row ") == 1200 and b"_x0001_" in one_by_one
+    assert rows(columnar.BATCH_VALUES) == one_by_one      # the whole sheet's columns together
+    assert rows(3000) == one_by_one                        # batches of two columns
