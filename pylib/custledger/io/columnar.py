@@ -185,27 +185,62 @@ def _text_values(obj: np.ndarray):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    null = pd.isna(obj)
     try:
         text = pa.array(obj, type=pa.string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError) as exc:   # e.g. a lone surrogate
         raise NotColumnar(str(exc)) from None
-    special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
-    long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(text), STR_MAX // 2), False))
+    # Each check below is first asked of all the column's UTF-8 bytes at once, and only made
+    # value by value when those bytes could match (they rarely can).
+    data, sizes = _utf8_bytes(text)
+    if data is None or _may_need_escape(data):
+        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+    else:
+        special = np.zeros(len(obj), dtype=bool)
+    if sizes is None or (len(sizes) and sizes.max() > STR_MAX // 2):   # a value's characters are at most its bytes
+        long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(text), STR_MAX // 2), False))
+    else:
+        long = np.zeros(len(obj), dtype=bool)
     if special.any() or long.any():
         fixed = obj.copy()
         for i in np.flatnonzero(long):
             fixed[i] = _truncate(fixed[i])
         for i in np.flatnonzero(special):
             fixed[i] = escape_control(fixed[i])
-        text = pa.array(fixed, type=pa.string(), mask=null)
-    text = pc.replace_substring(text, "&", "&amp;")
-    text = pc.replace_substring(text, "<", "&lt;")
-    text = pc.replace_substring(text, ">", "&gt;")
+        text = pa.array(fixed, type=pa.string(), mask=pd.isna(obj))
+        data = _utf8_bytes(text)[0]
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        if data is None or char.encode() in data:
+            text = pc.replace_substring(text, char, entity)
     preserve = pc.fill_null(pc.or_(pc.match_substring_regex(text, "^" + _SPACE),
                                    pc.match_substring_regex(text, _SPACE + "$")), False)
     open_tag = pc.if_else(preserve, '<is><t xml:space="preserve">', "<is><t>")
     return pc.binary_join_element_wise(open_tag, text, "</t></is>", "")
+
+
+def _utf8_bytes(text) -> tuple[bytes | None, np.ndarray | None]:
+    """The UTF-8 bytes of a StringArray's values (nulls add none) and each value's byte size;
+    (None, None) for anything else (a chunked array past 2 GiB: every check value by value)."""
+    import pyarrow as pa
+
+    if not isinstance(text, pa.Array) or text.type != pa.string():
+        return None, None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset: text.offset + len(text) + 1] \
+        if len(text) else np.zeros(1, dtype=np.int32)
+    data = text.buffers()[2]
+    body = bytes(memoryview(data)[offsets[0]:offsets[-1]]) if data is not None and len(text) else b""
+    return body, np.diff(offsets)
+
+
+# every byte but the control characters _CONTROL matches (below 0x20 but tab and line feed)
+_NOT_CONTROL = bytes([0x09, 0x0A]) + bytes(range(0x20, 0x100))
+
+
+def _may_need_escape(data: bytes) -> bool:
+    """Whether any value could match _CONTROL: a control byte (never part of a longer UTF-8
+    character), "_x", or the UTF-8 of U+FFFE / U+FFFF."""
+    if b"_x" in data or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        return True
+    return bool((np.frombuffer(data, dtype=np.uint8) < 0x20).any()) and bool(data.translate(None, _NOT_CONTROL))
 
 
 def _classify(series: pd.Series) -> str:
