@@ -149,6 +149,7 @@ class PatchReport:
     seconds: float
     rows_appended: int = 0      # rows added below input sheets (RowAppend)
     protected_appends: tuple[str, ...] = ()   # protected sheets (sheetProtection) rows were added to
+    read_back: bool = False     # verified: every entry of dst read to its end, its CRC checked
 
 
 @dataclass
@@ -226,7 +227,7 @@ def patch_workbook(
     xlsxpatch_append; several on one sheet follow each other in order); an append to a sheet
     that is missing, not a worksheet, or generated in this call raises. *compresslevel*
     (zlib 1-9) applies to rewritten parts only: 3 is ~3x faster than 6 for ~10% more bytes. *verify* re-reads what was written: every
-    entry's local header, the CRC and a streaming, namespace-aware well-formedness check of
+    entry's local header and CRC (``PatchReport.read_back``), and a streaming, namespace-aware well-formedness check of
     every rewritten XML part (generated sheets in full; for a marked or appended input sheet,
     its root tag with the new rows and the new tail, since the rest is the source's own bytes);
     a failure raises and deletes *dst*. *bodies* {sheet name: io/columnar.ColumnarBody}, filled
@@ -255,6 +256,7 @@ def patch_workbook(
                 report = patcher.run(dst, compresslevel)
                 if verify:
                     _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
+                    report["read_back"] = True
             finally:
                 if zgen is not None:
                     zgen.close()
@@ -268,13 +270,15 @@ def patch_workbook(
 
 
 def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile) -> None:
-    """Re-read *dst*: entry headers, CRCs and well-formed XML of the rewritten parts."""
+    """Re-read *dst*: entry headers, every entry's CRC (the parts copied raw too: what
+    zipfile.testzip checks, so the caller need not read the package again) and well-formed XML
+    of the rewritten parts."""
     # the XML parts parsed below are read in full there (CRC checked at their end): once is enough
     parsed = {n for n in rewritten if n not in checked and n.lower().endswith((".xml", ".rels"))}
     with zipfile.ZipFile(dst) as z:
         for info in z.infolist():
             with z.open(info) as fh:  # checks the local header against the directory
-                if info.filename not in rewritten or info.filename in parsed:
+                if info.filename in parsed:
                     fh.read(1)
                     continue
                 while fh.read(CHUNK):  # CRC is checked at the end

@@ -1,0 +1,61 @@
+"""Every part of a saved ledger is read back before it replaces the original: xlsxpatch's verify
+reads each entry to its end (CRC), so the commit does not read the package a second time, and a
+part that does not decompress still stops the save (save_failed, the ledger untouched)."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pandas as pd
+import pytest
+
+from custledger import ops
+from custledger.core.errors import LedgerError
+from custledger.io import safe
+from custledger.io.filebook import FileBook
+from custledger.io.template import build_ledger
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    p = tmp_path / "台账.xlsx"
+    build_ledger(p, "zh", data={"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["甲公司"]})},
+                 settings={"as_of": "2026-10-31"})
+    return p
+
+
+def _damage(path, part: str) -> None:
+    """Flip bytes at the end of *part*'s compressed data (its CRC no longer matches)."""
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(part)
+    raw = bytearray(path.read_bytes())
+    head = info.header_offset
+    start = head + 30 + int.from_bytes(raw[head + 26:head + 28], "little") + int.from_bytes(raw[head + 28:head + 30], "little")
+    for k in range(max(info.compress_size - 8, 0), info.compress_size - 2):
+        raw[start + k] ^= 0x5A
+    path.write_bytes(bytes(raw))
+
+
+def test_the_save_reads_every_part_once(ledger, monkeypatch):
+    seen = []
+    real = safe.check_package
+    monkeypatch.setattr(safe, "check_package", lambda p, read_parts=True: (seen.append(read_parts), real(p, read_parts))[1])
+    ops.run(FileBook(ledger), ["validate"])
+    assert seen == [False]          # verify read it all back; the commit only looks at the directory
+    with zipfile.ZipFile(ledger) as z:
+        assert z.testzip() is None
+
+
+def test_a_part_copied_as_is_that_does_not_decompress_stops_the_save(ledger):
+    with zipfile.ZipFile(ledger) as z:
+        theme = next(n for n in z.namelist() if n.startswith("xl/theme/"))
+    _damage(ledger, theme)
+    with zipfile.ZipFile(ledger) as z:
+        with pytest.raises(Exception):
+            z.read(theme)
+    before = ledger.read_bytes()
+    with pytest.raises(LedgerError) as info:
+        ops.run(FileBook(ledger), ["validate"])
+    assert info.value.code == "save_failed"
+    assert ledger.read_bytes() == before
+    assert sorted(p.name for p in ledger.parent.iterdir() if p.is_file()) == [ledger.name]   # no temp left
