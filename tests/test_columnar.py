@@ -6,6 +6,7 @@ every generated sheet of a whole close."""
 import datetime as dt
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -218,3 +219,35 @@ def test_columns_made_together_give_the_cells_made_one_by_one(monkeypatch):
     assert one_by_one.count(b"<row ") == 1200 and b"_x0001_" in one_by_one
     assert rows(columnar.BATCH_VALUES) == one_by_one      # the whole sheet's columns together
     assert rows(3000) == one_by_one                        # batches of two columns
+
+
+def test_links_to_files(tmp_path):
+    """The Overdue and statements-list kind of links: files beside the ledger. The cells go
+    column-wise; xlsxwriter records the links (the same <hyperlinks> and relationships)."""
+    out = tricky(1200)
+    targets = [None if i % 3 == 0 else f"external:信函/2026-10-31/催款函_C{i:05d} 公司.xlsx" if i % 5 else
+               f"internal:'参数'!A{i + 1}" for i in range(1200)]
+    cells = pd.Series([None if i % 10 == 0 else f"催款函_C{i:05d}.xlsx" if i % 7 else "" for i in range(1200)],
+                      dtype=object)
+    data = out.data.copy()
+    data[6] = cells
+    linked = SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
+                         + out.formats[7:]})
+    assert not columnar.eligible(linked) and columnar.eligible(linked, file_links=True)
+    src = tmp_path / "src.xlsx"
+    build_ledger(src, "zh")
+    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
+    _write(src, a, linked, False)
+    assert list(_write(src, b, linked, True)) == [linked.name]
+    va, vb = _openpyxl_view(a, [linked.name]), _openpyxl_view(b, [linked.name])
+    assert va == vb
+    assert vb[linked.name][0][(3, 7)][-1][0] == "信函\\2026-10-31\\催款函_C00001%20公司.xlsx"   # as xlsxwriter makes it
+    assert vb[linked.name][0][(7, 7)][-1][1] == "'参数'!A6"         # an internal link among them
+    assert _calamine(a, [linked.name]) == _calamine(b, [linked.name])
+    rels = {}
+    for p in (a, b):
+        with zipfile.ZipFile(p) as z:
+            rels[p] = sorted(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/_rels/"))
+    assert rels[a] == rels[b]
+    too_long = SheetOut(**{**linked.__dict__, "links": {6: ["external:" + "x" * 300] * 1200}})
+    assert not columnar.eligible(too_long, file_links=True)      # write_url refuses it: xlsxwriter's own path

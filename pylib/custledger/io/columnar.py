@@ -25,11 +25,14 @@ Cells are written as the xlsxwriter path writes them (io/xlsxsheets.write_sheet_
 
 - a link column's cell with a target (``internal:`` links to cells of the workbook, the first
   MAX_LINKS rows): its text as a string in the link format, and a ``<hyperlink ref location
-  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``.
+  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``. In a sheet with a link
+  to a file (``external:``), the same text cells, while every link of the sheet is recorded by
+  xlsxwriter's write_url without its cell (ColumnarBody.write_links): xlsxwriter writes the
+  ``<hyperlinks>`` element and the relationships to the files as it always did.
 
-Not for laid-out sheets (Card, Dashboard) or sheets linking to files (``external:``) (see
-``eligible``): those stay with xlsxwriter, as do columns whose values are none of the above
-(then the whole sheet does).
+Not for laid-out sheets (Card, Dashboard) (see ``eligible``): those stay with xlsxwriter, as do
+sheets whose link targets write_url would refuse, and columns whose values are none of the
+above (then the whole sheet does).
 """
 
 from __future__ import annotations
@@ -73,14 +76,43 @@ def _internal(target) -> bool:
     return isinstance(target, str) and target.startswith("internal:") and "#" not in target and len(target) <= 255
 
 
-def eligible(out: SheetOut, min_rows: int | None = None) -> bool:
+MAX_URL = 255            # xlsxwriter's max_url_length (the workbooks here keep its default)
+MAX_SHEET_URLS = 65530   # xlsxwriter's limit of links a sheet
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _writer_link(target) -> bool:
+    """A target xlsxwriter's write_url records (returns 0 for): its parts before and after '#'
+    within MAX_URL UTF-16 units. A longer one is refused there, and its cell left unwritten."""
+    if not isinstance(target, str):
+        return False
+    url, _, anchor = target.partition("#")
+    return _utf16_len(url) <= MAX_URL and _utf16_len(anchor) <= MAX_URL
+
+
+def _writer_links(out: SheetOut) -> bool:
+    """The sheet has a link that is not to a cell of the workbook (a file, a web page): all its
+    links are then recorded by xlsxwriter (ColumnarBody.write_links)."""
+    return any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS])
+
+
+def eligible(out: SheetOut, min_rows: int | None = None, file_links: bool = False) -> bool:
     """A tabular sheet of at least ``min_rows`` (MIN_ROWS) rows whose link targets (if any) are
-    links to cells of the workbook, and pyarrow present."""
+    links to cells of the workbook, and pyarrow present. ``file_links``: links to files (any
+    target xlsxwriter's write_url takes) too, for a writer that then calls
+    ColumnarBody.write_links on the sheet's worksheet (io/xlsxsheets.write_sheet_out does)."""
     min_rows = MIN_ROWS if min_rows is None else min_rows
     if out.draw is not None or len(out.data) < min_rows or not len(out.headers):
         return False
-    if any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS]):
-        return False
+    if _writer_links(out):
+        if not file_links:
+            return False
+        targets = [t for ts in out.links.values() for t in (ts or ())[:MAX_LINKS] if t]
+        if len(targets) > MAX_SHEET_URLS or not all(_writer_link(t) for t in targets):
+            return False
     return available()
 
 
@@ -372,6 +404,8 @@ class ColumnarBody:
         self.cols = len(out.headers)
         self.columns = []
         self.hyperlinks: list = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
+        self.by_writer = _writer_links(out)
+        self.writer_links: list = []   # (column, rows, targets, texts) recorded by xlsxwriter (write_links)
         for j in range(self.cols):
             series = out.data[j].reset_index(drop=True)
             fmt = col_formats[j] if out.formats[j] in FORMATS else None
@@ -401,11 +435,32 @@ class ColumnarBody:
         if col.kind not in ("text",) and linked.any():
             raise NotColumnar("a link column with values other than text")
         col.links, col.link_style = linked, link_format
+        if self.by_writer:
+            rows = np.flatnonzero(linked)
+            self.writer_links.append((letter, rows, target.to_numpy()[rows].tolist(), text.to_numpy()[rows].tolist()))
+            return col
         location = pa.array(target.where(linked, None).map(lambda t: t if t is None else t[len("internal:"):]),
                             type=pa.string())
         display = pa.array(text.where(linked, None), type=pa.string())
         self.hyperlinks.append((letter, _attr(location), _attr(display)))
         return col
+
+    def write_links(self, ws, link_format) -> None:
+        """Record the links of a sheet linking to files on its xlsxwriter worksheet, as the cell
+        by cell path does (``write_url(row, col, target, link_format, string=text)``), but without
+        their cells (written here, column-wise): xlsxwriter then writes the same <hyperlinks>
+        element and relationships (its ``ignore_write_string``, the switch its embed_image uses)."""
+        from xlsxwriter.utility import xl_cell_to_rowcol
+
+        for letter, rows, targets, texts in self.writer_links:
+            col = xl_cell_to_rowcol(letter + "1")[1]
+            ws.ignore_write_string = True
+            try:
+                for i, target, text in zip(rows.tolist(), targets, texts):
+                    if ws.write_url(i + 1, col, target, link_format, string=text) != 0:
+                        raise NotColumnar(f"xlsxwriter refused the link {target!r}")
+            finally:
+                ws.ignore_write_string = False
 
     def hyperlinks_xml(self, xf_of=None) -> bytes:
         """The ``<hyperlinks>`` element of the link columns (b"" when there are none)."""
