@@ -160,9 +160,14 @@ def _numbers(values: np.ndarray):
         raise NotColumnar("infinite number")
     text = pc.cast(pa.array(arr, mask=~finite), pa.string())   # shortest round-trip form
     # the shortest form has 17 significant digits where %.16G rounds: format those like xlsxwriter
-    digits = pc.utf8_length(pc.replace_substring_regex(
-        pc.replace_substring_regex(text, r"e.*$|[-.]", ""), r"^0+", ""))
-    long = np.asarray(pc.fill_null(pc.greater(digits, 16), False))
+    # (counted only when a value's text is long enough to hold 17 digits)
+    sizes = _utf8_bytes(text)[1]
+    if sizes is not None and (not len(sizes) or sizes.max() <= 16):
+        long = np.zeros(len(arr), dtype=bool)
+    else:
+        digits = pc.utf8_length(pc.replace_substring_regex(
+            pc.replace_substring_regex(text, r"e.*$|[-.]", ""), r"^0+", ""))
+        long = np.asarray(pc.fill_null(pc.greater(digits, 16), False))
     if long.any():
         fixed = text.to_numpy(zero_copy_only=False).astype(object)
         fixed[long] = [f"{v:.16G}" for v in arr[long]]
