@@ -9,7 +9,6 @@ here, for display; enum keys become labels.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import cache
 
 import numpy as np
@@ -145,12 +144,13 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
                     widths=widths, note=note)
 
 
-_WIDE = re.compile("[\u2e81-\U0010ffff]")
+_FIRST_WIDE = "\u2e81"   # from here on (CJK, full-width) a character counts double
 
 
 def _text_width(text: str) -> int:
-    """Display width in Excel character units: CJK and full-width characters count double."""
-    return 2 * len(text) - len(_WIDE.sub("", text))
+    """Display width in Excel character units: CJK and full-width characters count double.
+    (Counted by comparison: a regex class up to U+10FFFF took 3 ms to compile on every run.)"""
+    return len(text) + sum(ch >= _FIRST_WIDE for ch in text)
 
 
 def widest_text(texts: list) -> int:
