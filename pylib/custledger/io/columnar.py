@@ -433,20 +433,26 @@ class ColumnarBody:
         import pyarrow as pa
 
         n = len(series)
-        target = pd.Series(list(targets[:n]) + [None] * max(0, n - len(targets)), dtype=object)
-        linked = (target.notna() & (target != "") & series.notna()).to_numpy() & (np.arange(n) < MAX_LINKS)
-        text = series.astype(object).where(~linked, series.map(lambda v: v if isinstance(v, str) else str(v)))
-        col = _column(text, letter, fmt, date_format)
+        target = np.fromiter((targets[i] if i < len(targets) else None for i in range(n)), dtype=object, count=n)
+        values = series.astype(object).to_numpy()
+        # a link where the target is neither blank nor "" and the cell is not blank (rows past MAX_LINKS: text)
+        linked = ~pd.isna(target) & ~pd.isna(values) & (np.arange(n) < MAX_LINKS)
+        linked &= np.fromiter((not (isinstance(t, str) and t == "") for t in target), dtype=bool, count=n)
+        rows = np.flatnonzero(linked)
+        text = values.copy()
+        text[rows] = [v if isinstance(v, str) else str(v) for v in values[rows].tolist()]   # write_url's string=str(v)
+        col = _column(pd.Series(text, dtype=object), letter, fmt, date_format)
         if col.kind not in ("text",) and linked.any():
             raise NotColumnar("a link column with values other than text")
         col.links, col.link_style = linked, link_format
         if self.by_writer:
-            rows = np.flatnonzero(linked)
-            self.writer_links.append((letter, rows, target.to_numpy()[rows].tolist(), text.to_numpy()[rows].tolist()))
+            self.writer_links.append((letter, rows, target[rows].tolist(), text[rows].tolist()))
             return col
-        location = pa.array(target.where(linked, None).map(lambda t: t if t is None else t[len("internal:"):]),
-                            type=pa.string())
-        display = pa.array(text.where(linked, None), type=pa.string())
+        location = np.full(n, None, dtype=object)
+        location[rows] = [t[len("internal:"):] for t in target[rows].tolist()]
+        shown = np.full(n, None, dtype=object)
+        shown[rows] = text[rows]
+        location, display = pa.array(location, type=pa.string()), pa.array(shown, type=pa.string())
         self.hyperlinks.append((letter, _attr(location), _attr(display)))
         return col
 
