@@ -593,13 +593,16 @@ class _Patcher:
         mapping: dict[str, str] = {s.part: s.dst_part for s in gens}
         order: list[str] = []
         todo = deque(s.part for s in gens)
+        # each generated rels part parsed once (a sheet linking to files has a relationship per link)
+        parsed: dict[str, list[Rel]] = {}
         while todo:
             part = todo.popleft()
             order.append(part)
             rp = rels_name(part)
             if rp not in gnames:
                 continue
-            for r in parse_rels(g.read(rp), rp):
+            parsed[rp] = parse_rels(g.read(rp), rp)
+            for r in parsed[rp]:
                 t = resolve_target(part, r.target) if not r.external else None
                 if t is not None and t in gnames and t not in mapping:
                     mapping[t] = self.names.fresh(t)
@@ -616,7 +619,7 @@ class _Patcher:
                 self.ct.ensure(new, ct)
             rp = rels_name(part)
             if rp in gnames:
-                rels = parse_rels(g.read(rp), rp)
+                rels = parsed[rp]
                 for r in rels:
                     if not r.external:
                         t = resolve_target(part, r.target)
