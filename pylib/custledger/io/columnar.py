@@ -407,20 +407,20 @@ class ColumnarBody:
 
         self.rows = len(out.data)
         self.cols = len(out.headers)
-        self.columns = []
+        self.columns: list[_Column] = []
         self.hyperlinks: list = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
         self.by_writer = _writer_links(out)
         self.writer_links: list = []   # (column, rows, targets, texts) recorded by xlsxwriter (write_links)
+        columns: list[_Column | _Pending] = []
         for j in range(self.cols):
             series = out.data[j].reset_index(drop=True)
             fmt = col_formats[j] if out.formats[j] in FORMATS else None
             targets = out.links.get(j)
             if targets is not None and any(targets[:MAX_LINKS]):
-                self.columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format,
-                                                      link_format))
+                columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format, link_format))
             else:
-                self.columns.append(_pending(series, xl_col_to_name(j), fmt, date_format))
-        self.columns = _batched(self.columns)
+                columns.append(_pending(series, xl_col_to_name(j), fmt, date_format))
+        self.columns = _batched(columns)
         # A format gets its style index when a cell first uses it (xlsxwriter does this in each
         # write_*): the formats these cells use must be in the generated styles.
         for c in self.columns:

@@ -49,29 +49,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xlsxwriter
 
-from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
-from custledger.io.xlsxpatch_append import (
-    Block,
-    RowAppend,
-    SheetScan,
-    TableInfo,
-    append_block,
-    block_xml,
-    cell_styles,
-    grow_dimension,
-    grow_sheet_autofilter,
-    grow_table,
-    merge_row,
-    resolve_styles,
-    scan_sheet,
-    sheet_protected,
-    table_info,
-)
+from custledger.contract import CellMark, RowAppend  # noqa: F401  (the contract types, re-exported)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (
@@ -117,6 +100,9 @@ from custledger.io.xlsxpatch_sheets import (
 )
 from custledger.io.xlsxpatch_styles import cell_formats, merge_styles
 from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
+
+if TYPE_CHECKING:   # xlsxpatch_append itself is imported by the runs that append rows (its import is ~4 ms)
+    from custledger.io.xlsxpatch_append import Block, SheetScan, TableInfo
 
 __all__ = ["CellMark", "PatchReport", "RowAppend", "TableNameError", "UnsafePackageError",
            "XlsxPatchError", "ZipLimits", "patch_workbook"]
@@ -740,6 +726,8 @@ class _Patcher:
         (derived styles are only asked for here; their ids come from the style merge)."""
         if not self.appends:
             return []
+        from custledger.io.xlsxpatch_append import append_block, cell_styles, resolve_styles, scan_sheet
+
         gen_names = {s.name.lower() for s in gens}
         by_sheet: dict[str, list[RowAppend]] = {}
         for ra in self.appends:
@@ -799,6 +787,8 @@ class _Patcher:
         return plans
 
     def _tables_of(self, part: str) -> list[TableInfo]:
+        from custledger.io.xlsxpatch_append import table_info
+
         out = []
         for r in self.rels_of(part):
             t = resolve_target(part, r.target) if r.type == RT_TABLE and not r.external else None
@@ -809,6 +799,17 @@ class _Patcher:
         return out
 
     def _plan_appends(self, plans: list[_AppendPlan], derived_ids: list[int]) -> None:
+        if not plans:
+            return
+        from custledger.io.xlsxpatch_append import (
+            block_xml,
+            grow_dimension,
+            grow_sheet_autofilter,
+            grow_table,
+            merge_row,
+            sheet_protected,
+        )
+
         for plan in plans:
             block = plan.block
             for c in block.cols:  # the derived styles' ids, now that the style merge gave them

@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from custledger.io.xlsxpatch_errors import UnsafePackageError, XlsxPatchError
 
@@ -98,7 +98,13 @@ def open_source(path: Path, limits: ZipLimits) -> zipfile.ZipFile:
     return zf
 
 
-def iter_chunks(zf: zipfile.ZipFile, name: str, size: int = CHUNK) -> Iterator[bytes]:
+class Parts(Protocol):
+    """What iter_chunks reads from: a ZipFile, or xlsxpatch's in-memory generated package."""
+
+    def open(self, name: str) -> Any: ...
+
+
+def iter_chunks(zf: Parts, name: str, size: int = CHUNK) -> Iterator[bytes]:
     """Yield the decompressed bytes of *name* in chunks (CRC checked at the end by zipfile)."""
     with zf.open(name) as fh:
         while chunk := fh.read(size):
