@@ -127,9 +127,14 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
     """Label and format a generated frame per schema/outputs.json (columns it lacks stay blank)."""
     cols = output_columns(key, lang, buckets)
     data, headers, formats, widths = {}, [], [], []
+    idx = frame.index
+    # the rows numbered 0..n-1, unnamed (what reset_index gives) unless they are so already
+    renumber = not (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1 and idx.name is None)
     for i, (ckey, label, fmt) in enumerate(cols):
-        src = frame[ckey] if ckey in frame.columns else pd.Series([None] * len(frame), index=frame.index)
-        data[i] = _display(src, fmt, ckey, lang).reset_index(drop=True)
+        src = frame[ckey] if ckey in frame.columns else pd.Series([None] * len(frame), index=idx)
+        data[i] = _display(src, fmt, ckey, lang)
+        if renumber:
+            data[i] = data[i].reset_index(drop=True)
         headers.append(label)
         formats.append(fmt.split(":")[0])
         widths.append(_width(label, fmt, data[i]))
@@ -139,7 +144,9 @@ def sheet_out(key: str, frame: pd.DataFrame, lang: str, buckets: list | None = N
             if k == ckey:
                 link_pos[i] = list(targets)
     return SheetOut(key=key, name=output_sheet_name(key, lang), headers=headers, formats=formats,
-                    data=pd.DataFrame(data), links=link_pos,
+                    # the index given: the columns are the rows already (no alignment of each)
+                    data=pd.DataFrame(data, index=pd.RangeIndex(len(frame)) if renumber else idx) if data
+                    else pd.DataFrame(data), links=link_pos,
                     table=table if table is not None else "tbl" + key.title().replace("_", ""),
                     widths=widths, note=note)
 
