@@ -31,6 +31,7 @@ def _columns() -> dict:
         "text": pd.Series(["a", "中文", "=1+1", "", " x "]),
         "text-na": pd.Series(["a", None, np.nan, pd.NA, pd.NaT, 3, "b"], dtype=object),
         "str-dtype": pd.Series(["a", None, "c"], dtype="str"),
+        "str-dtype-full": pd.Series(["a", "中文", "=1", ""], dtype="str"),
         "enum": pd.Series(["overdue", "current", None, np.nan, "unknown", 1, True], dtype=object),
         "enum-cat": pd.Series(pd.Categorical(["a", "b", None])),
         "empty": pd.Series([], dtype="int64"),

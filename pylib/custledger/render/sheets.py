@@ -22,6 +22,10 @@ def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
     """The display values of one column (object dtype, None for a blank): money cents -> units,
     dates -> datetime, enum keys -> labels, text -> str. Whole columns at a time; a column of a
     dtype without a fast path goes value by value by the same rules (_display_values)."""
+    if (fmt not in _NOT_TEXT and not fmt.startswith("enum") and len(series)
+            and isinstance(series.dtype, pd.StringDtype) and series.dtype == _text_dtype() and not series.hasnans):
+        # text already in the dtype the lines below give it, no blank: the same column, not rebuilt
+        return pd.Series(series.array, index=series.index, name=series.name, copy=True)
     fast = _display_fast(series, fmt, column, lang)
     if fast is None:
         return _display_values(series, fmt, column, lang)
@@ -32,6 +36,9 @@ def _display(series: pd.Series, fmt: str, column: str, lang: str) -> pd.Series:
             return pd.Series(fast, index=series.index, name=series.name, dtype=_text_dtype())
         return pd.Series(fast, index=series.index, name=series.name, dtype=object).map(_same)
     return pd.Series(fast, index=series.index, name=series.name)
+
+
+_NOT_TEXT = ("money", "date", "int", "pct", "float", "bool")
 
 
 def _same(v):
