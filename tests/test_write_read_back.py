@@ -59,3 +59,43 @@ def test_a_part_copied_as_is_that_does_not_decompress_stops_the_save(ledger):
     assert info.value.code == "save_failed"
     assert ledger.read_bytes() == before
     assert sorted(p.name for p in ledger.parent.iterdir() if p.is_file()) == [ledger.name]   # no temp left
+
+
+def test_a_part_copied_raw_is_checked_against_its_source(tmp_path, monkeypatch):
+    """A sheet this write already read to its end (its CRC checked then) is compared byte for
+    byte with its source instead of being inflated again: a copy that went wrong still stops
+    the save."""
+    import random
+
+    from custledger.io import xlsxpatch, xlsxpatch_zip
+
+    rng = random.Random(5)
+    ledger = tmp_path / "台账.xlsx"   # a customers sheet well over one read block compressed
+    build_ledger(ledger, "zh", data={"customers": pd.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(3000)],
+        "name": ["".join(rng.choice("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午未申酉戌亥") for _ in range(8)) + "公司"
+                 for _ in range(3000)]})}, settings={"as_of": "2026-10-31"})
+
+    compared, damaged = [], []
+    real_same = xlsxpatch_zip.same_raw
+    monkeypatch.setattr(xlsxpatch, "same_raw", lambda *a: (compared.append(a[1].filename), real_same(*a))[1])
+    ops.run(FileBook(ledger), ["validate"])
+    assert any(n.startswith("xl/worksheets/") for n in compared)     # the input sheets took the short way
+
+    real_copy = xlsxpatch_zip.RawZipWriter.copy_raw
+
+    def bad_copy(self, src, info, name=None):
+        real_copy(self, src, info, name)
+        if info.filename in compared and info.compress_size > 32768 and not damaged:
+            damaged.append(info.filename)
+            end = self._fh.tell()
+            self._fh.seek(end - 40)                      # (the writer's file is write-only)
+            self._fh.write(b"\xde\xad\xbe\xef" * 8)
+            self._fh.seek(end)
+
+    monkeypatch.setattr(xlsxpatch_zip.RawZipWriter, "copy_raw", bad_copy)
+    before = ledger.read_bytes()
+    with pytest.raises(LedgerError) as info:
+        ops.run(FileBook(ledger), ["validate"])
+    assert damaged and info.value.code == "save_failed"
+    assert ledger.read_bytes() == before

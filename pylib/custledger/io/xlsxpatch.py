@@ -46,7 +46,7 @@ import tempfile
 import time
 import zipfile
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +99,7 @@ from custledger.io.xlsxpatch_sheets import (
     vml_blocks,
 )
 from custledger.io.xlsxpatch_styles import cell_formats, merge_styles
-from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
+from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source, same_raw
 
 if TYPE_CHECKING:   # xlsxpatch_append itself is imported by the runs that append rows (its import is ~4 ms)
     from custledger.io.xlsxpatch_append import Block, SheetScan, TableInfo
@@ -241,7 +241,7 @@ def patch_workbook(
                                    list(clear_marks_on), list(appends), bodies)
                 report = patcher.run(dst, compresslevel)
                 if verify:
-                    _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
+                    _verify(dst, report["parts_rewritten"], patcher.checked, zsrc, patcher.crc_read)
                     report["read_back"] = True
             finally:
                 if zgen is not None:
@@ -255,16 +255,23 @@ def patch_workbook(
     return PatchReport(**{**report, "seconds": time.perf_counter() - t0})
 
 
-def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile) -> None:
+def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile,
+            crc_read: Iterable[str] = ()) -> None:
     """Re-read *dst*: entry headers, every entry's CRC (the parts copied raw too: what
     zipfile.testzip checks, so the caller need not read the package again) and well-formed XML
-    of the rewritten parts."""
+    of the rewritten parts. A part copied raw from a source part this write has already read to
+    its end (``crc_read``: its CRC checked then) is not inflated again: its bytes are compared
+    with the source's instead."""
     # the XML parts parsed below are read in full there (CRC checked at their end): once is enough
     parsed = {n for n in rewritten if n not in checked and n.lower().endswith((".xml", ".rels"))}
+    copied = set(crc_read) - set(rewritten)
     with zipfile.ZipFile(dst) as z:
         for info in z.infolist():
             with z.open(info) as fh:  # checks the local header against the directory
                 if info.filename in parsed:
+                    fh.read(1)
+                    continue
+                if info.filename in copied and same_raw(z, info, zsrc, zsrc.getinfo(info.filename)):
                     fh.read(1)
                     continue
                 while fh.read(CHUNK):  # CRC is checked at the end
@@ -388,13 +395,21 @@ class _Patcher:
         # parts written after all others, when the generated sheets have been streamed
         self.late: dict[str, Callable[[], bytes]] = {}
         self.checked: set[str] = set()  # rewritten parts already checked well-formed
+        self.crc_read: set[str] = set()  # source parts read to their end here (zipfile checked their CRC)
 
     # -- reading -------------------------------------------------------------------------------
     def read(self, part: str) -> bytes:
         name = self.lower.get(part.lower())
         if name is None:
             raise XlsxPatchError(f"missing part {part!r}")
-        return self.z.read(name)
+        data = self.z.read(name)
+        self.crc_read.add(name)
+        return data
+
+    def whole(self, part: str) -> Iterator[bytes]:
+        """iter_chunks of a source part; noted in crc_read once read to its end."""
+        yield from iter_chunks(self.z, part)
+        self.crc_read.add(part)
 
     def has(self, part: str) -> bool:
         return part.lower() in self.lower
@@ -690,7 +705,7 @@ class _Patcher:
             assert sheet is not None and sheet.part is not None
             part = sheet.part
             scan = self.scans.get(part)
-            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(iter_chunks(self.z, part))
+            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(self.whole(part))
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
             r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,

@@ -111,6 +111,36 @@ def iter_chunks(zf: Parts, name: str, size: int = CHUNK) -> Iterator[bytes]:
             yield chunk
 
 
+def _raw_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The compressed bytes of *info* as stored, in blocks (after its local header)."""
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    head = fp.read(_LOCAL_LEN)
+    if len(head) != _LOCAL_LEN or struct.unpack("<I", head[:4])[0] != _LOCAL_SIG:
+        raise XlsxPatchError(f"corrupt zip: bad local header for {info.filename!r}")
+    n_len, x_len = struct.unpack("<HH", head[26:30])
+    at = info.header_offset + _LOCAL_LEN + n_len + x_len
+    left = info.compress_size
+    while left:
+        fp.seek(at)
+        block = fp.read(min(CHUNK, left))
+        if not block:
+            raise XlsxPatchError(f"corrupt zip: {info.filename!r} is truncated")
+        yield block
+        at += len(block)
+        left -= len(block)
+
+
+def same_raw(a: zipfile.ZipFile, ia: zipfile.ZipInfo, b: zipfile.ZipFile, ib: zipfile.ZipInfo) -> bool:
+    """Whether two entries hold the same compressed bytes with the same CRC, sizes and method:
+    what one inflates to, so does the other (a part copied raw is checked against its source)."""
+    if (ia.CRC, ia.compress_size, ia.file_size, ia.compress_type) != (ib.CRC, ib.compress_size, ib.file_size,
+                                                                       ib.compress_type):
+        return False
+    return all(x == y for x, y in zip(_raw_blocks(a, ia), _raw_blocks(b, ib), strict=True))
+
+
 def _dos_time(info: zipfile.ZipInfo) -> tuple[int, int]:
     y, mo, d, h, mi, s = info.date_time
     if y < 1980:
