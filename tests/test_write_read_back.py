@@ -99,3 +99,42 @@ def test_a_part_copied_raw_is_checked_against_its_source(tmp_path, monkeypatch):
         ops.run(FileBook(ledger), ["validate"])
     assert damaged and info.value.code == "save_failed"
     assert ledger.read_bytes() == before
+
+
+@pytest.mark.parametrize("where", ["rows", "tail"])
+def test_a_written_part_that_is_not_well_formed_is_caught(tmp_path, monkeypatch, where):
+    """The rewritten XML parts are still parsed when the package is read back: a malformed one
+    (in a big chunk of column-wise rows, or in a sheet's tail) fails the write, nothing left."""
+    from custledger.io import columnar, xlsxpatch_sheets
+    from custledger.io.xlsxpatch import XlsxPatchError, patch_workbook
+    from custledger.io.xlsxsheets import Formats, write_sheet_out
+    from custledger.render.sheets import sheet_out
+
+    src = tmp_path / "src.xlsx"
+    build_ledger(src, "zh")
+    n = 6000
+    frame = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(n)], "name": ["某某商贸有限公司"] * n,
+                          "balance": list(range(n))})
+    out = sheet_out("balances", frame, "zh")
+    if where == "rows":
+        real = columnar.ColumnarBody.chunks
+
+        def chunks(self, xf_of, chunk_rows=columnar.CHUNK_ROWS):
+            for i, c in enumerate(real(self, xf_of, chunk_rows)):
+                assert len(c) > 1 << 16
+                yield c.replace(b"</c>", b"</x>", 1) if i == 0 else c
+
+        monkeypatch.setattr(columnar.ColumnarBody, "chunks", chunks)
+    else:
+        real_tail = xlsxpatch_sheets.GeneratedSheetRewriter.tail
+        monkeypatch.setattr(xlsxpatch_sheets.GeneratedSheetRewriter, "tail",
+                            lambda self, data: real_tail(self, data) + b"<oops>")
+    bodies: dict = {}
+
+    def build(wb):
+        write_sheet_out(wb, out, Formats(wb), protect=True, bodies=bodies)
+
+    dst = tmp_path / "dst.xlsx"
+    with pytest.raises(XlsxPatchError, match="malformed"):
+        patch_workbook(src, dst, build, [out.name], bodies=bodies)
+    assert list(bodies) == [out.name] and not dst.exists()
