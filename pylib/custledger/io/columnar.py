@@ -40,7 +40,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -135,18 +134,26 @@ class NotColumnar(ValueError):
     """A column holds values this writer does not write (the sheet goes through xlsxwriter)."""
 
 
-@dataclass
 class _Column:
-    letter: str
-    kind: str                 # number | date | text | bool | mixed
-    values: Any               # pyarrow StringArray of the <v>/<is> content (null = no cell)
-    style: object             # the xlsxwriter Format of numbers/dates (None: no s attribute)
-    type_attr: Any = None    # mixed columns: pyarrow array of ' t="..."' per cell
-    is_num: Any = None       # mixed columns: cells written as numbers (style), as dates (date_style)
-    is_date: Any = None
-    date_style: object = None
-    links: Any = None        # link columns: bool mask of the cells written as links
-    link_style: object = None
+    """One column's cells, ready to be put in rows. (A plain class: a dataclass costs ~0.5 ms of
+    every run's start.)"""
+
+    __slots__ = ("letter", "kind", "values", "style", "type_attr", "is_num", "is_date", "date_style", "links",
+                 "link_style")
+
+    def __init__(self, letter: str, kind: str, values: Any, style: object, type_attr: Any = None,
+                 is_num: Any = None, is_date: Any = None, date_style: object = None, links: Any = None,
+                 link_style: object = None) -> None:
+        self.letter = letter
+        self.kind = kind                # number | date | text | bool | mixed
+        self.values = values            # pyarrow StringArray of the <v>/<is> content (null = no cell)
+        self.style = style              # the xlsxwriter Format of numbers/dates (None: no s attribute)
+        self.type_attr = type_attr      # mixed columns: pyarrow array of ' t="..."' per cell
+        self.is_num = is_num            # mixed columns: cells written as numbers (style), as dates (date_style)
+        self.is_date = is_date
+        self.date_style = date_style
+        self.links = links              # link columns: bool mask of the cells written as links
+        self.link_style = link_style
 
 
 def _numbers(values: np.ndarray):
@@ -340,14 +347,16 @@ def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
                    date_style=number_fmt or date_fmt)
 
 
-@dataclass
 class _Pending:
     """A number, date or text column whose cell text is made with the sheet's others of its kind."""
 
-    letter: str
-    kind: str          # number | date | text
-    values: np.ndarray  # float64 (numbers, date serials) or object (text)
-    style: object
+    __slots__ = ("letter", "kind", "values", "style")
+
+    def __init__(self, letter: str, kind: str, values: np.ndarray, style: object) -> None:
+        self.letter = letter
+        self.kind = kind        # number | date | text
+        self.values = values    # float64 (numbers, date serials) or object (text)
+        self.style = style
 
 
 def _pending(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column | _Pending:

@@ -47,7 +47,7 @@ import time
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -138,40 +138,46 @@ class PatchReport:
     read_back: bool = False     # verified: every entry of dst read to its end, its CRC checked
 
 
-@dataclass
+# The records below are plain classes (compared by identity): a dataclass costs ~0.3 ms of
+# every run's start, and these are never compared or printed.
 class _Sheet:
-    name: str
-    sheet_id: int
-    rid: str
-    part: str | None
-    state: str | None
+    __slots__ = ("name", "sheet_id", "rid", "part", "state")
+
+    def __init__(self, name: str, sheet_id: int, rid: str, part: str | None, state: str | None) -> None:
+        self.name, self.sheet_id, self.rid, self.part, self.state = name, sheet_id, rid, part, state
 
 
-@dataclass
 class _GenSheet:
-    name: str
-    part: str          # part in the generated package
-    dst_part: str      # part in the result
-    replaces: _Sheet | None
-    state: str | None
+    __slots__ = ("name", "part", "dst_part", "replaces", "state")
+
+    def __init__(self, name: str, part: str, dst_part: str, replaces: _Sheet | None, state: str | None) -> None:
+        self.name = name
+        self.part = part              # part in the generated package
+        self.dst_part = dst_part      # part in the result
+        self.replaces = replaces
+        self.state = state
 
 
-@dataclass
 class _AppendPlan:
     """One input sheet's appended rows, between the scan and the writing."""
 
-    sheet: _Sheet
-    scan: SheetScan
-    first_r: int                       # number of the first new row
-    block: Block                       # the rows, column-wise, styles resolved (derived: asked)
-    tables: list[TableInfo]            # tables to grow to the new last row
+    __slots__ = ("sheet", "scan", "first_r", "block", "tables")
+
+    def __init__(self, sheet: _Sheet, scan: SheetScan, first_r: int, block: Block, tables: list[TableInfo]) -> None:
+        self.sheet = sheet
+        self.scan = scan
+        self.first_r = first_r        # number of the first new row
+        self.block = block            # the rows, column-wise, styles resolved (derived: asked)
+        self.tables = tables          # tables to grow to the new last row
 
 
-@dataclass
 class _Names:
     """Part names in use in the result; hands out fresh numbered ones."""
 
-    used: set[str] = field(default_factory=set)
+    __slots__ = ("used",)
+
+    def __init__(self, used: set[str] | None = None) -> None:
+        self.used = set() if used is None else used
 
     def fresh(self, like: str) -> str:
         d, b = posixpath.split(like)
