@@ -138,11 +138,22 @@ def test_links_to_cells(tmp_path):
     out = tricky(1200)
     targets = [None if i % 3 == 0 else f"internal:'参数'!A{i + 1}" for i in range(1200)]
     cells = pd.Series([None if i % 10 == 0 else f"A{i + 1}" if i % 7 else "" for i in range(1200)], dtype=object)
+    linked = _linked(out, cells, targets)
+    assert columnar.eligible(linked)
+    a, b, vb = _written_both_ways(tmp_path, linked)
+    assert vb[linked.name][0][(3, 7)][-1] == (None, "'参数'!A2", "A2")
+
+
+def _linked(out: SheetOut, cells: pd.Series, targets: list) -> SheetOut:
+    """*out* with column 7 holding *cells*, a link column to *targets*."""
     data = out.data.copy()
     data[6] = cells
-    linked = SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
-                         + out.formats[7:]})
-    assert columnar.eligible(linked)
+    return SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
+                       + out.formats[7:]})
+
+
+def _written_both_ways(tmp_path, linked: SheetOut):
+    """The sheet written cell by cell (a) and column-wise (b); both read back the same."""
     src = tmp_path / "src.xlsx"
     build_ledger(src, "zh")
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
@@ -150,8 +161,8 @@ def test_links_to_cells(tmp_path):
     assert list(_write(src, b, linked, True)) == [linked.name]
     va, vb = _openpyxl_view(a, [linked.name]), _openpyxl_view(b, [linked.name])
     assert va == vb
-    assert vb[linked.name][0][(3, 7)][-1] == (None, "'参数'!A2", "A2")
     assert _calamine(a, [linked.name]) == _calamine(b, [linked.name])
+    return a, b, vb
 
 
 def test_laid_out_small_or_file_linked_sheets_stay_with_xlsxwriter():
@@ -229,21 +240,11 @@ def test_links_to_files(tmp_path):
                f"internal:'参数'!A{i + 1}" for i in range(1200)]
     cells = pd.Series([None if i % 10 == 0 else f"催款函_C{i:05d}.xlsx" if i % 7 else "" for i in range(1200)],
                       dtype=object)
-    data = out.data.copy()
-    data[6] = cells
-    linked = SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
-                         + out.formats[7:]})
+    linked = _linked(out, cells, targets)
     assert not columnar.eligible(linked) and columnar.eligible(linked, file_links=True)
-    src = tmp_path / "src.xlsx"
-    build_ledger(src, "zh")
-    a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
-    _write(src, a, linked, False)
-    assert list(_write(src, b, linked, True)) == [linked.name]
-    va, vb = _openpyxl_view(a, [linked.name]), _openpyxl_view(b, [linked.name])
-    assert va == vb
+    a, b, vb = _written_both_ways(tmp_path, linked)
     assert vb[linked.name][0][(3, 7)][-1][0] == "信函\\2026-10-31\\催款函_C00001%20公司.xlsx"   # as xlsxwriter makes it
     assert vb[linked.name][0][(7, 7)][-1][1] == "'参数'!A6"         # an internal link among them
-    assert _calamine(a, [linked.name]) == _calamine(b, [linked.name])
     rels = {}
     for p in (a, b):
         with zipfile.ZipFile(p) as z:

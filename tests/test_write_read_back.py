@@ -14,14 +14,7 @@ from custledger.core.errors import LedgerError
 from custledger.io import safe
 from custledger.io.filebook import FileBook
 from custledger.io.template import build_ledger
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    p = tmp_path / "台账.xlsx"
-    build_ledger(p, "zh", data={"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["甲公司"]})},
-                 settings={"as_of": "2026-10-31"})
-    return p
+from test_save_failed import ledger  # noqa: F401  (the fixture: a one-customer ledger)
 
 
 def _damage(path, part: str) -> None:
