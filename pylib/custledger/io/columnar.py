@@ -75,7 +75,7 @@ def _internal(target) -> bool:
     return isinstance(target, str) and target.startswith("internal:") and "#" not in target and len(target) <= 255
 
 
-MAX_URL = 255            # xlsxwriter's max_url_length (the workbooks here keep its default)
+MAX_URL = 255            # xlsxwriter's max_url_length is never below this (2079 by default)
 MAX_SHEET_URLS = 65530   # xlsxwriter's limit of links a sheet
 
 
@@ -84,8 +84,9 @@ def _utf16_len(text: str) -> int:
 
 
 def _writer_link(target) -> bool:
-    """A target xlsxwriter's write_url records (returns 0 for): its parts before and after '#'
-    within MAX_URL UTF-16 units. A longer one is refused there, and its cell left unwritten."""
+    """A target xlsxwriter's write_url surely records (returns 0 for): its parts before and after
+    '#' within MAX_URL UTF-16 units. Past its max_url_length it refuses one and leaves the cell
+    unwritten; a longer target keeps the sheet on the cell-by-cell path, which does just that."""
     if not isinstance(target, str):
         return False
     url, _, anchor = target.partition("#")
