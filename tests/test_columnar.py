@@ -6,6 +6,7 @@ every generated sheet of a whole close."""
 import datetime as dt
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -137,11 +138,22 @@ def test_links_to_cells(tmp_path):
     out = tricky(1200)
     targets = [None if i % 3 == 0 else f"internal:'参数'!A{i + 1}" for i in range(1200)]
     cells = pd.Series([None if i % 10 == 0 else f"A{i + 1}" if i % 7 else "" for i in range(1200)], dtype=object)
+    linked = _linked(out, cells, targets)
+    assert columnar.eligible(linked)
+    a, b, vb = _written_both_ways(tmp_path, linked)
+    assert vb[linked.name][0][(3, 7)][-1] == (None, "'参数'!A2", "A2")
+
+
+def _linked(out: SheetOut, cells: pd.Series, targets: list) -> SheetOut:
+    """*out* with column 7 holding *cells*, a link column to *targets*."""
     data = out.data.copy()
     data[6] = cells
-    linked = SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
-                         + out.formats[7:]})
-    assert columnar.eligible(linked)
+    return SheetOut(**{**out.__dict__, "data": data, "links": {6: targets}, "formats": out.formats[:6] + ["link"]
+                       + out.formats[7:]})
+
+
+def _written_both_ways(tmp_path, linked: SheetOut):
+    """The sheet written cell by cell (a) and column-wise (b); both read back the same."""
     src = tmp_path / "src.xlsx"
     build_ledger(src, "zh")
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
@@ -149,8 +161,8 @@ def test_links_to_cells(tmp_path):
     assert list(_write(src, b, linked, True)) == [linked.name]
     va, vb = _openpyxl_view(a, [linked.name]), _openpyxl_view(b, [linked.name])
     assert va == vb
-    assert vb[linked.name][0][(3, 7)][-1] == (None, "'参数'!A2", "A2")
     assert _calamine(a, [linked.name]) == _calamine(b, [linked.name])
+    return a, b, vb
 
 
 def test_laid_out_small_or_file_linked_sheets_stay_with_xlsxwriter():
@@ -197,3 +209,46 @@ def test_a_whole_close_writes_the_same_sheets_either_way(tmp_path, monkeypatch):
     assert len(names) >= 7 and "校验结果" in names and set(names) <= set(made)       # the second run wrote them column-wise
     assert _openpyxl_view(copies["xlsxwriter"], names) == _openpyxl_view(copies["columnar"], names)
     assert _calamine(copies["xlsxwriter"], names) == _calamine(copies["columnar"], names)
+
+
+def test_columns_made_together_give_the_cells_made_one_by_one(monkeypatch):
+    """The number, date and text columns of a sheet are formatted in batches (_batched): the row
+    bytes are those of one column at a time, wherever a batch starts or ends."""
+    out = tricky(1200)
+    data = out.data.copy()
+    data[6] = pd.Series([TEXTS[(i * 7) % len(TEXTS)] if i % 9 else None for i in range(1200)], dtype="str")
+    data[9] = pd.Series(np.arange(1200, dtype=np.float64) / 3)
+    out = SheetOut(**{**out.__dict__, "data": data})
+
+    def rows(batch: int) -> bytes:
+        monkeypatch.setattr(columnar, "BATCH_VALUES", batch)
+        body = columnar.ColumnarBody(out, [None] * 11, None)
+        assert all(isinstance(c, columnar._Column) for c in body.columns)
+        return b"".join(body.chunks(lambda fmt: None, chunk_rows=500))
+
+    one_by_one = rows(1)
+    assert one_by_one.count(b"<row ") == 1200 and b"_x0001_" in one_by_one
+    assert rows(columnar.BATCH_VALUES) == one_by_one      # the whole sheet's columns together
+    assert rows(3000) == one_by_one                        # batches of two columns
+
+
+def test_links_to_files(tmp_path):
+    """The Overdue and statements-list kind of links: files beside the ledger. The cells go
+    column-wise; xlsxwriter records the links (the same <hyperlinks> and relationships)."""
+    out = tricky(1200)
+    targets = [None if i % 3 == 0 else f"external:信函/2026-10-31/催款函_C{i:05d} 公司.xlsx" if i % 5 else
+               f"internal:'参数'!A{i + 1}" for i in range(1200)]
+    cells = pd.Series([None if i % 10 == 0 else f"催款函_C{i:05d}.xlsx" if i % 7 else "" for i in range(1200)],
+                      dtype=object)
+    linked = _linked(out, cells, targets)
+    assert not columnar.eligible(linked) and columnar.eligible(linked, file_links=True)
+    a, b, vb = _written_both_ways(tmp_path, linked)
+    assert vb[linked.name][0][(3, 7)][-1][0] == "信函\\2026-10-31\\催款函_C00001%20公司.xlsx"   # as xlsxwriter makes it
+    assert vb[linked.name][0][(7, 7)][-1][1] == "'参数'!A6"         # an internal link among them
+    rels = {}
+    for p in (a, b):
+        with zipfile.ZipFile(p) as z:
+            rels[p] = sorted(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/_rels/"))
+    assert rels[a] == rels[b]
+    too_long = SheetOut(**{**linked.__dict__, "links": {6: ["external:" + "x" * 300] * 1200}})
+    assert not columnar.eligible(too_long, file_links=True)      # write_url refuses it: xlsxwriter's own path

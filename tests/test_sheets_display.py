@@ -31,6 +31,7 @@ def _columns() -> dict:
         "text": pd.Series(["a", "中文", "=1+1", "", " x "]),
         "text-na": pd.Series(["a", None, np.nan, pd.NA, pd.NaT, 3, "b"], dtype=object),
         "str-dtype": pd.Series(["a", None, "c"], dtype="str"),
+        "str-dtype-full": pd.Series(["a", "中文", "=1", ""], dtype="str"),
         "enum": pd.Series(["overdue", "current", None, np.nan, "unknown", 1, True], dtype=object),
         "enum-cat": pd.Series(pd.Categorical(["a", "b", None])),
         "empty": pd.Series([], dtype="int64"),
@@ -71,3 +72,26 @@ def test_blanks_stay_none_and_money_is_exact():
     assert _display(pd.Series([2**60]), "money", "m", "zh").tolist() == [2**60 / 100]
     d = _display(pd.Series(pd.to_datetime(["2026-10-31", None])), "date", "d", "zh")
     assert d.iloc[0] == dt.datetime(2026, 10, 31) and d.isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("index", [None, [7, 3, 9, 1], "named", "offset"])
+def test_sheet_out_numbers_the_rows_from_zero_whatever_the_frame_index(index):
+    """SheetOut.data: the frame's rows in order, numbered 0..n-1, the index unnamed; the same
+    frame whichever index the generated frame came with."""
+    from custledger.render.sheets import sheet_out
+
+    frame = pd.DataFrame({"customer_id": ["C4", "C2", "C9", "C1"], "name": ["丁", "乙", None, "甲"],
+                          "balance": [100, -250, 0, 12345]})
+    if index == "named":
+        frame.index = pd.RangeIndex(4, name="row")
+    elif index == "offset":
+        frame.index = pd.RangeIndex(10, 14)
+    elif index is not None:
+        frame.index = index
+    out = sheet_out("balances", frame, "zh")
+    plain = sheet_out("balances", frame.reset_index(drop=True), "zh")
+    assert isinstance(out.data.index, pd.RangeIndex) and list(out.data.index) == [0, 1, 2, 3]
+    assert out.data.index.name is None
+    pd.testing.assert_frame_equal(out.data, plain.data, check_exact=True)
+    assert out.data.columns.tolist() == list(range(len(out.headers))) and out.widths == plain.widths
+    assert out.data[0].tolist() == ["C4", "C2", "C9", "C1"]

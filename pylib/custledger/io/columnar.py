@@ -25,11 +25,14 @@ Cells are written as the xlsxwriter path writes them (io/xlsxsheets.write_sheet_
 
 - a link column's cell with a target (``internal:`` links to cells of the workbook, the first
   MAX_LINKS rows): its text as a string in the link format, and a ``<hyperlink ref location
-  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``.
+  display>`` element, as xlsxwriter's ``write_url(..., string=str(v))``. In a sheet with a link
+  to a file (``external:``), the same text cells, while every link of the sheet is recorded by
+  xlsxwriter's write_url without its cell (ColumnarBody.write_links): xlsxwriter writes the
+  ``<hyperlinks>`` element and the relationships to the files as it always did.
 
-Not for laid-out sheets (Card, Dashboard) or sheets linking to files (``external:``) (see
-``eligible``): those stay with xlsxwriter, as do columns whose values are none of the above
-(then the whole sheet does).
+Not for laid-out sheets (Card, Dashboard) (see ``eligible``): those stay with xlsxwriter, as do
+sheets whose link targets write_url would refuse, and columns whose values are none of the
+above (then the whole sheet does).
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +49,7 @@ from ..contract import FORMATS, SheetOut
 from ..core.optional_arrow import arrow
 
 CHUNK_ROWS = 50_000
+BATCH_VALUES = 100_000    # number or text cells of a sheet's columns formatted in one go (see _batched)
 MIN_ROWS = 50             # below this xlsxwriter is as quick (a close of 240 customers: its 170-380-row
                           # sheets saved in ~0.2 s instead of ~0.35 s with xlsxwriter cell by cell)
 STR_MAX = 32767           # Excel's limit, in UTF-16 code units
@@ -72,14 +75,44 @@ def _internal(target) -> bool:
     return isinstance(target, str) and target.startswith("internal:") and "#" not in target and len(target) <= 255
 
 
-def eligible(out: SheetOut, min_rows: int | None = None) -> bool:
+MAX_URL = 255            # xlsxwriter's max_url_length is never below this (2079 by default)
+MAX_SHEET_URLS = 65530   # xlsxwriter's limit of links a sheet
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _writer_link(target) -> bool:
+    """A target xlsxwriter's write_url surely records (returns 0 for): its parts before and after
+    '#' within MAX_URL UTF-16 units. Past its max_url_length it refuses one and leaves the cell
+    unwritten; a longer target keeps the sheet on the cell-by-cell path, which does just that."""
+    if not isinstance(target, str):
+        return False
+    url, _, anchor = target.partition("#")
+    return _utf16_len(url) <= MAX_URL and _utf16_len(anchor) <= MAX_URL
+
+
+def _writer_links(out: SheetOut) -> bool:
+    """The sheet has a link that is not to a cell of the workbook (a file, a web page): all its
+    links are then recorded by xlsxwriter (ColumnarBody.write_links)."""
+    return any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS])
+
+
+def eligible(out: SheetOut, min_rows: int | None = None, file_links: bool = False) -> bool:
     """A tabular sheet of at least ``min_rows`` (MIN_ROWS) rows whose link targets (if any) are
-    links to cells of the workbook, and pyarrow present."""
+    links to cells of the workbook, and pyarrow present. ``file_links``: links to files (any
+    target xlsxwriter's write_url takes) too, for a writer that then calls
+    ColumnarBody.write_links on the sheet's worksheet (io/xlsxsheets.write_sheet_out does)."""
     min_rows = MIN_ROWS if min_rows is None else min_rows
     if out.draw is not None or len(out.data) < min_rows or not len(out.headers):
         return False
-    if any(t and not _internal(t) for targets in out.links.values() for t in (targets or ())[:MAX_LINKS]):
-        return False
+    if _writer_links(out):
+        if not file_links:
+            return False
+        targets = [t for ts in out.links.values() for t in (ts or ())[:MAX_LINKS] if t]
+        if len(targets) > MAX_SHEET_URLS or not all(_writer_link(t) for t in targets):
+            return False
     return available()
 
 
@@ -102,18 +135,26 @@ class NotColumnar(ValueError):
     """A column holds values this writer does not write (the sheet goes through xlsxwriter)."""
 
 
-@dataclass
 class _Column:
-    letter: str
-    kind: str                 # number | date | text | bool | mixed
-    values: Any               # pyarrow StringArray of the <v>/<is> content (null = no cell)
-    style: object             # the xlsxwriter Format of numbers/dates (None: no s attribute)
-    type_attr: Any = None    # mixed columns: pyarrow array of ' t="..."' per cell
-    is_num: Any = None       # mixed columns: cells written as numbers (style), as dates (date_style)
-    is_date: Any = None
-    date_style: object = None
-    links: Any = None        # link columns: bool mask of the cells written as links
-    link_style: object = None
+    """One column's cells, ready to be put in rows. (A plain class: a dataclass costs ~0.5 ms of
+    every run's start.)"""
+
+    __slots__ = ("letter", "kind", "values", "style", "type_attr", "is_num", "is_date", "date_style", "links",
+                 "link_style")
+
+    def __init__(self, letter: str, kind: str, values: Any, style: object, type_attr: Any = None,
+                 is_num: Any = None, is_date: Any = None, date_style: object = None, links: Any = None,
+                 link_style: object = None) -> None:
+        self.letter = letter
+        self.kind = kind                # number | date | text | bool | mixed
+        self.values = values            # pyarrow StringArray of the <v>/<is> content (null = no cell)
+        self.style = style              # the xlsxwriter Format of numbers/dates (None: no s attribute)
+        self.type_attr = type_attr      # mixed columns: pyarrow array of ' t="..."' per cell
+        self.is_num = is_num            # mixed columns: cells written as numbers (style), as dates (date_style)
+        self.is_date = is_date
+        self.date_style = date_style
+        self.links = links              # link columns: bool mask of the cells written as links
+        self.link_style = link_style
 
 
 def _numbers(values: np.ndarray):
@@ -127,9 +168,14 @@ def _numbers(values: np.ndarray):
         raise NotColumnar("infinite number")
     text = pc.cast(pa.array(arr, mask=~finite), pa.string())   # shortest round-trip form
     # the shortest form has 17 significant digits where %.16G rounds: format those like xlsxwriter
-    digits = pc.utf8_length(pc.replace_substring_regex(
-        pc.replace_substring_regex(text, r"e.*$|[-.]", ""), r"^0+", ""))
-    long = np.asarray(pc.fill_null(pc.greater(digits, 16), False))
+    # (counted only when a value's text is long enough to hold 17 digits)
+    sizes = _utf8_bytes(text)[1]
+    if sizes is not None and (not len(sizes) or sizes.max() <= 16):
+        long = np.zeros(len(arr), dtype=bool)
+    else:
+        digits = pc.utf8_length(pc.replace_substring_regex(
+            pc.replace_substring_regex(text, r"e.*$|[-.]", ""), r"^0+", ""))
+        long = np.asarray(pc.fill_null(pc.greater(digits, 16), False))
     if long.any():
         fixed = text.to_numpy(zero_copy_only=False).astype(object)
         fixed[long] = [f"{v:.16G}" for v in arr[long]]
@@ -153,43 +199,93 @@ def _serials(stamps: pd.Series) -> np.ndarray:
     return out
 
 
-def _dates(series: pd.Series):
+def _date_serials(series: pd.Series) -> np.ndarray:
     stamps = pd.to_datetime(series, errors="raise")
     if getattr(stamps.dt, "tz", None) is not None:
         raise NotColumnar("time zone")
     present = stamps.notna()
     if present.any() and (stamps[present] < _FIRST_SAFE_DATE).any():
         raise NotColumnar("date before 1900-03-01")
-    return _numbers(_serials(stamps))
+    return _serials(stamps)
+
+
+def _dates(series: pd.Series):
+    return _numbers(_date_serials(series))
+
+
+def _number_values(series: pd.Series) -> np.ndarray:
+    """A number column as float64 (NaN for a blank)."""
+    if isinstance(series.dtype, np.dtype) and series.dtype in (np.float64, np.int64):
+        return series.to_numpy(dtype="float64")   # what the general rule below gives, without its copies
+    return pd.to_numeric(series.astype(object), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _texts(series: pd.Series):
     """Text -> Arrow strings of the <is> element content: <t> or <t xml:space="preserve">."""
+    return _text_values(series.astype(object).to_numpy())
+
+
+def _text_values(obj: np.ndarray):
+    """_texts of an object array (str, or None / NaN for a blank)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    obj = series.astype(object).to_numpy()
-    null = pd.isna(obj)
     try:
         text = pa.array(obj, type=pa.string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError) as exc:   # e.g. a lone surrogate
         raise NotColumnar(str(exc)) from None
-    special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
-    long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(text), STR_MAX // 2), False))
+    # Each check below is first asked of all the column's UTF-8 bytes at once, and only made
+    # value by value when those bytes could match (they rarely can).
+    data, sizes = _utf8_bytes(text)
+    if data is None or _may_need_escape(data):
+        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+    else:
+        special = np.zeros(len(obj), dtype=bool)
+    if sizes is None or (len(sizes) and sizes.max() > STR_MAX // 2):   # a value's characters are at most its bytes
+        long = np.asarray(pc.fill_null(pc.greater(pc.utf8_length(text), STR_MAX // 2), False))
+    else:
+        long = np.zeros(len(obj), dtype=bool)
     if special.any() or long.any():
         fixed = obj.copy()
         for i in np.flatnonzero(long):
             fixed[i] = _truncate(fixed[i])
         for i in np.flatnonzero(special):
             fixed[i] = escape_control(fixed[i])
-        text = pa.array(fixed, type=pa.string(), mask=null)
-    text = pc.replace_substring(text, "&", "&amp;")
-    text = pc.replace_substring(text, "<", "&lt;")
-    text = pc.replace_substring(text, ">", "&gt;")
+        text = pa.array(fixed, type=pa.string(), mask=pd.isna(obj))
+        data = _utf8_bytes(text)[0]
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        if data is None or char.encode() in data:
+            text = pc.replace_substring(text, char, entity)
     preserve = pc.fill_null(pc.or_(pc.match_substring_regex(text, "^" + _SPACE),
                                    pc.match_substring_regex(text, _SPACE + "$")), False)
     open_tag = pc.if_else(preserve, '<is><t xml:space="preserve">', "<is><t>")
     return pc.binary_join_element_wise(open_tag, text, "</t></is>", "")
+
+
+def _utf8_bytes(text) -> tuple[bytes | None, np.ndarray | None]:
+    """The UTF-8 bytes of a StringArray's values (nulls add none) and each value's byte size;
+    (None, None) for anything else (a chunked array past 2 GiB: every check value by value)."""
+    import pyarrow as pa
+
+    if not isinstance(text, pa.Array) or text.type != pa.string():
+        return None, None
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset: text.offset + len(text) + 1] \
+        if len(text) else np.zeros(1, dtype=np.int32)
+    data = text.buffers()[2]
+    body = bytes(memoryview(data)[offsets[0]:offsets[-1]]) if data is not None and len(text) else b""
+    return body, np.diff(offsets)
+
+
+# every byte but the control characters _CONTROL matches (below 0x20 but tab and line feed)
+_NOT_CONTROL = bytes([0x09, 0x0A]) + bytes(range(0x20, 0x100))
+
+
+def _may_need_escape(data: bytes) -> bool:
+    """Whether any value could match _CONTROL: a control byte (never part of a longer UTF-8
+    character), "_x", or the UTF-8 of U+FFFE / U+FFFF."""
+    if b"_x" in data or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+        return True
+    return bool((np.frombuffer(data, dtype=np.uint8) < 0x20).any()) and bool(data.translate(None, _NOT_CONTROL))
 
 
 def _classify(series: pd.Series) -> str:
@@ -213,8 +309,7 @@ def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
     if kind == "empty":
         return _Column(letter, "text", pa.nulls(len(series), pa.string()), None)
     if kind == "number":
-        numbers = pd.to_numeric(series.astype(object), errors="raise").to_numpy(dtype="float64", na_value=np.nan)
-        return _Column(letter, kind, _numbers(numbers), number_fmt)
+        return _Column(letter, kind, _numbers(_number_values(series)), number_fmt)
     if kind == "bool":
         vals = series.astype(object)
         # numpy's stubs refuse None as a choice; object arrays take it
@@ -253,6 +348,66 @@ def _column(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column:
                    date_style=number_fmt or date_fmt)
 
 
+class _Pending:
+    """A number, date or text column whose cell text is made with the sheet's others of its kind."""
+
+    __slots__ = ("letter", "kind", "values", "style")
+
+    def __init__(self, letter: str, kind: str, values: np.ndarray, style: object) -> None:
+        self.letter = letter
+        self.kind = kind        # number | date | text
+        self.values = values    # float64 (numbers, date serials) or object (text)
+        self.style = style
+
+
+def _pending(series: pd.Series, letter: str, number_fmt, date_fmt) -> _Column | _Pending:
+    """The column, or what it takes to make it in one batch with the sheet's other columns of
+    its kind (see _batched)."""
+    kind = _classify(series)
+    if kind == "number":
+        return _Pending(letter, kind, _number_values(series), number_fmt)
+    if kind == "date":
+        return _Pending(letter, kind, _date_serials(series), number_fmt or date_fmt)
+    if kind == "text":
+        return _Pending(letter, kind, series.astype(object).to_numpy(), None)
+    return _column(series, letter, number_fmt, date_fmt)
+
+
+def _batched(columns: list) -> list[_Column]:
+    """The pending columns made: all number and date columns of the sheet in one _numbers call,
+    all text columns in one _text_values call, then cut back into columns. Every step of those
+    is value by value, so the cells are the ones column by column would give; what is saved is
+    the fixed cost of each Arrow and pandas call (a few hundred µs a column, most of the time of
+    a sheet of a few hundred rows)."""
+    import pyarrow as pa
+
+    out = list(columns)
+    for kinds, make in ((("number", "date"), _numbers), (("text",), _text_values)):
+        todo = [i for i, c in enumerate(out) if isinstance(c, _Pending) and c.kind in kinds]
+        # batches of up to BATCH_VALUES values (a big sheet's columns go one by one: nothing
+        # to save there, and its texts stay far below an Arrow string array's 2 GiB)
+        batches: list[list[int]] = []
+        size = BATCH_VALUES
+        for i in todo:
+            n = len(out[i].values)
+            if size + n > BATCH_VALUES:
+                batches.append([])
+                size = 0
+            batches[-1].append(i)
+            size += n
+        for batch in batches:
+            parts = [out[i].values for i in batch]
+            made = make(np.concatenate(parts) if len(parts) > 1 else parts[0])
+            if isinstance(made, pa.ChunkedArray):
+                made = made.combine_chunks()
+            at = 0
+            for i, part in zip(batch, parts):
+                c = out[i]
+                out[i] = _Column(c.letter, c.kind, made.slice(at, len(part)), c.style)
+                at += len(part)
+    return out
+
+
 class ColumnarBody:
     """The data rows of one tabular SheetOut, prepared at build time (values formatted and
     escaped) and assembled when the sheet is transplanted (styles known then)."""
@@ -262,17 +417,20 @@ class ColumnarBody:
 
         self.rows = len(out.data)
         self.cols = len(out.headers)
-        self.columns = []
+        self.columns: list[_Column] = []
         self.hyperlinks: list = []     # pyarrow arrays of <hyperlink .../> elements (null: no link)
+        self.by_writer = _writer_links(out)
+        self.writer_links: list = []   # (column, rows, targets, texts) recorded by xlsxwriter (write_links)
+        columns: list[_Column | _Pending] = []
         for j in range(self.cols):
             series = out.data[j].reset_index(drop=True)
             fmt = col_formats[j] if out.formats[j] in FORMATS else None
             targets = out.links.get(j)
             if targets is not None and any(targets[:MAX_LINKS]):
-                self.columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format,
-                                                      link_format))
+                columns.append(self._link_column(series, targets, xl_col_to_name(j), fmt, date_format, link_format))
             else:
-                self.columns.append(_column(series, xl_col_to_name(j), fmt, date_format))
+                columns.append(_pending(series, xl_col_to_name(j), fmt, date_format))
+        self.columns = _batched(columns)
         # A format gets its style index when a cell first uses it (xlsxwriter does this in each
         # write_*): the formats these cells use must be in the generated styles.
         for c in self.columns:
@@ -285,18 +443,45 @@ class ColumnarBody:
         import pyarrow as pa
 
         n = len(series)
-        target = pd.Series(list(targets[:n]) + [None] * max(0, n - len(targets)), dtype=object)
-        linked = (target.notna() & (target != "") & series.notna()).to_numpy() & (np.arange(n) < MAX_LINKS)
-        text = series.astype(object).where(~linked, series.map(lambda v: v if isinstance(v, str) else str(v)))
-        col = _column(text, letter, fmt, date_format)
+        target = np.fromiter((targets[i] if i < len(targets) else None for i in range(n)), dtype=object, count=n)
+        values = series.astype(object).to_numpy()
+        # a link where the target is neither blank nor "" and the cell is not blank (rows past MAX_LINKS: text)
+        linked = ~pd.isna(target) & ~pd.isna(values) & (np.arange(n) < MAX_LINKS)
+        linked &= np.fromiter((not (isinstance(t, str) and t == "") for t in target), dtype=bool, count=n)
+        rows = np.flatnonzero(linked)
+        text = values.copy()
+        text[rows] = [v if isinstance(v, str) else str(v) for v in values[rows].tolist()]   # write_url's string=str(v)
+        col = _column(pd.Series(text, dtype=object), letter, fmt, date_format)
         if col.kind not in ("text",) and linked.any():
             raise NotColumnar("a link column with values other than text")
         col.links, col.link_style = linked, link_format
-        location = pa.array(target.where(linked, None).map(lambda t: t if t is None else t[len("internal:"):]),
-                            type=pa.string())
-        display = pa.array(text.where(linked, None), type=pa.string())
+        if self.by_writer:
+            self.writer_links.append((letter, rows, target[rows].tolist(), text[rows].tolist()))
+            return col
+        location = np.full(n, None, dtype=object)
+        location[rows] = [t[len("internal:"):] for t in target[rows].tolist()]
+        shown = np.full(n, None, dtype=object)
+        shown[rows] = text[rows]
+        location, display = pa.array(location, type=pa.string()), pa.array(shown, type=pa.string())
         self.hyperlinks.append((letter, _attr(location), _attr(display)))
         return col
+
+    def write_links(self, ws, link_format) -> None:
+        """Record the links of a sheet linking to files on its xlsxwriter worksheet, as the cell
+        by cell path does (``write_url(row, col, target, link_format, string=text)``), but without
+        their cells (written here, column-wise): xlsxwriter then writes the same <hyperlinks>
+        element and relationships (its ``ignore_write_string``, the switch its embed_image uses)."""
+        from xlsxwriter.utility import xl_cell_to_rowcol
+
+        for letter, rows, targets, texts in self.writer_links:
+            col = xl_cell_to_rowcol(letter + "1")[1]
+            ws.ignore_write_string = True
+            try:
+                for i, target, text in zip(rows.tolist(), targets, texts):
+                    if ws.write_url(i + 1, col, target, link_format, string=text) != 0:
+                        raise NotColumnar(f"xlsxwriter refused the link {target!r}")
+            finally:
+                ws.ignore_write_string = False
 
     def hyperlinks_xml(self, xf_of=None) -> bytes:
         """The ``<hyperlinks>`` element of the link columns (b"" when there are none)."""

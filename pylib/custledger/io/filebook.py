@@ -91,7 +91,7 @@ class FileBook(BookDefaults):
             report = patch_workbook(self.path, tmp, build, [o.name for o in outs], marks=list(marks),
                                     clear_marks_on=list(clear_marks_on), constant_memory=big, bodies=bodies,
                                     **extra)
-            backup = safe.commit(tmp, target, self.path, keep)
+            backup = safe.commit(tmp, target, self.path, keep, read_back=getattr(report, "read_back", False))
         except LedgerError:
             _remove(tmp)
             raise

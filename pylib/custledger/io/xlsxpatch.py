@@ -46,32 +46,15 @@ import tempfile
 import time
 import zipfile
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xlsxwriter
 
-from custledger.contract import CellMark  # noqa: F401  (the contract type, re-exported)
-from custledger.io.xlsxpatch_append import (
-    Block,
-    RowAppend,
-    SheetScan,
-    TableInfo,
-    append_block,
-    block_xml,
-    cell_styles,
-    grow_dimension,
-    grow_sheet_autofilter,
-    grow_table,
-    merge_row,
-    resolve_styles,
-    scan_sheet,
-    sheet_protected,
-    table_info,
-)
+from custledger.contract import CellMark, RowAppend  # noqa: F401  (the contract types, re-exported)
 from custledger.io.xlsxpatch_errors import TableNameError, UnsafePackageError, XlsxPatchError
 from custledger.io.xlsxpatch_marks import SEVERITIES, CellNote, combine, mark_dxf, plan_sheet
 from custledger.io.xlsxpatch_opc import (
@@ -116,7 +99,10 @@ from custledger.io.xlsxpatch_sheets import (
     vml_blocks,
 )
 from custledger.io.xlsxpatch_styles import cell_formats, merge_styles
-from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source
+from custledger.io.xlsxpatch_zip import CHUNK, RawZipWriter, ZipLimits, iter_chunks, open_source, same_raw
+
+if TYPE_CHECKING:   # xlsxpatch_append itself is imported by the runs that append rows (its import is ~4 ms)
+    from custledger.io.xlsxpatch_append import Block, SheetScan, TableInfo
 
 __all__ = ["CellMark", "PatchReport", "RowAppend", "TableNameError", "UnsafePackageError",
            "XlsxPatchError", "ZipLimits", "patch_workbook"]
@@ -149,42 +135,49 @@ class PatchReport:
     seconds: float
     rows_appended: int = 0      # rows added below input sheets (RowAppend)
     protected_appends: tuple[str, ...] = ()   # protected sheets (sheetProtection) rows were added to
+    read_back: bool = False     # verified: every entry of dst read to its end, its CRC checked
 
 
-@dataclass
+# The records below are plain classes (compared by identity): a dataclass costs ~0.3 ms of
+# every run's start, and these are never compared or printed.
 class _Sheet:
-    name: str
-    sheet_id: int
-    rid: str
-    part: str | None
-    state: str | None
+    __slots__ = ("name", "sheet_id", "rid", "part", "state")
+
+    def __init__(self, name: str, sheet_id: int, rid: str, part: str | None, state: str | None) -> None:
+        self.name, self.sheet_id, self.rid, self.part, self.state = name, sheet_id, rid, part, state
 
 
-@dataclass
 class _GenSheet:
-    name: str
-    part: str          # part in the generated package
-    dst_part: str      # part in the result
-    replaces: _Sheet | None
-    state: str | None
+    __slots__ = ("name", "part", "dst_part", "replaces", "state")
+
+    def __init__(self, name: str, part: str, dst_part: str, replaces: _Sheet | None, state: str | None) -> None:
+        self.name = name
+        self.part = part              # part in the generated package
+        self.dst_part = dst_part      # part in the result
+        self.replaces = replaces
+        self.state = state
 
 
-@dataclass
 class _AppendPlan:
     """One input sheet's appended rows, between the scan and the writing."""
 
-    sheet: _Sheet
-    scan: SheetScan
-    first_r: int                       # number of the first new row
-    block: Block                       # the rows, column-wise, styles resolved (derived: asked)
-    tables: list[TableInfo]            # tables to grow to the new last row
+    __slots__ = ("sheet", "scan", "first_r", "block", "tables")
+
+    def __init__(self, sheet: _Sheet, scan: SheetScan, first_r: int, block: Block, tables: list[TableInfo]) -> None:
+        self.sheet = sheet
+        self.scan = scan
+        self.first_r = first_r        # number of the first new row
+        self.block = block            # the rows, column-wise, styles resolved (derived: asked)
+        self.tables = tables          # tables to grow to the new last row
 
 
-@dataclass
 class _Names:
     """Part names in use in the result; hands out fresh numbered ones."""
 
-    used: set[str] = field(default_factory=set)
+    __slots__ = ("used",)
+
+    def __init__(self, used: set[str] | None = None) -> None:
+        self.used = set() if used is None else used
 
     def fresh(self, like: str) -> str:
         d, b = posixpath.split(like)
@@ -226,7 +219,7 @@ def patch_workbook(
     xlsxpatch_append; several on one sheet follow each other in order); an append to a sheet
     that is missing, not a worksheet, or generated in this call raises. *compresslevel*
     (zlib 1-9) applies to rewritten parts only: 3 is ~3x faster than 6 for ~10% more bytes. *verify* re-reads what was written: every
-    entry's local header, the CRC and a streaming, namespace-aware well-formedness check of
+    entry's local header and CRC (``PatchReport.read_back``), and a streaming, namespace-aware well-formedness check of
     every rewritten XML part (generated sheets in full; for a marked or appended input sheet,
     its root tag with the new rows and the new tail, since the rest is the source's own bytes);
     a failure raises and deletes *dst*. *bodies* {sheet name: io/columnar.ColumnarBody}, filled
@@ -244,16 +237,18 @@ def patch_workbook(
     work = Path(tempfile.mkdtemp(prefix="xlsxpatch-", dir=tmp_dir or dst.parent)) if sheet_names and constant_memory else None
     try:
         gen: Path | io.BytesIO = work / "generated.xlsx" if work is not None else io.BytesIO()
-        if sheet_names:
-            _build_generated(gen, work, build, sheet_names, protect, constant_memory)
+        parts = _build_generated(gen, work, build, sheet_names, protect, constant_memory) if sheet_names else None
         with open_source(src, limits) as zsrc:
-            zgen = zipfile.ZipFile(gen) if sheet_names else None
+            zgen: zipfile.ZipFile | _MemoryPackage | None = None
+            if sheet_names:
+                zgen = _MemoryPackage(parts) if parts is not None else zipfile.ZipFile(gen)
             try:
                 patcher = _Patcher(zsrc, zgen, list(sheet_names), list(marks or ()),
                                    list(clear_marks_on), list(appends), bodies)
                 report = patcher.run(dst, compresslevel)
                 if verify:
-                    _verify(dst, report["parts_rewritten"], patcher.checked, zsrc)
+                    _verify(dst, report["parts_rewritten"], patcher.checked, zsrc, patcher.crc_read)
+                    report["read_back"] = True
             finally:
                 if zgen is not None:
                     zgen.close()
@@ -266,14 +261,23 @@ def patch_workbook(
     return PatchReport(**{**report, "seconds": time.perf_counter() - t0})
 
 
-def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile) -> None:
-    """Re-read *dst*: entry headers, CRCs and well-formed XML of the rewritten parts."""
+def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfile.ZipFile,
+            crc_read: Iterable[str] = ()) -> None:
+    """Re-read *dst*: entry headers, every entry's CRC (the parts copied raw too: what
+    zipfile.testzip checks, so the caller need not read the package again) and well-formed XML
+    of the rewritten parts. A part copied raw from a source part this write has already read to
+    its end (``crc_read``: its CRC checked then) is not inflated again: its bytes are compared
+    with the source's instead."""
     # the XML parts parsed below are read in full there (CRC checked at their end): once is enough
     parsed = {n for n in rewritten if n not in checked and n.lower().endswith((".xml", ".rels"))}
+    copied = set(crc_read) - set(rewritten)
     with zipfile.ZipFile(dst) as z:
         for info in z.infolist():
             with z.open(info) as fh:  # checks the local header against the directory
-                if info.filename not in rewritten or info.filename in parsed:
+                if info.filename in parsed:
+                    fh.read(1)
+                    continue
+                if info.filename in copied and same_raw(z, info, zsrc, zsrc.getinfo(info.filename)):
                     fh.read(1)
                     continue
                 while fh.read(CHUNK):  # CRC is checked at the end
@@ -291,12 +295,62 @@ def _verify(dst: Path, rewritten: Sequence[str], checked: set[str], zsrc: zipfil
             check_well_formed(iter_chunks(z, name), f"internal error: written part {name}")
 
 
+class _MemoryPackage:
+    """The generated package's parts, as xlsxwriter made them (name -> bytes), read like the
+    ZipFile they would otherwise have been deflated into and inflated from again."""
+
+    def __init__(self, parts: dict[str, bytes]) -> None:
+        self.parts = parts
+
+    def read(self, name: str) -> bytes:
+        return self.parts[name]
+
+    def namelist(self) -> list[str]:
+        return list(self.parts)
+
+    def open(self, name: str) -> io.BytesIO:
+        return io.BytesIO(self.parts[name])
+
+    def close(self) -> None:
+        pass
+
+
+class _PartsWorkbook(xlsxwriter.Workbook):
+    """An in-memory xlsxwriter Workbook that keeps its parts instead of zipping them: the
+    patcher reads them at once (xlsxwriter's deflate at level 6 and the inflate that followed
+    were pure overhead). Uses xlsxwriter's packager hook (Workbook._get_packager, "allows the
+    default packager to be over-ridden"); ``parts`` stays None where that hook is not as
+    expected, and the package is then read from the zip as before."""
+
+    parts: dict[str, bytes] | None = None
+
+    def _get_packager(self):  # type: ignore[no-untyped-def]
+        packager = super()._get_packager()
+        create = getattr(packager, "_create_package", None)
+        if create is None or not self.in_memory:
+            return packager
+
+        def keep():  # type: ignore[no-untyped-def]
+            files = create()
+            parts: dict[str, bytes] = {}
+            for data, name, is_binary in files:
+                value = data.getvalue()
+                parts[name] = value if is_binary or isinstance(value, bytes) else value.encode("utf-8")
+            self.parts = parts
+            return []   # nothing to zip
+
+        packager._create_package = keep
+        return packager
+
+
 def _build_generated(out: Path | io.BytesIO, work: Path | None, build: Callable[[xlsxwriter.Workbook], None],
-                     sheet_names: Sequence[str], protect: bool, constant_memory: bool) -> None:
-    """Draw the generated sheets into ``out``: a file in ``work`` (constant_memory), else memory."""
+                     sheet_names: Sequence[str], protect: bool, constant_memory: bool) -> dict[str, bytes] | None:
+    """Draw the generated sheets: into a file ``out`` in ``work`` (constant_memory; None
+    returned), else in memory: its parts returned (see _PartsWorkbook)."""
     where = {"tmpdir": str(work)} if work is not None else {"in_memory": True}
-    wb = xlsxwriter.Workbook(out if isinstance(out, io.BytesIO) else str(out),
-                             {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory, **where})
+    cls = _PartsWorkbook if work is None else xlsxwriter.Workbook
+    wb = cls(out if isinstance(out, io.BytesIO) else str(out),
+             {**XLSXWRITER_OPTIONS, "constant_memory": constant_memory, **where})
     try:
         build(wb)
         sheets = wb.worksheets()
@@ -312,10 +366,11 @@ def _build_generated(out: Path | io.BytesIO, work: Path | None, build: Callable[
         wb.fileclosed = True  # nothing to save; keeps xlsxwriter's destructor quiet
         raise
     wb.close()
+    return getattr(wb, "parts", None)
 
 
 class _Patcher:
-    def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | None, sheet_names: list[str],
+    def __init__(self, zsrc: zipfile.ZipFile, zgen: zipfile.ZipFile | _MemoryPackage | None, sheet_names: list[str],
                  marks: list[CellMark], clear_on: list[str], appends: list[RowAppend] | None = None,
                  bodies: dict | None = None) -> None:
         self.z = zsrc
@@ -346,13 +401,21 @@ class _Patcher:
         # parts written after all others, when the generated sheets have been streamed
         self.late: dict[str, Callable[[], bytes]] = {}
         self.checked: set[str] = set()  # rewritten parts already checked well-formed
+        self.crc_read: set[str] = set()  # source parts read to their end here (zipfile checked their CRC)
 
     # -- reading -------------------------------------------------------------------------------
     def read(self, part: str) -> bytes:
         name = self.lower.get(part.lower())
         if name is None:
             raise XlsxPatchError(f"missing part {part!r}")
-        return self.z.read(name)
+        data = self.z.read(name)
+        self.crc_read.add(name)
+        return data
+
+    def whole(self, part: str) -> Iterator[bytes]:
+        """iter_chunks of a source part; noted in crc_read once read to its end."""
+        yield from iter_chunks(self.z, part)
+        self.crc_read.add(part)
 
     def has(self, part: str) -> bool:
         return part.lower() in self.lower
@@ -537,13 +600,16 @@ class _Patcher:
         mapping: dict[str, str] = {s.part: s.dst_part for s in gens}
         order: list[str] = []
         todo = deque(s.part for s in gens)
+        # each generated rels part parsed once (a sheet linking to files has a relationship per link)
+        parsed: dict[str, list[Rel]] = {}
         while todo:
             part = todo.popleft()
             order.append(part)
             rp = rels_name(part)
             if rp not in gnames:
                 continue
-            for r in parse_rels(g.read(rp), rp):
+            parsed[rp] = parse_rels(g.read(rp), rp)
+            for r in parsed[rp]:
                 t = resolve_target(part, r.target) if not r.external else None
                 if t is not None and t in gnames and t not in mapping:
                     mapping[t] = self.names.fresh(t)
@@ -560,7 +626,7 @@ class _Patcher:
                 self.ct.ensure(new, ct)
             rp = rels_name(part)
             if rp in gnames:
-                rels = parse_rels(g.read(rp), rp)
+                rels = parsed[rp]
                 for r in rels:
                     if not r.external:
                         t = resolve_target(part, r.target)
@@ -645,7 +711,7 @@ class _Patcher:
             assert sheet is not None and sheet.part is not None
             part = sheet.part
             scan = self.scans.get(part)
-            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(iter_chunks(self.z, part))
+            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(self.whole(part))
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
             r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,
@@ -681,6 +747,8 @@ class _Patcher:
         (derived styles are only asked for here; their ids come from the style merge)."""
         if not self.appends:
             return []
+        from custledger.io.xlsxpatch_append import append_block, cell_styles, resolve_styles, scan_sheet
+
         gen_names = {s.name.lower() for s in gens}
         by_sheet: dict[str, list[RowAppend]] = {}
         for ra in self.appends:
@@ -740,6 +808,8 @@ class _Patcher:
         return plans
 
     def _tables_of(self, part: str) -> list[TableInfo]:
+        from custledger.io.xlsxpatch_append import table_info
+
         out = []
         for r in self.rels_of(part):
             t = resolve_target(part, r.target) if r.type == RT_TABLE and not r.external else None
@@ -750,6 +820,17 @@ class _Patcher:
         return out
 
     def _plan_appends(self, plans: list[_AppendPlan], derived_ids: list[int]) -> None:
+        if not plans:
+            return
+        from custledger.io.xlsxpatch_append import (
+            block_xml,
+            grow_dimension,
+            grow_sheet_autofilter,
+            grow_table,
+            merge_row,
+            sheet_protected,
+        )
+
         for plan in plans:
             block = plan.block
             for c in block.cols:  # the derived styles' ids, now that the style merge gave them
@@ -946,7 +1027,10 @@ class _Patcher:
                     rewritten.append(name)
                 elif name in self.raw_from_gen:
                     assert self.g is not None
-                    out.copy_raw(self.g, self.g.getinfo(self.raw_from_gen[name]), name)
+                    if isinstance(self.g, _MemoryPackage):
+                        out.write_bytes(name, self.g.read(self.raw_from_gen[name]))
+                    else:
+                        out.copy_raw(self.g, self.g.getinfo(self.raw_from_gen[name]), name)
                     rewritten.append(name)
                 else:
                     out.copy_raw(self.z, self.entries[name])

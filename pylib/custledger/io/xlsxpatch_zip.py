@@ -19,7 +19,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from custledger.io.xlsxpatch_errors import UnsafePackageError, XlsxPatchError
 
@@ -98,11 +98,54 @@ def open_source(path: Path, limits: ZipLimits) -> zipfile.ZipFile:
     return zf
 
 
-def iter_chunks(zf: zipfile.ZipFile, name: str, size: int = CHUNK) -> Iterator[bytes]:
+class Parts(Protocol):
+    """What iter_chunks reads from: a ZipFile, or xlsxpatch's in-memory generated package."""
+
+    def open(self, name: str) -> Any: ...
+
+
+def iter_chunks(zf: Parts, name: str, size: int = CHUNK) -> Iterator[bytes]:
     """Yield the decompressed bytes of *name* in chunks (CRC checked at the end by zipfile)."""
     with zf.open(name) as fh:
         while chunk := fh.read(size):
             yield chunk
+
+
+def _data_at(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Where *info*'s compressed bytes start, after its local header (checked)."""
+    fp = zf.fp
+    assert fp is not None
+    fp.seek(info.header_offset)
+    head = fp.read(_LOCAL_LEN)
+    if len(head) != _LOCAL_LEN or struct.unpack("<I", head[:4])[0] != _LOCAL_SIG:
+        raise XlsxPatchError(f"corrupt zip: bad local header for {info.filename!r}")
+    n_len, x_len = struct.unpack("<HH", head[26:30])
+    return info.header_offset + _LOCAL_LEN + n_len + x_len
+
+
+def _raw_blocks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, at: int | None = None) -> Iterator[bytes]:
+    """The compressed bytes of *info* as stored, in blocks (``at``: where they start, if known)."""
+    fp = zf.fp
+    assert fp is not None
+    at = _data_at(zf, info) if at is None else at
+    left = info.compress_size
+    while left:
+        fp.seek(at)
+        block = fp.read(min(CHUNK, left))
+        if not block:
+            raise XlsxPatchError(f"corrupt zip: {info.filename!r} is truncated")
+        yield block
+        at += len(block)
+        left -= len(block)
+
+
+def same_raw(a: zipfile.ZipFile, ia: zipfile.ZipInfo, b: zipfile.ZipFile, ib: zipfile.ZipInfo) -> bool:
+    """Whether two entries hold the same compressed bytes with the same CRC, sizes and method:
+    what one inflates to, so does the other (a part copied raw is checked against its source)."""
+    if (ia.CRC, ia.compress_size, ia.file_size, ia.compress_type) != (ib.CRC, ib.compress_size, ib.file_size,
+                                                                       ib.compress_type):
+        return False
+    return all(x == y for x, y in zip(_raw_blocks(a, ia), _raw_blocks(b, ib), strict=True))
 
 
 def _dos_time(info: zipfile.ZipInfo) -> tuple[int, int]:
@@ -152,14 +195,7 @@ class RawZipWriter:
     def copy_raw(self, src: zipfile.ZipFile, info: zipfile.ZipInfo, name: str | None = None) -> None:
         """Copy *info* from *src* as its compressed bytes, unchanged (optionally renamed)."""
         raw_name, utf8 = self._register(name or info.filename)
-        fp = src.fp
-        assert fp is not None
-        fp.seek(info.header_offset)
-        head = fp.read(_LOCAL_LEN)
-        if len(head) != _LOCAL_LEN or struct.unpack("<I", head[:4])[0] != _LOCAL_SIG:
-            raise XlsxPatchError(f"corrupt zip: bad local header for {info.filename!r}")
-        n_len, x_len = struct.unpack("<HH", head[26:30])
-        fp.seek(info.header_offset + _LOCAL_LEN + n_len + x_len)
+        at = _data_at(src, info)
         flags = (info.flag_bits & ~(0x08 | _FLAG_UTF8)) | utf8
         version = max(info.extract_version, 20 if info.compress_type == zipfile.ZIP_DEFLATED else 10)
         version = min(version, 63)
@@ -167,13 +203,8 @@ class RawZipWriter:
         offset = self._fh.tell()
         self._fh.write(self._local_header(raw_name, flags, info.compress_type, td, info.CRC,
                                           info.compress_size, info.file_size, version))
-        left = info.compress_size
-        while left:
-            block = fp.read(min(CHUNK, left))
-            if not block:
-                raise XlsxPatchError(f"corrupt zip: {info.filename!r} is truncated")
+        for block in _raw_blocks(src, info, at):
             self._fh.write(block)
-            left -= len(block)
         self._add_central(raw_name, flags, info.compress_type, td, info.CRC, info.compress_size,
                           info.file_size, version, offset, info.external_attr)
 

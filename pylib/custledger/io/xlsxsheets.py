@@ -77,6 +77,7 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
     if body is not None and bodies is not None:  # (body implies bodies; said for the type checker)
         bodies[out.name] = body
         nrows = 0
+        body.write_links(ws, link_fmt)
     columns = [out.data[j].tolist() for j in range(ncols)] if nrows else []
     links: dict = {j: out.links.get(j) for j in range(ncols) if out.links.get(j) is not None}
     for i in range(nrows):
@@ -142,7 +143,7 @@ def _add_table(ws, last_row: int, last_col: int, options: dict) -> None:
 def _columnar_body(out: SheetOut, col_fmts: list, fmts: Formats):
     from . import columnar
 
-    if not columnar.eligible(out):
+    if not columnar.eligible(out, file_links=True):
         return None
     try:
         return columnar.ColumnarBody(out, col_fmts, fmts.get("date"), fmts.get("link"))
