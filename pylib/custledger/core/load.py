@@ -11,13 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-# which sheets a book's read takes: with the schema (no pandas: a read may start before pandas is
-# imported, io/reader.prefetch); importable from here as before
-from ..schema import CHANGE_LOG as CHANGE_LOG
-from ..schema import READ_BACK as READ_BACK
-from ..schema import generated_sheet_names as generated_sheet_names
-from ..schema import input_sheets, norm_header, output_sheet_name, sheet
-from ..schema import sheet_reader as sheet_reader
+from ..schema import input_sheets, norm_header, output_sheet_name, outputs, sheet
 from .errors import LedgerError
 from .model import Settings
 from .parse import SheetLayout, col_letter, locate_header, match_sheet_names, parse_sheet
@@ -50,6 +44,23 @@ DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "c
 BY_NAME_ONLY = ("payers",)
 
 
+def generated_sheet_names() -> set[str]:
+    names = set()
+    for s in outputs()["sheets"].values():
+        names.update({s["zh"], s["en"]})
+    return names
+
+
+READ_BACK = ("bank",)                       # generated sheets a person edits: Bank (confirm_id)
+CHANGE_LOG = ("changes", "snapshot", "sent")  # generated logs appended to (change log, Sent 发送记录)
+
+
+def sheet_reader(read_back=READ_BACK):
+    """want(name) for a book adapter's read: the input sheets (every sheet that is not
+    generated) plus the generated sheets in ``read_back``."""
+    keep = {norm_header(output_sheet_name(k, lang)) for k in read_back for lang in ("zh", "en")}
+    skip = {norm_header(n) for n in generated_sheet_names()} - keep
+    return lambda name: norm_header(name) not in skip
 
 
 def assign_sheets(names) -> tuple[dict, list]:
@@ -127,7 +138,7 @@ def generated_frame(book, key: str) -> pd.DataFrame | None:
     """A generated sheet read back (header row 1, labels of either language or keys) as a frame
     with canonical keys; None when the workbook has no such sheet. Used for the Bank sheet,
     where a person confirms a suggested match by typing a customer_id."""
-    from ..schema import output_columns
+    from ..schema import output_columns, output_sheet_name
 
     names = {norm_header(output_sheet_name(key, lang)) for lang in ("zh", "en")}
     raw = next((r for n, r in (book.sheets.items() if book else []) if norm_header(n) in names), None)

@@ -174,22 +174,3 @@ def msg(code: str, lang: str, **kw) -> str:
     """A user message in the workbook's language, e.g. msg('required', 'zh', column='金额')."""
     entry = messages()[code]
     return entry.get(lang, entry["en"]).format(**kw)
-
-
-def generated_sheet_names() -> set[str]:
-    names = set()
-    for s in outputs()["sheets"].values():
-        names.update({s["zh"], s["en"]})
-    return names
-
-
-READ_BACK = ("bank",)                       # generated sheets a person edits: Bank (confirm_id)
-CHANGE_LOG = ("changes", "snapshot", "sent")  # generated logs appended to (change log, Sent 发送记录)
-
-
-def sheet_reader(read_back=READ_BACK):
-    """want(name) for a book adapter's read: the input sheets (every sheet that is not
-    generated) plus the generated sheets in ``read_back``."""
-    keep = {norm_header(output_sheet_name(k, lang)) for k in read_back for lang in ("zh", "en")}
-    skip = {norm_header(n) for n in generated_sheet_names()} - keep
-    return lambda name: norm_header(name) not in skip
