@@ -17,7 +17,7 @@ from .core.errors import LedgerError
 from .report_text import plain_summary
 
 commands = Commands(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="custledger: customer ledger bookkeeping on an Excel workbook (客户台账).")
+                   help="custledger: customer ledger bookkeeping on an Excel workbook (客户台账).")
 
 AsOf = Option(None, "--as-of", help="Compute as of this date (YYYY-MM-DD); overrides Settings.")
 Out = Option(None, "--out", help="Write results to this copy instead of in place.")
@@ -62,8 +62,8 @@ def _fail(exc: BaseException) -> None:
 def _print_report(report, as_json: bool, lang: str = "zh") -> None:
     if as_json:
         echo(json.dumps({"exit_code": report.exit_code, "summary": report.summary, "notes": report.notes,
-                               "files": [str(f) for f in report.files], "target": report.target,
-                               "backup": report.backup}, ensure_ascii=False, default=str))
+                         "files": [str(f) for f in report.files], "target": report.target,
+                         "backup": report.backup}, ensure_ascii=False, default=str))
         return
     from .schema import outputs
 
@@ -82,15 +82,11 @@ def _print_report(report, as_json: bool, lang: str = "zh") -> None:
 
     console = Console()
     table = Table(show_header=False, box=None)
-    for k, v in report.summary.items():
-        if k in ("language", "blocked"):
-            continue
-        table.add_row(labels.get(k, {}).get(lang, k), str(v))
+    for label, value in rows:
+        table.add_row(label, value)
     console.print(table)
-    for n in report.notes:
-        console.print(n)
-    if report.target:
-        console.print(f"→ {report.target}")
+    for line in lines:
+        console.print(line)
 
 
 def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, **options) -> None:
@@ -101,8 +97,6 @@ def _run(path: Path, steps, as_of, out, force, as_json, *, demo: bool = False, *
         book = FileBook(path, out=out, force=force)
         with _sigterm_as_interrupt(), _progress(as_json, total=len(set(steps) | {"validate"}) + 2) as tick:
             report = ops.run(book, steps, as_of=_date(as_of), progress=tick, **options)
-    except Exit:
-        raise
     except KeyboardInterrupt:  # Ctrl+C or SIGTERM: the run cleaned up after itself (ops/staging.py)
         from .schema import msg
 
@@ -371,9 +365,9 @@ def xl_install(path: Path, lang: str | None = Option(None, "--lang", help="zh or
 @commands.command()
 def export(path: Path, out: Path | None = Out, encrypt: bool = Option(False, "--encrypt", help="Password-protect the copy."),
            password_file: Path | None = Option(None, "--password-file",
-                                                        help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
+                                               help="Read the password from this file (or CUSTLEDGER_EXPORT_PASSWORD, or a prompt)."),
            by_owner: Path | None = Option(None, "--by-owner",
-                                                   help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
+                                          help="Instead: one workbook per owner (负责人) with only their customers, into this folder."),
            as_of: str | None = AsOf, as_json: bool = Json) -> None:
     """A copy of the input sheets for sending out: personal data masked, optionally encrypted."""
     from .ops.export import export_cli
@@ -396,12 +390,12 @@ def _export_owners(path, folder, encrypt, password_file, as_of, as_json) -> None
                                                                 password_file=password_file, as_of=_date(as_of)))
     if as_json:
         echo(json.dumps({"files": [str(p.path) for p in packs],
-                               "owners": {p.owner: p.customers for p in packs}}, ensure_ascii=False))
+                         "owners": {p.owner: p.customers for p in packs}}, ensure_ascii=False))
         return
     lang = _lang()
     echo(msg("export_by_owner_written", lang, count=len(packs), dir=str(folder),
-                   masked=msg("export_masked" if masked else "export_unmasked", lang),
-                   encrypted=msg("export_encrypted", lang) if encrypted else ""))
+             masked=msg("export_masked" if masked else "export_unmasked", lang),
+             encrypted=msg("export_encrypted", lang) if encrypted else ""))
 
 
 @commands.command()
@@ -414,7 +408,7 @@ def send(path: Path, month: str | None = Month,
          starttls: bool = Option(False, "--starttls", help="STARTTLS (port 587)."),
          user: str | None = Option(None, "--user", help="SMTP login (usually the mailbox address)."),
          password_file: Path | None = Option(None, "--password-file",
-                                                      help="Read the SMTP password (authorisation code) from this file (or CUSTLEDGER_SMTP_PASSWORD, or a prompt)."),
+                                             help="Read the SMTP password (authorisation code) from this file (or CUSTLEDGER_SMTP_PASSWORD, or a prompt)."),
          sender: str | None = Option(None, "--from", help="Sender address (default: --user)."),
          directory: Path | None = Option(None, "--dir", help="Folder of the statement files."),
          as_of: str | None = AsOf, out: Path | None = Out, as_json: bool = Json, force: bool = Force) -> None:
@@ -428,8 +422,6 @@ def send(path: Path, month: str | None = Month,
                                  password_file=password_file, sender=sender, directory=directory)
         with _Bar(as_json) as each:  # one live display at a time: the messages' bar, not the stages'
             report = send_ledger(book, as_of=_date(as_of), progress_each=each, **options)
-    except Exit:
-        raise
     except Exception as exc:  # noqa: BLE001
         _fail(exc)
         return
