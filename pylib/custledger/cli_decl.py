@@ -46,11 +46,10 @@ def Argument(default: Any = ..., **kwargs: Any) -> Any:  # typer's name
 
 
 class Exit(SystemExit):
-    """End the command with ``code`` (typer.Exit's role; ``exit_code`` as on typer.Exit)."""
+    """End the command with ``code`` (typer.Exit's role)."""
 
     def __init__(self, code: int = 0) -> None:
         super().__init__(code)
-        self.exit_code = code
 
 
 def echo(message: str = "", err: bool = False) -> None:
