@@ -86,7 +86,10 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     written_off = sum_into(ids, alloc_cust[off], a_amt[off])
     balance = invoiced - credited - received - written_off
 
-    limit = pd.array(pd.to_numeric(pd.Series(column_of(customers, "credit_limit", ids, blank=None))),
+    # the ids looked up in Customers once for both columns; a missing name is "" (column_of's blank)
+    info = columns_of(customers, ("name", "credit_limit"), ids, blank=None)
+    name = np.where(pd.isna(info["name"]), "", info["name"])
+    limit = pd.array(pd.to_numeric(pd.Series(info["credit_limit"])),
                      dtype="Int64")
     has_limit = ~np.asarray(pd.isna(limit))
     lim = np.asarray(pd.Series(limit).fillna(0), dtype="int64")
@@ -96,7 +99,7 @@ def balances(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: pd.DataF
     # one frame made at once, in BALANCE_COLUMNS order
     return pd.DataFrame({
         "customer_id": pd.Series(ids, dtype=object),
-        "name": pd.Series(column_of(customers, "name", ids), dtype=object),
+        "name": pd.Series(name, dtype=object),
         "invoiced": invoiced, "credited": credited, "received": received, "applied": applied,
         "unapplied": credited + received - applied, "outstanding": invoiced - applied - written_off,
         "balance": balance, "credit_limit": limit, "credit_used_pct": pct,

@@ -96,14 +96,14 @@ def _write_offs(allocations: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     alloc = upto(allocations, end)
     off = alloc[is_write_off(alloc)]
     return pd.DataFrame({
-        "customer_id": _ids(off, "customer_id").to_numpy(object),
+        "customer_id": _texts(_ids(off, "customer_id").to_numpy(object)),
         "date": pd.to_datetime(off["date"]).to_numpy("datetime64[ns]"),
-        "kind": np.full(len(off), "write_off", dtype=object),
-        "doc_no": _ids(off, "doc_no").to_numpy(object),
+        "kind": _texts(np.full(len(off), "write_off", dtype=object)),
+        "doc_no": _texts(_ids(off, "doc_no").to_numpy(object)),
         "due_date": np.full(len(off), np.datetime64("NaT"), dtype="datetime64[ns]"),
         "debit": np.zeros(len(off), dtype="int64"),
         "credit": _cents(off),
-        "memo": np.full(len(off), "", dtype=object),
+        "memo": _texts(np.full(len(off), "", dtype=object)),
     })
 
 
@@ -168,10 +168,8 @@ def month_statements(customers: pd.DataFrame, invoices: pd.DataFrame, receipts: 
                                write_off_tolerance=write_off_tolerance)
     docs = _documents(invoices, receipts, end)
     offs = _write_offs(allocations, end)
-    if len(offs):
+    if len(offs):   # both with their text as object values (_texts): so is the whole
         docs = pd.concat([docs, offs], ignore_index=True)
-        for col in ("customer_id", "kind", "doc_no", "memo"):
-            docs[col] = pd.Series(docs[col].to_numpy(object), dtype=object)
     cust = docs["customer_id"].to_numpy(object)
     dates = docs["date"].to_numpy("datetime64[ns]")
     debit, credit = docs["debit"].to_numpy(dtype="int64"), docs["credit"].to_numpy(dtype="int64")

@@ -6,7 +6,7 @@ otherwise computes it from the run's clean ledger at the run's as_of with the en
 stores it in ``run.frames`` and returns it. Dependencies are resolved the same way, so asking
 for "tiers" first computes "allocations", "open_items" and "balances" if they are missing.
 
-Names: allocations, open_items, unapplied, balances, aging, overdue, tiers.
+Names: credits, allocations, open_items, unapplied, balances, aging, overdue, tiers.
 """
 
 from __future__ import annotations
@@ -25,22 +25,17 @@ from ..core.tiers import tiers as _tiers
 from ..schema import msg
 
 
-def credits(run) -> pd.DataFrame:
-    """The credits of the run's ledger as of its as_of (core.allocate.credits), made once per
-    run and shared read-only by the allocation, balances, unapplied credits and the invariant
-    check; made again when a step replaced the ledger's invoices or receipts (a bank import)."""
+def _credits(run) -> pd.DataFrame:
+    """core.allocate.credits as of the run's as_of: made once and shared read-only by the
+    allocation, balances, unapplied credits and the invariant check."""
     led = run.ledger
-    got = run.frames.get("_credits")
-    if got is None or got[0] is not led.invoices or got[1] is not led.receipts:
-        got = run.frames["_credits"] = (led.invoices, led.receipts,
-                                        _alloc.credits(led.invoices, led.receipts, run.as_of))
-    return got[2]
+    return _alloc.credits(led.invoices, led.receipts, run.as_of)
 
 
 def _allocations(run) -> pd.DataFrame:
     led = run.ledger
     return _alloc.allocate(led.invoices, led.receipts, run.as_of, run.settings.auto_fifo,
-                           run.settings.write_off_tolerance, cred=credits(run))
+                           run.settings.write_off_tolerance, cred=need(run, "credits"))
 
 
 def _open_items(run) -> pd.DataFrame:
@@ -50,13 +45,13 @@ def _open_items(run) -> pd.DataFrame:
 def _unapplied(run) -> pd.DataFrame:
     led = run.ledger
     return _alloc.unapplied_credits(led.invoices, led.receipts, need(run, "allocations"), run.as_of,
-                                    cred=credits(run))
+                                    cred=need(run, "credits"))
 
 
 def _balances_frame(run) -> pd.DataFrame:
     led = run.ledger
     return _balances(led.customers, led.invoices, led.receipts, need(run, "allocations"), run.as_of,
-                     cred=credits(run))
+                     cred=need(run, "credits"))
 
 
 def _aging_frame(run) -> pd.DataFrame:
@@ -90,6 +85,7 @@ def _tiers_frame(run) -> pd.DataFrame:
 
 
 BUILDERS: dict[str, Callable] = {
+    "credits": _credits,
     "allocations": _allocations,
     "open_items": _open_items,
     "unapplied": _unapplied,

@@ -23,7 +23,7 @@ from ..core.money import format_cents as _yuan
 from ..core.problems import ProblemError
 from ..render.sheets import SheetOut, sheet_out
 from ..schema import msg, sheet
-from .needs import credits, need
+from .needs import need
 from .pipeline import Run, step
 from .validate import add_problems
 
@@ -103,7 +103,7 @@ def reconcile_step(run: Run) -> None:
     alloc = need(run, "allocations")
     bal = need(run, "balances")
     problems = invariant_problems(led.invoices, led.receipts, alloc, bal, run.as_of,
-                                  write_off_tolerance=run.settings.write_off_tolerance, cred=credits(run))
+                                  write_off_tolerance=run.settings.write_off_tolerance, cred=need(run, "credits"))
     if problems:  # figures that break the money rules are never written: one line, the first three
         raise ProblemError("invariant_violation", *problems[:3])
     run.add(sheet_out("allocations", alloc, run.lang, note=run.note()))

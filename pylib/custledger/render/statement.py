@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.frames import column_ids as _ids
+from ..core.balances import columns_of
 from ..core.mask import maybe_mask
 from ..core.statements import MonthStatements
 from ..filenames import unique_names
@@ -105,20 +105,9 @@ def customer_info(customers: pd.DataFrame, ids: list, column: str) -> list:
 
 def customers_info(customers: pd.DataFrame, ids: list, columns) -> dict:
     """{column: customer_info(customers, ids, column)} for each of ``columns``, the ids looked
-    up once for all of them."""
-    present = [c for c in columns if c in customers.columns]
-    out = {c: [""] * len(ids) for c in columns}
-    if not present or not len(ids):
-        return out
-    cid = _ids(customers, "customer_id").to_numpy(object)
-    first = dict(zip(cid[::-1].tolist(), range(len(cid) - 1, -1, -1)))  # an id's first row wins
-    pos = np.fromiter((first.get(i, -1) for i in ids), dtype="int64", count=len(ids))
-    found = pos >= 0
-    for c in present:
-        values = customers[c].astype(object).to_numpy()
-        got = np.where(found, values[np.maximum(pos, 0)] if len(values) else None, None)
-        out[c] = np.where(pd.isna(got), "", got).tolist()
-    return out
+    up once for all of them (core.balances.columns_of, as lists)."""
+    got = columns_of(customers, tuple(columns), np.asarray(ids, dtype=object))
+    return {c: got[c].tolist() for c in columns}
 
 
 def prepare(ms: MonthStatements, customers: pd.DataFrame, mask: bool) -> list[dict]:
