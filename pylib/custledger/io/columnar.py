@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import FORMATS, SheetOut
-from ..core.optional_arrow import arrow
+from ..core.optional_arrow import arrow, string_bytes
 
 CHUNK_ROWS = 50_000
 BATCH_VALUES = 100_000    # number or text cells of a sheet's columns formatted in one go (see _batched)
@@ -496,7 +496,7 @@ class ColumnarBody:
                                                '" display="', disp, '"/>', "")
                    for letter, loc, disp in self.hyperlinks]
         rows = pc.binary_join_element_wise(*[pc.fill_null(a, "") for a in per_col], "")
-        body = _buffer_bytes(rows)
+        body = string_bytes(rows)
         return b"<hyperlinks>" + body + b"</hyperlinks>" if body else b""
 
     def last_ref(self) -> str:
@@ -541,7 +541,7 @@ class ColumnarBody:
                                                        "</v></c>", "")
                 cells.append(pc.fill_null(cell, ""))
             rows = pc.binary_join_element_wise('<row r="', rownum, '">', *cells, "</row>", "")
-            yield _buffer_bytes(rows)
+            yield string_bytes(rows)
 
 
 def _attr(text):
@@ -561,14 +561,3 @@ def _mixed_cells(letter, rownum, s_arr, t_attr, vals):
     close_v = pc.if_else(is_text, "", "</v>")
     return pc.binary_join_element_wise(f'<c r="{letter}', rownum, '"', s_arr, t_attr, ">", open_v, vals, close_v,
                                        "</c>", "")
-
-
-def _buffer_bytes(arr) -> bytes:
-    """The concatenated values of a StringArray without nulls: a slice of its data buffer."""
-    import pyarrow as pa
-
-    arr = arr.cast(pa.large_string()) if arr.type == pa.string() and arr.nbytes > 2**30 else arr
-    offsets = arr.buffers()[1]
-    width = 8 if arr.type == pa.large_string() else 4
-    offs = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32)[arr.offset: arr.offset + len(arr) + 1]
-    return bytes(memoryview(arr.buffers()[2])[offs[0]:offs[-1]])

@@ -62,7 +62,7 @@ import pandas as pd
 
 from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
 from custledger.core.money import format_cents, format_cents_series
-from custledger.core.optional_arrow import arrow
+from custledger.core.optional_arrow import arrow, string_bytes
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
 from custledger.io.xlsxpatch_opc import (
@@ -487,9 +487,7 @@ def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> byt
         given = np.full(block.n, "", dtype=object)
         given[list(merged)] = list(merged.values())
         rows = pc.if_else(pa.array(at), pa.array(given, type=pa.string()), rows)
-    rows = rows.cast(pa.large_string())  # offsets past 2 GiB
-    offs = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
-    return bytes(memoryview(rows.buffers()[2])[offs[0]:offs[-1]]) if len(rows) else b""
+    return string_bytes(rows)
 
 
 # -- pass 1: where the data ends -------------------------------------------------------------
