@@ -91,7 +91,7 @@ def _display_fast(series: pd.Series, fmt: str, column: str, lang: str) -> np.nda
     if fmt == "bool" and pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
         yes, no = output_enum_label("bool", "true", lang), output_enum_label("bool", "false", lang)
         return np.where(series.to_numpy(dtype=bool), yes, no).astype(object)
-    if fmt not in ("money", "date", "int", "pct", "float", "bool"):
+    if fmt not in _NOT_TEXT:
         values = series.to_numpy(dtype=object)
         if fmt == "enum" or fmt.startswith("enum:"):
             enum = fmt[5:] or column
