@@ -173,7 +173,7 @@ def widest_text(texts: list) -> int:
     if not texts:
         return 0
     points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    total = np.concatenate(([0], np.cumsum(1 + (points > 0x2E80))))
+    total = np.concatenate(([0], np.cumsum(1 + (points >= ord(_FIRST_WIDE)))))
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lens)
     return int((total[ends] - total[ends - lens]).max())
