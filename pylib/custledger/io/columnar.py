@@ -55,7 +55,8 @@ MIN_ROWS = 50             # below this xlsxwriter is as quick (a close of 240 cu
 STR_MAX = 32767           # Excel's limit, in UTF-16 code units
 _EXCEL_EPOCH = np.datetime64("1899-12-31", "ns")
 _FIRST_SAFE_DATE = pd.Timestamp("1900-03-01")   # before it, Excel's 1900 leap-year bug shifts serials
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
+# the characters written as _xHHHH_ (and a literal _xHHHH_), in RE2 for Arrow's kernels
+CONTROL_RE2 = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
 # Python's str.isspace() set (xlsxwriter tests r"^\s" / r"\s$" on str): RE2's \s is ASCII only
 _SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
           r"\x{205F}\x{3000}]")
@@ -238,7 +239,7 @@ def _text_values(obj: np.ndarray):
     # value by value when those bytes could match (they rarely can).
     data, sizes = _utf8_bytes(text)
     if data is None or _may_need_escape(data):
-        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, CONTROL_RE2), False))
     else:
         special = np.zeros(len(obj), dtype=bool)
     if sizes is None or (len(sizes) and sizes.max() > STR_MAX // 2):   # a value's characters are at most its bytes
@@ -276,12 +277,12 @@ def _utf8_bytes(text) -> tuple[bytes | None, np.ndarray | None]:
     return body, np.diff(offsets)
 
 
-# every byte but the control characters _CONTROL matches (below 0x20 but tab and line feed)
+# every byte but the control characters CONTROL_RE2 matches (below 0x20 but tab and line feed)
 _NOT_CONTROL = bytes([0x09, 0x0A]) + bytes(range(0x20, 0x100))
 
 
 def _may_need_escape(data: bytes) -> bool:
-    """Whether any value could match _CONTROL: a control byte (never part of a longer UTF-8
+    """Whether any value could match CONTROL_RE2: a control byte (never part of a longer UTF-8
     character), "_x", or the UTF-8 of U+FFFE / U+FFFF."""
     if b"_x" in data or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
         return True
