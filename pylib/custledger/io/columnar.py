@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import FORMATS, SheetOut
-from ..core.optional_arrow import arrow
+from ..core.optional_arrow import arrow, string_bytes
 
 CHUNK_ROWS = 50_000
 BATCH_VALUES = 100_000    # number or text cells of a sheet's columns formatted in one go (see _batched)
@@ -55,7 +55,8 @@ MIN_ROWS = 50             # below this xlsxwriter is as quick (a close of 240 cu
 STR_MAX = 32767           # Excel's limit, in UTF-16 code units
 _EXCEL_EPOCH = np.datetime64("1899-12-31", "ns")
 _FIRST_SAFE_DATE = pd.Timestamp("1900-03-01")   # before it, Excel's 1900 leap-year bug shifts serials
-_CONTROL = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
+# the characters written as _xHHHH_ (and a literal _xHHHH_), in RE2 for Arrow's kernels
+CONTROL_RE2 = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
 # Python's str.isspace() set (xlsxwriter tests r"^\s" / r"\s$" on str): RE2's \s is ASCII only
 _SPACE = (r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}"
           r"\x{205F}\x{3000}]")
@@ -238,7 +239,7 @@ def _text_values(obj: np.ndarray):
     # value by value when those bytes could match (they rarely can).
     data, sizes = _utf8_bytes(text)
     if data is None or _may_need_escape(data):
-        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, _CONTROL), False))
+        special = np.asarray(pc.fill_null(pc.match_substring_regex(text, CONTROL_RE2), False))
     else:
         special = np.zeros(len(obj), dtype=bool)
     if sizes is None or (len(sizes) and sizes.max() > STR_MAX // 2):   # a value's characters are at most its bytes
@@ -276,12 +277,12 @@ def _utf8_bytes(text) -> tuple[bytes | None, np.ndarray | None]:
     return body, np.diff(offsets)
 
 
-# every byte but the control characters _CONTROL matches (below 0x20 but tab and line feed)
+# every byte but the control characters CONTROL_RE2 matches (below 0x20 but tab and line feed)
 _NOT_CONTROL = bytes([0x09, 0x0A]) + bytes(range(0x20, 0x100))
 
 
 def _may_need_escape(data: bytes) -> bool:
-    """Whether any value could match _CONTROL: a control byte (never part of a longer UTF-8
+    """Whether any value could match CONTROL_RE2: a control byte (never part of a longer UTF-8
     character), "_x", or the UTF-8 of U+FFFE / U+FFFF."""
     if b"_x" in data or b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
         return True
@@ -496,7 +497,7 @@ class ColumnarBody:
                                                '" display="', disp, '"/>', "")
                    for letter, loc, disp in self.hyperlinks]
         rows = pc.binary_join_element_wise(*[pc.fill_null(a, "") for a in per_col], "")
-        body = _buffer_bytes(rows)
+        body = string_bytes(rows)
         return b"<hyperlinks>" + body + b"</hyperlinks>" if body else b""
 
     def last_ref(self) -> str:
@@ -541,7 +542,7 @@ class ColumnarBody:
                                                        "</v></c>", "")
                 cells.append(pc.fill_null(cell, ""))
             rows = pc.binary_join_element_wise('<row r="', rownum, '">', *cells, "</row>", "")
-            yield _buffer_bytes(rows)
+            yield string_bytes(rows)
 
 
 def _attr(text):
@@ -561,14 +562,3 @@ def _mixed_cells(letter, rownum, s_arr, t_attr, vals):
     close_v = pc.if_else(is_text, "", "</v>")
     return pc.binary_join_element_wise(f'<c r="{letter}', rownum, '"', s_arr, t_attr, ">", open_v, vals, close_v,
                                        "</c>", "")
-
-
-def _buffer_bytes(arr) -> bytes:
-    """The concatenated values of a StringArray without nulls: a slice of its data buffer."""
-    import pyarrow as pa
-
-    arr = arr.cast(pa.large_string()) if arr.type == pa.string() and arr.nbytes > 2**30 else arr
-    offsets = arr.buffers()[1]
-    width = 8 if arr.type == pa.large_string() else 4
-    offs = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32)[arr.offset: arr.offset + len(arr) + 1]
-    return bytes(memoryview(arr.buffers()[2])[offs[0]:offs[-1]])

@@ -62,7 +62,7 @@ import pandas as pd
 
 from custledger.contract import RowAppend  # noqa: F401  (the contract type, re-exported)
 from custledger.core.money import format_cents, format_cents_series
-from custledger.core.optional_arrow import arrow
+from custledger.core.optional_arrow import arrow, string_bytes
 from custledger.io.xlsxpatch_errors import XlsxPatchError
 from custledger.io.xlsxpatch_marks import col_letters, parse_ref
 from custledger.io.xlsxpatch_opc import (
@@ -88,8 +88,6 @@ _DIMENSION = re.compile(rb"<(?:[\w.\-]+:)?dimension\b(?:[^>\"']|\"[^\"]*\"|'[^']
 _COL = re.compile(rb"<(?:[\w.\-]+:)?col\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _R_ATTR = re.compile(rb"""\sr\s*=\s*["']([0-9]+)["']""")
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
-# _CTRL for Arrow's RE2 (no surrogates there: Arrow refuses them before)
-_CTRL_RE2 = r"[\x00-\x08\x0b-\x1f\x{FFFE}\x{FFFF}]|_x[0-9A-Fa-f]{4}_"
 _RANGE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})(?::\$?([A-Za-z]{1,3})\$?([0-9]{1,7}))?")
 MAX_HEAD = 64 << 20  # bytes before <sheetData> we are willing to hold
 
@@ -270,7 +268,11 @@ def excel_texts(texts: np.ndarray) -> np.ndarray:
         arr = pa.array(texts, type=pa.string())
     except (UnicodeError, ValueError):  # a lone surrogate
         return np.array([excel_text(t) for t in texts] + [None], dtype=object)[:-1]
-    special = np.asarray(pc.match_substring_regex(arr, _CTRL_RE2), dtype=bool)
+    # which texts hold such a character: _CTRL as columnar states it for Arrow's RE2 (no
+    # surrogates there: Arrow refuses them before); a run writing generated sheets has it loaded
+    from .columnar import CONTROL_RE2
+
+    special = np.asarray(pc.match_substring_regex(arr, CONTROL_RE2), dtype=bool)
     for op, rep in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         arr = pc.replace_substring(arr, op, rep)
     out = arr.to_numpy(zero_copy_only=False).astype(object)
@@ -487,9 +489,7 @@ def block_xml(p: str, first_r: int, block: Block, merged: dict[int, str]) -> byt
         given = np.full(block.n, "", dtype=object)
         given[list(merged)] = list(merged.values())
         rows = pc.if_else(pa.array(at), pa.array(given, type=pa.string()), rows)
-    rows = rows.cast(pa.large_string())  # offsets past 2 GiB
-    offs = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset: rows.offset + len(rows) + 1]
-    return bytes(memoryview(rows.buffers()[2])[offs[0]:offs[-1]]) if len(rows) else b""
+    return string_bytes(rows)
 
 
 # -- pass 1: where the data ends -------------------------------------------------------------

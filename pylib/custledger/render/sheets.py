@@ -91,7 +91,7 @@ def _display_fast(series: pd.Series, fmt: str, column: str, lang: str) -> np.nda
     if fmt == "bool" and pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
         yes, no = output_enum_label("bool", "true", lang), output_enum_label("bool", "false", lang)
         return np.where(series.to_numpy(dtype=bool), yes, no).astype(object)
-    if fmt not in ("money", "date", "int", "pct", "float", "bool"):
+    if fmt not in _NOT_TEXT:
         values = series.to_numpy(dtype=object)
         if fmt == "enum" or fmt.startswith("enum:"):
             enum = fmt[5:] or column
@@ -173,7 +173,7 @@ def widest_text(texts: list) -> int:
     if not texts:
         return 0
     points = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    total = np.concatenate(([0], np.cumsum(1 + (points > 0x2E80))))
+    total = np.concatenate(([0], np.cumsum(1 + (points >= ord(_FIRST_WIDE)))))
     lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     ends = np.cumsum(lens)
     return int((total[ends] - total[ends - lens]).max())
