@@ -377,7 +377,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
-        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner, has_ref)
+        wrong = _foreign_tokens(refs, df["customer_id"], owner, has_ref)
         c.add(ts, wrong.notna(), "ref_doc", "credit_ref_missing", "warning", values=wrong)
         over, limit, ref_one = {}, {}, {}
         for i, text, cid, cents in zip(df.index[has_ref], refs[has_ref], df.loc[has_ref, "customer_id"], amount[has_ref]):
@@ -391,12 +391,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     return df
 
 
-def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series | None = None) -> pd.Series:
+def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series) -> pd.Series:
     """Per row, the tokens of a ``,;、`` list that are not invoices of the row's customer
     (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup.
-    ``has``: the rows whose list is not blank, when the caller knows them."""
-    if has is None:
-        has = lists.fillna("").astype(str).str.strip() != ""
+    ``has``: the rows whose list is not blank (the caller's blank test, already made)."""
     if not has.any():
         return pd.Series(np.nan, index=lists.index, dtype=object)
     toks = lists[has].astype(str).str.split(LIST_SPLIT.pattern, regex=True).explode()
