@@ -77,14 +77,20 @@ class InvoiceImport:
     unreadable  {row, field, value, what} of the first value that is not a date / an amount,
                 or None (then the import can run);
     records     Problem records (core/problems.py; sheet = the file) for rows in error;
-    problems    the same as rows of the Problems frame (dicts, text in ``lang``).
+    lang        the workbook's language;
+    problems    (property) the records as rows of the Problems frame (dicts, text in ``lang``),
+                made when asked: the import step words the records itself (ops.validate.add_problems).
     """
 
     report: pd.DataFrame
     invoices: pd.DataFrame
     unreadable: dict | None = None
-    problems: list = field(default_factory=list)
     records: list[Problem] = field(default_factory=list)
+    lang: str = "zh"
+
+    @property
+    def problems(self) -> list[dict]:
+        return [p.as_row(self.lang) for p in self.records]
 
     def counts(self) -> dict:
         c = self.report["status"].value_counts()
@@ -293,5 +299,4 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     records = [Problem(source, int(row_no[k]), labels.get("buyer_tax_id", "buyer_tax_id"), str(tax.iloc[k]),
                        "invoice_note_tax_id_bad", "warning", {"tax_id": tax.iloc[k]}, field="tax_id")
                for k in np.flatnonzero(bad_tax)]
-    return InvoiceImport(report=report, invoices=new, unreadable=unreadable,
-                         problems=[p.as_row(lang) for p in records], records=records)
+    return InvoiceImport(report=report, invoices=new, unreadable=unreadable, records=records, lang=lang)
