@@ -50,8 +50,6 @@ DATA_SHEETS = ("customers", "invoices", "receipts", "interactions", "payers", "c
 BY_NAME_ONLY = ("payers",)
 
 
-
-
 def assign_sheets(names) -> tuple[dict, list]:
     """spec key -> sheet name: by name first, then by header among the sheets left over."""
     specs = input_sheets()
