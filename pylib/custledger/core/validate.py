@@ -452,7 +452,7 @@ def validate(loaded: LoadedBook) -> Validation:
     cust_ids = set(customers["customer_id"])
     all_ids = set(cust_ts.frame["customer_id"])
     inv = _invoices(c, sheets["invoices"], cust_ids, all_ids)
-    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
+    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))   # final: the rules below find no invoice error
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
     c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
@@ -463,7 +463,6 @@ def validate(loaded: LoadedBook) -> Validation:
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
     problems = c.frame()
-    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     inv_clean = fill_due_dates(inv_clean, customers, settings.default_terms)
     ledger = Ledger(
         customers=customers.reset_index(drop=True),
