@@ -77,14 +77,20 @@ class InvoiceImport:
     unreadable  {row, field, value, what} of the first value that is not a date / an amount,
                 or None (then the import can run);
     records     Problem records (core/problems.py; sheet = the file) for rows in error;
-    problems    the same as rows of the Problems frame (dicts, text in ``lang``).
+    lang        the workbook's language;
+    problems    (property) the records as rows of the Problems frame (dicts, text in ``lang``),
+                made when asked: the import step words the records itself (ops.validate.add_problems).
     """
 
     report: pd.DataFrame
     invoices: pd.DataFrame
     unreadable: dict | None = None
-    problems: list = field(default_factory=list)
     records: list[Problem] = field(default_factory=list)
+    lang: str = "zh"
+
+    @property
+    def problems(self) -> list[dict]:
+        return [p.as_row(self.lang) for p in self.records]
 
     def counts(self) -> dict:
         c = self.report["status"].value_counts()
@@ -126,7 +132,7 @@ def _text(s: pd.Series) -> pd.Series:
         other = ~np.asarray(pc.string_is_ascii(arr), dtype=bool)
     if other.any():
         codes, uniq = pd.factorize(out[other])
-        out[other] = np.array([unicodedata.normalize("NFKC", u) for u in uniq] + [""], dtype=object)[:-1][codes]
+        out[other] = np.array([unicodedata.normalize("NFKC", u) for u in uniq], dtype=object)[codes]
     return pd.Series(out, index=s.index, dtype=object)
 
 
@@ -222,11 +228,12 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     # the customer of each distinct (tax id, name) pair
     by_tax, by_name = _customer_index(customers)
     name_codes, names = _distinct(t["buyer_name"])
-    pair_codes, pairs = pd.factorize(tax_codes.astype(np.int64) * max(len(names), 1) + name_codes)
-    matched = [_match(taxes[k // max(len(names), 1)], names[k % max(len(names), 1)], by_tax, by_name) for k in pairs]
-    customer = pd.Series(np.array([m[0] for m in matched] + [""], dtype=object)[:-1][pair_codes], dtype=object)
-    how = np.array([m[1] for m in matched] + [""], dtype=object)[:-1]
-    named = np.array([", ".join(m[2]) for m in matched] + [""], dtype=object)[:-1]
+    stride = max(len(names), 1)   # pair code = tax code * stride + name code
+    pair_codes, pairs = pd.factorize(tax_codes.astype(np.int64) * stride + name_codes)
+    matched = [_match(taxes[k // stride], names[k % stride], by_tax, by_name) for k in pairs]
+    customer = pd.Series(np.array([m[0] for m in matched], dtype=object)[pair_codes], dtype=object)
+    how = np.array([m[1] for m in matched], dtype=object)
+    named = np.array([", ".join(m[2]) for m in matched], dtype=object)
 
     existing = set(pd.Series(list(existing_doc_nos), dtype=object).astype(str).str.strip())
     recorded = number.isin(existing)
@@ -249,7 +256,7 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
         """note[mask] = text(value), once per distinct value."""
         if mask.any():
             codes, uniq = pd.factorize(values[mask])
-            note[mask] = np.array([text(v) for v in uniq] + [""], dtype=object)[:-1][codes]
+            note[mask] = np.array([text(v) for v in uniq], dtype=object)[codes]
 
     is_ = {s: status == s for s in STATUSES}
     note[is_["error"] & (number == "").to_numpy()] = m("invoice_note_no_number")
@@ -293,5 +300,4 @@ def map_invoices(rows: pd.DataFrame, customers: pd.DataFrame, existing_doc_nos, 
     records = [Problem(source, int(row_no[k]), labels.get("buyer_tax_id", "buyer_tax_id"), str(tax.iloc[k]),
                        "invoice_note_tax_id_bad", "warning", {"tax_id": tax.iloc[k]}, field="tax_id")
                for k in np.flatnonzero(bad_tax)]
-    return InvoiceImport(report=report, invoices=new, unreadable=unreadable,
-                         problems=[p.as_row(lang) for p in records], records=records)
+    return InvoiceImport(report=report, invoices=new, unreadable=unreadable, records=records, lang=lang)

@@ -377,7 +377,7 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
-        wrong = _foreign_tokens(refs.where(has_ref, ""), df["customer_id"], owner, has_ref)
+        wrong = _foreign_tokens(refs, df["customer_id"], owner, has_ref)
         c.add(ts, wrong.notna(), "ref_doc", "credit_ref_missing", "warning", values=wrong)
         over, limit, ref_one = {}, {}, {}
         for i, text, cid, cents in zip(df.index[has_ref], refs[has_ref], df.loc[has_ref, "customer_id"], amount[has_ref]):
@@ -391,12 +391,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
     return df
 
 
-def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series | None = None) -> pd.Series:
+def _foreign_tokens(lists: pd.Series, customer: pd.Series, owner: dict, has: pd.Series) -> pd.Series:
     """Per row, the tokens of a ``,;、`` list that are not invoices of the row's customer
     (joined by ','), or NaN where every token is one. Vectorized: explode, map, regroup.
-    ``has``: the rows whose list is not blank, when the caller knows them."""
-    if has is None:
-        has = lists.fillna("").astype(str).str.strip() != ""
+    ``has``: the rows whose list is not blank (the caller's blank test, already made)."""
     if not has.any():
         return pd.Series(np.nan, index=lists.index, dtype=object)
     toks = lists[has].astype(str).str.split(LIST_SPLIT.pattern, regex=True).explode()
@@ -454,7 +452,7 @@ def validate(loaded: LoadedBook) -> Validation:
     cust_ids = set(customers["customer_id"])
     all_ids = set(cust_ts.frame["customer_id"])
     inv = _invoices(c, sheets["invoices"], cust_ids, all_ids)
-    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
+    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))   # final: the rules below find no invoice error
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
     c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
@@ -465,7 +463,6 @@ def validate(loaded: LoadedBook) -> Validation:
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
     problems = c.frame()
-    inv_clean = inv.drop(index=list(_error_index(c, "invoices")))
     inv_clean = fill_due_dates(inv_clean, customers, settings.default_terms)
     ledger = Ledger(
         customers=customers.reset_index(drop=True),

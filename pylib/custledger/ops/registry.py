@@ -47,11 +47,11 @@ class StepRegistry(dict):
         return dict.__contains__(self, name)
 
     def _load(self, name) -> bool:
-        if not dict.__contains__(self, name) and name in self.known:
+        """``registered``, repaired: a known step still missing after its module's import (imported
+        before, its step since removed) is registered again from the module's declaration."""
+        if not self.registered(name) and name in self.known:
             module = self._module(name)
-            importlib.import_module(module)
-            if not dict.__contains__(self, name):   # imported before, its step since removed
-                self._redeclare(name, sys.modules[module])
+            self._redeclare(name, sys.modules[module])
             if not dict.__contains__(self, name):
                 raise LookupError(f"{module} does not register the step {name!r}")
         return dict.__contains__(self, name)
