@@ -114,7 +114,8 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
             check_sheet_extent(path, name, part=part)  # before calamine allocates the sheet's whole box
         try:
             sheet = reader.load_sheet(name, header_row=None, dtypes="string")
-            frame = sheet.to_pandas()
+            batch = sheet.to_arrow()
+            frame = batch.to_pandas()   # = sheet.to_pandas(); the batch is looked at before it (serial 60)
             cols = sheet.available_columns()
         except Exception as exc:
             raise LedgerError("sheet_unreadable", sheet=name, detail=str(exc).splitlines()[0][:200]) from None
@@ -124,7 +125,8 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
             row0 = first_value_row(path, name, part=part) if len(frame) and part is not None else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
             raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
-        _mark_serial_60(path, name, frame, row0, col0, part=part)
+        if _has_serial_59_text(batch):
+            _mark_serial_60(path, name, frame, row0, col0, part=part)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
     return RawBook(path=path, sheet_names=names, sheets=sheets)
 
@@ -165,6 +167,17 @@ def first_value_row(path: Path, sheet_name: str, part: str | None = None) -> int
 # day and the cell becomes a "not a date" problem instead of a silently wrong date.
 _SERIAL_59_TEXT = "1900-02-28 00:00:00"
 _SERIAL_60_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*>\s*<(?:\w+:)?v>\s*60(?:\.0*)?\s*</', re.S)
+
+
+def _has_serial_59_text(batch) -> bool:
+    """Does any text column of the Arrow batch hold 1900-02-28 as calamine writes it? (One
+    compute kernel per column: comparing the whole pandas frame cost ~1 ms a sheet.)"""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return batch.num_rows > 0 and any(
+        (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)) and bool(pc.any(pc.equal(c, _SERIAL_59_TEXT)).as_py())
+        for c in batch.columns)
 
 
 def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int, part: str | None = None) -> None:
