@@ -2,9 +2,12 @@
 
 A LedgerError carries a message code from schema/messages.json and its parameters, so the way
 in can print one clear line in the workbook's (or the user's) language, never a traceback.
+``file_cause`` is the one rule for why a file could not be read or written, worded the same way.
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class LedgerError(Exception):
@@ -26,3 +29,30 @@ class LedgerError(Exception):
 
     def __str__(self) -> str:
         return self.message("en")
+
+
+# What an OSError means, as a message code. The system's own text (strerror, str(exc)) is English
+# prose whatever the workbook's language, so it is never a parameter of a message; the errno is
+# (a number is no prose). ENOTDIR (a part of the path is a file) means the file is not there.
+_OS_CAUSES = {
+    errno.ENOENT: "cause_not_found", errno.ENOTDIR: "cause_not_found",
+    errno.EACCES: "cause_no_permission", errno.EPERM: "cause_no_permission",
+    errno.EISDIR: "cause_is_folder", errno.ENOSPC: "cause_disk_full", errno.EROFS: "cause_read_only",
+    errno.ENAMETOOLONG: "cause_name_too_long",
+}
+
+
+def file_cause(exc: BaseException) -> LedgerError:
+    """Why a file could not be opened, read or written, as a message worded in the language it
+    is shown in (pass it as the ``detail`` of the refusal): an OSError by its errno (known ones
+    by their meaning, others by their number), a UnicodeDecodeError as "not UTF-8 text", a
+    LedgerError as itself. Anything else is "a system error" without its text. The exception
+    itself belongs in the chain (``raise … from exc``), where CUSTLEDGER_DEBUG=1 shows it."""
+    if isinstance(exc, LedgerError):
+        return exc
+    if isinstance(exc, UnicodeDecodeError):
+        return LedgerError("cause_not_utf8")
+    number = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    if isinstance(number, int):
+        return LedgerError(_OS_CAUSES.get(number, "cause_os_error"), errno=number)
+    return LedgerError("cause_system")

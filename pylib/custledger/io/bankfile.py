@@ -26,15 +26,14 @@ parameters, the text made from messages.json in the workbook's language), never 
 file that cannot be read at all gives one error and no lines; a row with an unreadable date or
 amount gives a warning and is left out. What the system said (an OSError's strerror, a csv.Error,
 calamine's message) is English prose: it never becomes a parameter; the cause is worded by a
-message code (``bank_cause_*``) and the exception is kept in ``BankRead.cause`` (chained when
-the run stops, so CUSTLEDGER_DEBUG shows it).
+message code (core/errors.file_cause for the system's, ``bank_cause_*`` for the file's) and the
+exception is kept in ``BankRead.cause`` (chained when the run stops, so CUSTLEDGER_DEBUG shows it).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import errno
 import io
 import re
 import unicodedata
@@ -44,7 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from custledger.core.errors import LedgerError
+from custledger.core.errors import LedgerError, file_cause
 from custledger.core.parse import HEADER_SCAN_ROWS, find_header, header_field, header_key, parse_date, parse_money
 from custledger.core.problems import Problem
 
@@ -218,18 +217,6 @@ def _unread(name: str, value, code: str, cause: BaseException | None = None, **p
     return BankRead(_empty_lines(), (_problem(name, None, None, value, code=code, **params),), cause)
 
 
-# What an OSError means, as a message code (its strerror is English prose from the system)
-_OS_CAUSES = {errno.ENOENT: "bank_cause_not_found", errno.EACCES: "bank_cause_no_permission",
-              errno.EPERM: "bank_cause_no_permission", errno.EISDIR: "bank_cause_is_folder"}
-
-
-def _os_cause(exc: OSError) -> LedgerError:
-    """The reason a file could not be opened, worded in the language it is shown in: the
-    errno's meaning, or its number (a number is no prose)."""
-    code = _OS_CAUSES.get(exc.errno or 0, "bank_cause_os_error")
-    return LedgerError(code, errno=exc.errno if exc.errno is not None else "?")
-
-
 def decode_text(data: bytes) -> str | None:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -319,7 +306,7 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=_os_cause(exc))
+        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=file_cause(exc))
     if size > max_bytes:
         return _unread(name, size, code="bank_too_big", size=f"{size:,}", limit=f"{max_bytes:,}")
     if size == 0:
@@ -327,7 +314,7 @@ def read_bank_file(path, *, max_bytes: int = DEFAULT_MAX_BYTES,
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=_os_cause(exc))
+        return _unread(name, path, code="bank_cannot_open", cause=exc, detail=file_cause(exc))
 
     head = data[:8]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):

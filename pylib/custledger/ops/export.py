@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 from ..core.load import DATA_SHEETS, load
 from ..core.mask import mask
 from ..schema import msg, sheet
@@ -71,8 +71,9 @@ def export_password(password_file: Path | None = None, *, environ=None, interact
         try:
             text = Path(password_file).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            raise LedgerError("export_password_file", path=str(password_file),
-                              detail=getattr(exc, "strerror", None) or type(exc).__name__) from None
+            # the cause worded in the message's language; not chained: a UnicodeDecodeError
+            # carries the file's bytes, which are the password
+            raise LedgerError("export_password_file", path=str(password_file), detail=file_cause(exc)) from None
         lines = text.splitlines()
         password = lines[0] if lines else ""
         if not password:
@@ -143,7 +144,7 @@ def _write_atomic(out: Path, data: bytes) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {exc}") from exc
+        raise LedgerError("save_failed", detail=file_cause(exc)) from exc
 
 
 def _build(loaded, masking: bool) -> tuple[bytes, list, dict]:

@@ -49,7 +49,7 @@ from typing import IO
 
 import pandas as pd
 
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 from ..core.frames import column_ids as _ids
 from ..core.load import generated_frame
 from ..core.statements import month_bounds
@@ -405,8 +405,9 @@ def smtp_password(password_file: Path | None = None, *, environ=None, interactiv
         try:
             lines = Path(password_file).read_text(encoding="utf-8-sig").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
-            raise LedgerError("smtp_password_file", path=str(password_file),
-                              detail=getattr(exc, "strerror", None) or type(exc).__name__) from None
+            # the cause worded in the message's language; not chained: a UnicodeDecodeError
+            # carries the file's bytes, which are the password
+            raise LedgerError("smtp_password_file", path=str(password_file), detail=file_cause(exc)) from None
         if lines and lines[0]:
             return lines[0]
         raise LedgerError("smtp_no_password")

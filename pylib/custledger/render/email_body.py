@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 from ..core.mask import maybe_mask
 from ..schema import sheet
 
@@ -104,12 +104,11 @@ def read_template(path: Path) -> tuple[str, str]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LedgerError("email_template_bad", path=str(path),
-                          detail=getattr(exc, "strerror", None) or type(exc).__name__) from None
+        raise LedgerError("email_template_bad", path=str(path), detail=file_cause(exc)) from exc
     lines = text.replace("\r\n", "\n").split("\n")
     m = _SUBJECT.match(lines[0]) if lines else None
     if not m:
-        raise LedgerError("email_template_bad", path=str(path), detail="Subject: …")
+        raise LedgerError("email_template_bad", path=str(path), detail=LedgerError("email_template_no_subject"))
     body = "\n".join(lines[1:]).lstrip("\n")
     return m.group(1).strip(), body
 
