@@ -39,19 +39,28 @@ _OS_CAUSES = {
     errno.EACCES: "cause_no_permission", errno.EPERM: "cause_no_permission",
     errno.EISDIR: "cause_is_folder", errno.ENOSPC: "cause_disk_full", errno.EROFS: "cause_read_only",
     errno.ENAMETOOLONG: "cause_name_too_long",
+    errno.EHOSTUNREACH: "cause_unreachable", errno.ENETUNREACH: "cause_unreachable",
 }
+# the same for a connection (a mail server): by class first, which Python picks from the errno
+# on every system (Windows' WSAE* numbers included)
+_CONNECTION_CAUSES = ((ConnectionRefusedError, "cause_connection_refused"), (TimeoutError, "cause_timed_out"),
+                      (ConnectionError, "cause_connection_lost"))
 
 
 def file_cause(exc: BaseException) -> LedgerError:
-    """Why a file could not be opened, read or written, as a message worded in the language it
-    is shown in (pass it as the ``detail`` of the refusal): an OSError by its errno (known ones
-    by their meaning, others by their number), a UnicodeDecodeError as "not UTF-8 text", a
+    """Why a file could not be opened, read or written (or a connection made), as a message
+    worded in the language it is shown in (pass it as the ``detail`` of the refusal): an OSError
+    by its errno (known ones by their meaning, others by their number; a refused, lost or timed
+    out connection by its class), a UnicodeDecodeError as "not UTF-8 text", a
     LedgerError as itself. Anything else is "a system error" without its text. The exception
     itself belongs in the chain (``raise … from exc``), where CUSTLEDGER_DEBUG=1 shows it."""
     if isinstance(exc, LedgerError):
         return exc
     if isinstance(exc, UnicodeDecodeError):
         return LedgerError("cause_not_utf8")
+    code = next((c for kind, c in _CONNECTION_CAUSES if isinstance(exc, kind)), None)
+    if code:
+        return LedgerError(code)
     number = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
     if isinstance(number, int):
         return LedgerError(_OS_CAUSES.get(number, "cause_os_error"), errno=number)

@@ -28,6 +28,7 @@ import ipaddress
 import mimetypes
 import re
 import smtplib
+import socket  # smtplib imports it anyway
 import ssl
 from dataclasses import dataclass, field
 from email.headerregistry import Address
@@ -36,7 +37,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 
 SPLIT = re.compile(r"[;,，；、\s]+")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
@@ -136,11 +137,13 @@ def parse_server(text: str) -> tuple[str, int]:
 
 
 class Refused(Exception):
-    """The server refused this message (recipient, sender or data); the connection goes on."""
+    """The server refused this message (recipient, sender or data); the connection goes on.
+    Its argument is the reason: the server's words, or a LedgerError (worded where shown)."""
 
 
 class Dropped(Exception):
-    """The connection to the server is gone; reconnect before the next message."""
+    """The connection to the server is gone; reconnect before the next message (the reason as
+    for Refused)."""
 
 
 @dataclass
@@ -182,9 +185,9 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as exc:
             raise LedgerError("smtp_auth_failed", detail=_detail(exc)) from None
         except UnicodeEncodeError:  # smtplib logs in with ASCII only; authorisation codes are ASCII
-            raise LedgerError("smtp_auth_failed", detail="non-ASCII user or password") from None
+            raise LedgerError("smtp_auth_failed", detail=LedgerError("smtp_cause_non_ascii")) from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise LedgerError("smtp_connect_failed", server=self.server, detail=_detail(exc)) from None
+            raise LedgerError("smtp_connect_failed", server=self.server, detail=_detail(exc)) from exc
         self._conn = conn
 
     def send(self, msg: EmailMessage) -> str:
@@ -246,8 +249,22 @@ def _text(m) -> str:
     return m.decode("utf-8", "replace") if isinstance(m, bytes) else str(m)
 
 
-def _detail(exc: BaseException) -> str:
+# What went wrong without an answer from the server, as a message code (Python's and the
+# system's text is English prose): classes checked in order, the rest is core/errors.file_cause
+_NO_ANSWER = ((socket.gaierror, "cause_host_unknown"), (ssl.SSLCertVerificationError, "cause_certificate"),
+              (ssl.SSLError, "cause_tls"), (smtplib.SMTPServerDisconnected, "cause_connection_lost"),
+              (smtplib.SMTPNotSupportedError, "smtp_cause_not_supported"))
+
+
+def _detail(exc: BaseException) -> str | LedgerError:
+    """Why a connection, login or send failed: the server's reply (its code and its own words,
+    quoted as they are: a Chinese provider answers in Chinese), or, when there was no reply,
+    the cause worded from messages.json in the language it is shown in."""
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"{exc.smtp_code} {_text(exc.smtp_error)}"[:300]
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}"[:300]
+    code = next((c for kind, c in _NO_ANSWER if isinstance(exc, kind)), None)
+    if code:
+        return LedgerError(code)
+    if isinstance(exc, smtplib.SMTPException):
+        return LedgerError("smtp_cause_protocol")
+    return file_cause(exc)

@@ -336,11 +336,14 @@ def send_step(run: Run) -> None:
                         refused = transport.send(message)
                         rec.update(status="sent", detail=msg("send_refused", run.lang, detail=refused) if refused else "")
                         connect_failures = 0
+                    # the reason: the server's own words, or a cause worded in the workbook's language
                     except Refused as exc:
-                        rec.update(status="failed", detail=msg("send_refused", run.lang, detail=str(exc)))
+                        why = LedgerError("send_refused", detail=exc.args[0])
+                        rec.update(status="failed", detail=why.message(run.lang))
                         connect_failures = 0
                     except Dropped as exc:
-                        rec.update(status="failed", detail=msg("send_disconnected", run.lang, detail=str(exc)))
+                        why = LedgerError("send_disconnected", detail=exc.args[0])
+                        rec.update(status="failed", detail=why.message(run.lang))
                     except LedgerError as exc:  # reconnecting failed
                         rec.update(status="failed", detail=exc.message(run.lang))
                         connect_failures += 1
