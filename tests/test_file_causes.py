@@ -166,3 +166,31 @@ def test_the_command_line_names_the_cause_in_chinese(tmp_path):
     err = done.stderr.strip()
     assert done.returncode == 2 and len(err.splitlines()) == 1, done.stderr
     assert "密码文件" in err and "文件不存在" in err and not SYSTEM_TEXT.search(err.replace(str(missing), "")), err
+
+
+@pytest.mark.parametrize("outcome, zh_words, en_words", [
+    ("timeout", "秒内未完成(1 个文件)", "not done within"),
+    ("exit", "退出码 77", "exit code 77"),
+    ("nothing", "1 个文件未生成,例如 a.pdf", "1 file(s) not made, e.g. a.pdf"),
+])
+def test_a_libreoffice_failure_is_worded_in_the_messages_language(tmp_path, monkeypatch, outcome, zh_words, en_words):
+    from custledger.io import pdf
+
+    (tmp_path / "a.xlsx").write_bytes(b"PK")
+    said = "Error: source file could not be loaded"   # what LibreOffice prints: English, kept in the chain
+
+    def run(cmd, **kw):
+        if outcome == "timeout":
+            raise subprocess.TimeoutExpired(cmd, kw["timeout"])
+        return subprocess.CompletedProcess(cmd, 77 if outcome == "exit" else 0, "", said)
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: "soffice")
+    monkeypatch.setattr(pdf.subprocess, "run", run)
+    with pytest.raises(LedgerError) as err:
+        pdf.convert([tmp_path / "a.xlsx"], tmp_path / "out")
+    zh, en = err.value.message("zh"), err.value.message("en")
+    assert err.value.code == "libreoffice_failed"
+    assert zh_words in zh and not re.search(r"\b[a-z]{3,}\b", zh.replace("a.pdf", "")), zh   # no English word
+    assert en_words in en and said not in en and not HAN.search(en), en
+    if outcome == "exit":
+        assert said in str(err.value.__cause__)                        # CUSTLEDGER_DEBUG=1 shows it

@@ -83,10 +83,18 @@ def _run_one(soffice: str, files: list[Path], outdir: Path, target: str, timeout
             proc = subprocess.run(cmd, capture_output=True, timeout=limit, text=True, errors="replace",
                                   creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0)
         except subprocess.TimeoutExpired:
-            raise LedgerError("libreoffice_failed", detail=f"timed out after {limit:.0f} s ({len(files)} files)") from None
+            why = LedgerError("pdf_cause_timed_out", seconds=f"{limit:.0f}", files=len(files))
+            raise LedgerError("libreoffice_failed", detail=why) from None
         if proc.returncode != 0:
+            # LibreOffice's last line is English prose: kept in the chain (CUSTLEDGER_DEBUG=1), not shown
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or [""]
-            raise LedgerError("libreoffice_failed", detail=f"exit {proc.returncode}: {tail[0][:200]}")
+            raise LedgerError("libreoffice_failed", detail=LedgerError("pdf_cause_exit", status=proc.returncode)) \
+                from RuntimeError(tail[0][:200])
+
+
+def _not_made(missing: list[str]) -> LedgerError:
+    """The files LibreOffice left unmade, as a message: how many, and the first one's name."""
+    return LedgerError("pdf_cause_not_made", count=len(missing), example=missing[0])
 
 
 def _pngs(files: list[Path], outdir: Path, processes: int, timeout) -> list[Path]:
@@ -108,7 +116,7 @@ def _pngs(files: list[Path], outdir: Path, processes: int, timeout) -> list[Path
     outs = [outdir / (f.stem + ".png") for f in files]
     missing = [o.name for o in outs if not o.exists()]
     if missing:
-        raise LedgerError("libreoffice_failed", detail=f"{len(missing)} file(s) not rendered, e.g. {missing[0]}")
+        raise LedgerError("libreoffice_failed", detail=_not_made(missing))
     return outs
 
 
@@ -144,5 +152,5 @@ def convert(files, outdir=None, fmt: str = "pdf", processes: int = 1, timeout: f
     outs = [outdir / (f.stem + "." + fmt) for f in files]
     missing = [o.name for o in outs if not o.exists()]
     if missing:
-        raise LedgerError("libreoffice_failed", detail=f"{len(missing)} file(s) not converted, e.g. {missing[0]}")
+        raise LedgerError("libreoffice_failed", detail=_not_made(missing))
     return outs
