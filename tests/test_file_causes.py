@@ -157,15 +157,18 @@ def test_file_cause_is_a_message_code_never_the_systems_text(exc, code):
     assert file_cause(same) is same
 
 
-def test_the_command_line_names_the_cause_in_chinese(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "pylib"), "CUSTLEDGER_LANG": "zh"}
+@pytest.mark.parametrize("lang, words", [("zh", ("密码文件", "文件不存在")), ("en", ("password file", "does not exist"))])
+def test_the_command_line_names_the_cause_in_its_language(tmp_path, lang, words):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "pylib"), "CUSTLEDGER_LANG": lang}
     env.pop("CUSTLEDGER_DEBUG", None)
     missing = tmp_path / "nopass.txt"
-    done = subprocess.run([sys.executable, "-m", "custledger.cli", "export", str(tmp_path / "台账.xlsx"), "--encrypt",
+    done = subprocess.run([sys.executable, "-m", "custledger.cli", "export", str(tmp_path / "ledger.xlsx"), "--encrypt",
                            "--password-file", str(missing)], env=env, capture_output=True, text=True, timeout=120)
     err = done.stderr.strip()
+    rest = err.replace(str(missing), "")
     assert done.returncode == 2 and len(err.splitlines()) == 1, done.stderr
-    assert "密码文件" in err and "文件不存在" in err and not SYSTEM_TEXT.search(err.replace(str(missing), "")), err
+    assert all(w in rest for w in words) and not ENGLISH_SYSTEM.search(rest), err
+    assert (not SYSTEM_TEXT.search(rest)) if lang == "zh" else not HAN.search(rest), err
 
 
 @pytest.mark.parametrize("outcome, zh_words, en_words", [
