@@ -81,10 +81,14 @@ class _Collector:
             found = self.blanks[(ts.key, key)] = _blank(ts.frame[key])
         return found
 
-    def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
+    def add(self, ts: TypedSheet, mask: pd.Series | np.ndarray, field: str, code: str, severity: str,
             values=None, **params) -> None:
         if ts.name is None:
             return
+        if isinstance(mask, np.ndarray):   # a numpy mask over the frame's rows (bool)
+            if not mask.any():
+                return  # found nothing: not even a Series is made
+            mask = pd.Series(mask, index=ts.frame.index)
         if mask.dtype == bool or isinstance(mask.dtype, pd.BooleanDtype):
             if not mask.to_numpy(dtype=bool, na_value=False).any():
                 return  # the usual case, a check that found nothing: no further pandas calls
@@ -138,6 +142,23 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.isna()
 
 
+def _date_bounds(p: dict, as_of: pd.Timestamp) -> tuple[np.datetime64, np.datetime64]:
+    """The plausible range of a date field: its x-plausible, else 1990-01-01 .. as_of + 5 years."""
+    lo, hi = p.get("x-plausible", ["1990-01-01", "+5y"])
+    high = as_of if hi == "as_of" else as_of + pd.DateOffset(years=5)
+    return pd.Timestamp(lo).to_datetime64(), high.to_datetime64()
+
+
+def _numbers(col: pd.Series) -> np.ndarray | None:
+    """A numeric column as float64 with NaN where blank, for comparisons with a schema bound
+    (NaN compares False, as <NA> counts as no problem); None for another dtype. Exact for every
+    amount (cents below core/parse.MAX_CENTS < 2**53); a larger whole number rounds, but never
+    across a bound of the schema (all far below 2**53)."""
+    if isinstance(col.dtype, pd.Int64Dtype) or col.dtype in ("int64", "float64"):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    return None
+
+
 def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     spec = sheet(ts.key)
     f_df = ts.frame
@@ -148,7 +169,7 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     texts = [f.key for f in spec.fields if f_df[f.key].dtype == object
              and ("maxLength" in f.spec or (f.required and f.key in ts.letters))]
     if texts:
-        cells = pd.concat([f_df[k].fillna("") for k in texts], ignore_index=True).astype(str)
+        cells = pd.Series(np.concatenate([f_df[k].to_numpy() for k in texts]), dtype=object).fillna("").astype(str)
         shape = (len(texts), len(f_df))
         length = dict(zip(texts, cells.str.len().to_numpy().reshape(shape)))
         for k, empty in zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)):
@@ -159,23 +180,43 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
         if f.required and f.key in ts.letters:
             c.add(ts, c.blank(ts, f.key), f.key, "required", "error")
         if "maxLength" in p and col.dtype == object:
-            c.add(ts, pd.Series(length[f.key] > p["maxLength"], index=f_df.index), f.key, "too_long", "error",
-                  limit=p["maxLength"])
+            c.add(ts, length[f.key] > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
-        if numeric:
+        if numeric and ("minimum" in p or "maximum" in p or "exclusiveMinimum" in p):
             scale = 100 if f.kind == "money" else 1
+            x = _numbers(col)
+            if x is None:   # another dtype: pandas compares it
+                def below(bound):
+                    return col < bound
+
+                def above(bound):
+                    return col > bound
+
+                def not_above(bound):
+                    return col <= bound
+            else:
+                def below(bound):
+                    return x < bound
+
+                def above(bound):
+                    return x > bound
+
+                def not_above(bound):
+                    return x <= bound
             if "minimum" in p:
-                c.add(ts, col < p["minimum"] * scale, f.key, "below_min", "error", limit=p["minimum"])
+                c.add(ts, below(p["minimum"] * scale), f.key, "below_min", "error", limit=p["minimum"])
             if "maximum" in p:
-                c.add(ts, col > p["maximum"] * scale, f.key, "above_max", "error", limit=p["maximum"])
+                c.add(ts, above(p["maximum"] * scale), f.key, "above_max", "error", limit=p["maximum"])
             if "exclusiveMinimum" in p:
-                c.add(ts, col <= p["exclusiveMinimum"] * scale, f.key, "not_positive", "error",
+                c.add(ts, not_above(p["exclusiveMinimum"] * scale), f.key, "not_positive", "error",
                       values=_money_text(col) if f.kind == "money" else None)
         if f.kind == "date":
-            lo, hi = p.get("x-plausible", ["1990-01-01", "+5y"])
-            low = pd.Timestamp(lo)
-            high = as_of if hi == "as_of" else as_of + pd.DateOffset(years=5)
-            c.add(ts, (col < low) | (col > high), f.key, "implausible_date", "warning")
+            low, high = _date_bounds(p, as_of)
+            if col.dtype == "datetime64[ns]":   # what load gives: compared in numpy (NaT compares False)
+                day = col.to_numpy()
+                c.add(ts, (day < low) | (day > high), f.key, "implausible_date", "warning")
+            else:
+                c.add(ts, (col < low) | (col > high), f.key, "implausible_date", "warning")
 
 
 def _duplicates(c: _Collector, ts: TypedSheet, key: str) -> None:
@@ -202,44 +243,42 @@ def _check_phone(text: str) -> bool:
 # parse() keeps it whole as a national number, so is_valid_number is "matches the general
 # pattern and one of the number types" of the CN metadata, checked here for a whole column.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
+_PLAIN_MOBILE_RE = re.compile(_PLAIN_MOBILE)
 _TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
           "uan", "voicemail")  # the likely ones first
 
 
-def _matches(s: pd.Series, desc) -> pd.Series:
-    """phonenumbers' _is_number_matching_desc over a column of national numbers."""
+def _matches_one(text: str, desc) -> bool:
+    """phonenumbers' _is_number_matching_desc for one national number: the type's lengths, and
+    its pattern matching the whole number."""
     if desc is None or desc.national_number_pattern is None:
-        return pd.Series(False, index=s.index)
-    ok = s.str.fullmatch(desc.national_number_pattern)
-    if desc.possible_length:
-        ok &= s.str.len().isin(desc.possible_length)
-    return ok
+        return False
+    if desc.possible_length and len(text) not in desc.possible_length:
+        return False
+    return re.fullmatch(desc.national_number_pattern, text) is not None
 
 
 def phones_valid(phones: pd.Series) -> pd.Series:
     """Per value: a valid phone number of China (phonenumbers, region CN), as ``_check_phone``;
-    plain 11-digit mobile numbers are checked column-wise with the CN metadata, others one by one."""
+    plain 11-digit mobile numbers are checked with the CN metadata (the general pattern and one
+    of the number types), others by phonenumbers one by one. Each distinct number once, in a
+    plain loop: a few hundred regex matches cost less than the pandas calls around them."""
     from phonenumbers import PhoneMetadata
 
-    u = pd.Series(pd.unique(phones.astype(str)), dtype=object)
-    plain = u.str.fullmatch(_PLAIN_MOBILE).fillna(False).astype(bool)
-    ok = pd.Series(False, index=u.index)
-    if plain.any():
-        md = PhoneMetadata.metadata_for_region("CN")
-        assert md is not None  # phonenumbers ships CN's metadata
-        nums = u[plain].astype(str)
-        known = pd.Series(False, index=nums.index)
-        for t in _TYPES:  # a number matching any type is known: stop once every one is
-            desc = getattr(md, t, None)
-            if desc is not None and desc.possible_length and 11 not in desc.possible_length:
-                continue  # no 11-digit number is of this type
-            known |= _matches(nums, desc)
-            if known.all():
-                break
-        ok[plain] = _matches(nums, md.general_desc) & known
-    if not plain.all():
-        ok[~plain] = [_check_phone(t) for t in u[~plain]]
-    return phones.astype(str).map(dict(zip(u, ok)))
+    s = phones.astype(str)
+    md = None
+    verdict = {}
+    for t in pd.unique(s):
+        if isinstance(t, str) and _PLAIN_MOBILE_RE.fullmatch(t):
+            if md is None:
+                md = PhoneMetadata.metadata_for_region("CN")
+                assert md is not None  # phonenumbers ships CN's metadata
+                types = [d for d in (getattr(md, k, None) for k in _TYPES)   # no 11-digit number is of the others
+                         if d is not None and not (d.possible_length and 11 not in d.possible_length)]
+            verdict[t] = _matches_one(t, md.general_desc) and any(_matches_one(t, d) for d in types)
+        else:
+            verdict[t] = _check_phone(t)
+    return s.map(verdict)
 
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
