@@ -285,36 +285,33 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
 
 
-def _uscc_valid(codes: pd.Series) -> pd.Series:
+def _uscc_valid(codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """stdnum.cn.uscc.is_valid for codes that are 18 ASCII letters/digits (check digit computed
-    for the whole column); None where the code has other characters (checked one by one)."""
-    plain = codes.str.fullmatch(r"[0-9A-Z]{18}").fillna(False).astype(bool)
-    out = pd.Series(None, index=codes.index, dtype=object)
+    for the whole column): (which codes are such, their verdict; False elsewhere). The others
+    are checked one by one."""
+    plain = codes.str.fullmatch(r"[0-9A-Z]{18}").to_numpy(bool, na_value=False)
+    ok = np.zeros(len(codes), bool)
     if plain.any():
-        raw = np.frombuffer("".join(codes[plain]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        raw = np.frombuffer("".join(codes.to_numpy(dtype=object)[plain]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         table = np.full(256, -1, dtype=np.int64)
         for i, ch in enumerate(_USCC_ALPHABET):
             table[ord(ch)] = i
         idx = table[raw]
         digits8 = (raw[:, :8] >= ord("0")) & (raw[:, :8] <= ord("9"))
         check = (31 - (idx[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
-        ok = digits8.all(axis=1) & (idx[:, 8:] >= 0).all(axis=1) & (idx[:, 17] == check)
-        out[plain] = ok
-    return out
+        ok[plain] = digits8.all(axis=1) & (idx[:, 8:] >= 0).all(axis=1) & (idx[:, 17] == check)
+    return plain, ok
 
 
 def tax_ids_valid(tax: pd.Series, kinds: pd.Series) -> pd.Series:
     """Per row, ``_check_tax_id``: a valid unified social credit code, or for an individual a
     valid resident ID number; the check digits of plain codes computed column-wise."""
-    t = tax.astype(str).str.strip().str.upper()
-    fast = _uscc_valid(t)
-    out = pd.Series(False, index=tax.index)
-    known = fast.notna()
-    out[known] = fast[known].astype(bool)
-    rest = ~known | (~out & (kinds == "individual"))   # other characters, or an individual's ID number
+    known, out = _uscc_valid(tax.astype(str).str.strip().str.upper())
+    # other characters, or an individual's ID number
+    rest = ~known | (~out & (kinds.to_numpy(dtype=object) == "individual"))
     if rest.any():
         out[rest] = [_check_tax_id(x, k) for x, k in zip(tax[rest], kinds[rest])]
-    return out
+    return pd.Series(out, index=tax.index)
 
 
 def _map_unique(s: pd.Series, fn) -> pd.Series:
@@ -360,21 +357,21 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
-    first_id = ~df["customer_id"].duplicated(keep="first")   # a repeated id is _duplicates' error
+    first_id = ~df["customer_id"].duplicated(keep="first").to_numpy()   # a repeated id is _duplicates' error
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
                                ("phone", lambda s: s.str.replace(r"\D", "", regex=True), "dup_what_phone"),
                                ("name", lambda s: _map_unique(s, normalize_name), "dup_what_name")):
         key = keyfn(df[field].fillna("").astype(str))
-        present = key != ""
-        dup = key.duplicated(keep="first") & present & first_id
+        present = (key != "").to_numpy(bool)
+        dup = key.duplicated(keep="first").to_numpy() & present & first_id
         if dup.any():
             first = df[present].assign(_k=key[present]).drop_duplicates("_k").set_index("_k")
             c.add(ts, dup, field, "dup_customer", "warning", other=key.map(first["_row"]),
                   other_id=key.map(first["customer_id"]), what=msg(what, lang))
     stamp = df["updated"].fillna(df["created"])
     age = (as_of - stamp).dt.days
-    c.add(ts, age > stale_days, "updated" if "updated" in ts.letters else "created", "stale_profile", "warning",
-          values=stamp, days=age.astype("Int64"))
+    c.add(ts, (age > stale_days).to_numpy(), "updated" if "updated" in ts.letters else "created", "stale_profile",
+          "warning", values=stamp, days=lambda idx: age.loc[idx].astype("Int64"))
 
 
 def _fill_invoice_amounts(df: pd.DataFrame) -> pd.Series:
@@ -411,9 +408,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
           "due_before_date", "error", date=df["date"])
     # a credit note's ref_doc: invoices of the same customer; credit not above the invoice
     refs = df["ref_doc"].fillna("").astype(str)
-    first = ~df["doc_no"].duplicated(keep="first") & ~is_credit   # a repeated number is an error row
-    owner = dict(zip(df.loc[first, "doc_no"], df.loc[first, "customer_id"]))
-    amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
+    first = (~df["doc_no"].duplicated(keep="first") & ~is_credit).to_numpy(bool)   # a repeated number is an error row
+    docs = df["doc_no"].to_numpy(dtype=object)[first]
+    owner = dict(zip(docs, df["customer_id"].to_numpy(dtype=object)[first]))
+    amt = dict(zip(docs, amount.array[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
         wrong = _foreign_tokens(refs, df["customer_id"], owner, has_ref)
@@ -424,9 +422,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
             total = sum(int(amt[t]) for t in good if pd.notna(amt.get(t)))
             if good and pd.notna(cents) and abs(int(cents)) > total:
                 over[i], limit[i], ref_one[i] = True, format_cents(total, thousands=False), ",".join(good)
-        c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
-              "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
-              limit=pd.Series(limit).reindex(df.index))
+        if over:
+            c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
+                  "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
+                  limit=pd.Series(limit).reindex(df.index))
     return df
 
 
