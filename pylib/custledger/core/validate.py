@@ -493,10 +493,11 @@ def validate(loaded: LoadedBook) -> Validation:
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))   # final: the rules below find no invoice error
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
-    c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
-          "unknown_customer", "error")
+    if len(it.frame):   # an empty sheet (or none) has nothing to find
+        c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
+              "unknown_customer", "error")
     cf = sheets.get("confirmations")
-    if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
+    if cf is not None and len(cf.frame):  # period format: parse.py (x-kind month); required fields: _field_checks
         c.add(cf, ~c.blank(cf, "customer_id") & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
@@ -527,7 +528,7 @@ def validate(loaded: LoadedBook) -> Validation:
 def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
     """A Payers row naming no customer of Customers is a warning (bank matching ignores it:
     core/bank.py learns only rows of known customers); a blank one is the required check's."""
-    if ts is not None:
+    if ts is not None and len(ts.frame):
         cid = ts.frame["customer_id"]
         c.add(ts, ~c.blank(ts, "customer_id") & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
 
