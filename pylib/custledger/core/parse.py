@@ -194,8 +194,13 @@ def _text_of(t: pd.Series, blank: np.ndarray, objects: np.ndarray | None = None)
     """Text cells: stripped, "" where blank (``objects``: the same text as Python objects, an
     array of its own that becomes the column)."""
     out = t.to_numpy(dtype=object, copy=True) if objects is None else objects
-    out[blank] = ""
-    return pd.Series(out, index=t.index, dtype=object, name=t.name)
+    return _text_column(out, blank, t.index, t.name)
+
+
+def _text_column(objects: np.ndarray, blank: np.ndarray, index, name=None) -> pd.Series:
+    """``_text_of`` from the stripped text as Python objects (an array of its own, changed in place)."""
+    objects[blank] = ""
+    return pd.Series(objects, index=index, dtype=object, name=name)
 
 
 def _stacked(frame: pd.DataFrame) -> pd.Series:
@@ -253,6 +258,10 @@ class SheetCells:
         if keep.all():
             return pd.Series(part, index=index, copy=False), self.blank[j]
         return pd.Series(part[keep], index=index, copy=False), self.blank[j][keep]
+
+    def blank_at(self, j: int, keep: np.ndarray) -> np.ndarray:
+        """The blank mask of column ``j`` at the rows ``keep`` (``column``'s second part)."""
+        return self.blank[j] if keep.all() else self.blank[j][keep]
 
     def objects(self, j: int, keep: np.ndarray, among) -> np.ndarray:
         """Column ``j``'s text at the rows ``keep`` as Python objects (a new array): the cells of
@@ -580,8 +589,7 @@ def parse_sheet(raw, spec: SheetSpec, layout: SheetLayout, lang: str) -> tuple[p
         elif f.kind in _NOT_TEXT:
             col, bad = _column_of(*cells.column(at[pos], keep, body.index), f)
         else:   # text of any kind: the Python objects converted for the whole sheet at once
-            t, blank = cells.column(at[pos], keep, body.index)
-            col, bad = _text_of(t, blank, cells.objects(at[pos], keep, texts)), None
+            col, bad = _text_column(cells.objects(at[pos], keep, texts), cells.blank_at(at[pos], keep), body.index), None
         out[f.key] = col
         if bad is not None and bad.any():
             label = f.label(lang)
