@@ -94,6 +94,8 @@ def customer_text(customers: pd.DataFrame, kinds: dict) -> pd.DataFrame:
 # twice), and a writer cuts a longer text short. A customer's JSON longer than one cell (a
 # 32,767-character name alone is) continues on the next rows, same customer_id.
 SNAPSHOT_CHUNK = 16_000
+# json.dumps(..., ensure_ascii=False, sort_keys=True), its encoder made once (dumps makes one per call)
+_SNAPSHOT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +106,7 @@ def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
     columns = [text[k].tolist() for k in keys]   # one list per field: no dict per row from pandas
     ids, fields = [], []
     for cid, values in zip(text.index, zip(*columns) if columns else ((),) * len(text)):
-        blob = json.dumps({k: v for k, v in zip(keys, values) if v != ""}, ensure_ascii=False, sort_keys=True)
+        blob = _SNAPSHOT_JSON.encode({k: v for k, v in zip(keys, values) if v != ""})
         for at in range(0, max(len(blob), 1), SNAPSHOT_CHUNK):
             ids.append(cid)
             fields.append(blob[at:at + SNAPSHOT_CHUNK])
