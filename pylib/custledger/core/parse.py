@@ -412,12 +412,13 @@ def parse_int(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _int_of(t: pd.Series, blank: np.ndarray) -> tuple[pd.Series, pd.Series]:
-    """parse_int over cells already read (``_cells``): a number that is whole."""
+    """parse_int over cells already read (``_cells``): a number that is whole, and within what
+    the Int64 column holds (1e20 is no count of days: a problem, not a crash)."""
     x, bad = _number_of(t, blank)
     v = x.to_numpy()
     with np.errstate(invalid="ignore"):  # inf is no whole number
         rounded = np.round(v)
-        integral = ~np.isnan(v) & (np.abs(v - rounded) < 1e-9)
+        integral = ~np.isnan(v) & (np.abs(v - rounded) < 1e-9) & (np.abs(v) < 2.0**63)
     bad = bad | (~np.isnan(v) & ~integral)
     return pd.Series(np.where(integral, rounded, np.nan), index=t.index, name=t.name).astype("Int64"), bad
 
