@@ -43,7 +43,7 @@ from .money import format_cents
 from .names import normalize_name
 from .parse import LIST_SPLIT, split_list  # noqa: F401  (split_list: re-exported)
 from .payers import resolve_payers
-from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS: re-exported)
+from .problems import PROBLEM_COLUMNS, frame_of, problem_columns, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS, problems_frame: re-exported)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -64,12 +64,13 @@ class Validation:
 
 
 class _Collector:
-    """Problems of many rows at once (core/problems.problems_frame), and per sheet the frame
-    indexes of the rows with an error (left out of every computation)."""
+    """Problems of many rows at once (core/problems.problem_columns; one frame for all of them
+    at the end), and per sheet the frame indexes of the rows with an error (left out of every
+    computation)."""
 
     def __init__(self, lang: str):
         self.lang = lang
-        self.frames: list[pd.DataFrame] = []
+        self.frames: list[dict] = []   # core/problems.problem_columns of each add
         self.errors: dict[str, set] = {}
         self.blanks: dict[tuple, pd.Series] = {}   # (sheet key, field) -> _blank of the typed column
 
@@ -106,17 +107,16 @@ class _Collector:
         params = {k: [_show(x) for x in v.loc[idx]] if isinstance(v, pd.Series) else v for k, v in params.items()}
         rows = ts.frame.loc[idx, "_row"].astype("int64")
         letter = ts.letters.get(field, "A")
-        frame = problems_frame(sheet=ts.name, row=rows.to_numpy(), column=column, value=shown, code=code,
-                               severity=severity, params=params, cell=[f"{letter}{r}" for r in rows],
-                               field=field, lang=self.lang)
-        self.frames.append(frame)
+        self.frames.append(problem_columns(sheet=ts.name, row=rows.to_numpy(), column=column, value=shown, code=code,
+                                           severity=severity, params=params, cell=[f"{letter}{r}" for r in rows],
+                                           field=field, lang=self.lang))
         if severity == "error":
             self.errors.setdefault(ts.key, set()).update(idx.tolist())
 
     def frame(self) -> pd.DataFrame:
         if not self.frames:
             return problem_rows([], self.lang)
-        return pd.concat(self.frames, ignore_index=True)
+        return frame_of(self.frames)   # one frame for every check's problems
 
 
 def _show(v) -> str:
