@@ -166,7 +166,8 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
         return  # no rows, nothing to find (an optional sheet the workbook does not have)
     # the text columns a required or maxLength check reads: as text in one call for all of them
     # (blank = _blank's rule; a length as str.len counts it)
-    texts = [f.key for f in spec.fields if f_df[f.key].dtype == object
+    objects = {k for k, d in f_df.dtypes.items() if d == "object"}   # the columns of object dtype
+    texts = [f.key for f in spec.fields if f.key in objects
              and ("maxLength" in f.spec or (f.required and f.key in ts.letters))]
     if texts:
         cells = pd.Series(np.concatenate([f_df[k].to_numpy() for k in texts]), dtype=object).fillna("").astype(str)
@@ -175,14 +176,14 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
         for k, empty in zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)):
             c.blanks[(ts.key, k)] = pd.Series(empty, index=f_df.index, name=k)   # what _blank gives
     for f in spec.fields:
-        col = f_df[f.key]
         p = f.spec
         if f.required and f.key in ts.letters:
             c.add(ts, c.blank(ts, f.key), f.key, "required", "error")
-        if "maxLength" in p and col.dtype == object:
+        if "maxLength" in p and f.key in objects:
             c.add(ts, length[f.key] > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
         if numeric and ("minimum" in p or "maximum" in p or "exclusiveMinimum" in p):
+            col = f_df[f.key]
             scale = 100 if f.kind == "money" else 1
             x = _numbers(col)
             if x is None:   # another dtype: pandas compares it
@@ -211,6 +212,7 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
                 c.add(ts, not_above(p["exclusiveMinimum"] * scale), f.key, "not_positive", "error",
                       values=_money_text(col) if f.kind == "money" else None)
         if f.kind == "date":
+            col = f_df[f.key]
             low, high = _date_bounds(p, as_of)
             if col.dtype == "datetime64[ns]":   # what load gives: compared in numpy (NaT compares False)
                 day = col.to_numpy()
