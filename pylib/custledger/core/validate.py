@@ -186,30 +186,13 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
             col = f_df[f.key]
             scale = 100 if f.kind == "money" else 1
             x = _numbers(col)
-            if x is None:   # another dtype: pandas compares it
-                def below(bound):
-                    return col < bound
-
-                def above(bound):
-                    return col > bound
-
-                def not_above(bound):
-                    return col <= bound
-            else:
-                def below(bound):
-                    return x < bound
-
-                def above(bound):
-                    return x > bound
-
-                def not_above(bound):
-                    return x <= bound
+            v = col if x is None else x   # another dtype: pandas compares it
             if "minimum" in p:
-                c.add(ts, below(p["minimum"] * scale), f.key, "below_min", "error", limit=p["minimum"])
+                c.add(ts, v < p["minimum"] * scale, f.key, "below_min", "error", limit=p["minimum"])
             if "maximum" in p:
-                c.add(ts, above(p["maximum"] * scale), f.key, "above_max", "error", limit=p["maximum"])
+                c.add(ts, v > p["maximum"] * scale, f.key, "above_max", "error", limit=p["maximum"])
             if "exclusiveMinimum" in p:
-                c.add(ts, not_above(p["exclusiveMinimum"] * scale), f.key, "not_positive", "error",
+                c.add(ts, v <= p["exclusiveMinimum"] * scale, f.key, "not_positive", "error",
                       values=_money_text(col) if f.kind == "money" else None)
         if f.kind == "date":
             col = f_df[f.key]
