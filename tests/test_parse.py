@@ -76,3 +76,11 @@ def test_header_matching_ignores_case_spaces_width_and_finds_row_under_title():
     lay = locate_header(frame, sheet("customers"), "客户档案")
     assert lay.header_index == 2
     assert lay.columns == {0: "name", 1: "customer_id", 3: "payment_terms"}
+
+
+def test_int_beyond_int64_is_a_problem_not_a_crash():
+    # 1e20 typed in 账期 once stopped the run with a TypeError (cannot cast to Int64)
+    out, bad = parse_int(s("1e20", "-1e19", "9e18", "30"))
+    assert bad.tolist() == [True, True, False, False]
+    assert out.isna().tolist() == [True, True, False, False]
+    assert out.iloc[3] == 30 and str(out.dtype) == "Int64"

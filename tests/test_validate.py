@@ -148,3 +148,29 @@ def test_unreadable_values_are_errors_once(tmp_path):
 
 def test_split_list_separators():
     assert split_list("A1, A2；A3、A4 A5,A1，A6;") == ["A1", "A2", "A3", "A4", "A5", "A6"]
+
+
+def test_problems_order_is_a_stable_sort_by_sheet_row_cell_without_repeats():
+    # _in_order (one np.lexsort) against the pandas sort it replaced, on shuffled problems with
+    # ties, repeats, sheets the workbook does not have and a missing cell
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from custledger.core.validate import PROBLEM_COLUMNS, _in_order
+
+    rnd = random.Random(5)
+    names = ("客户档案", "销售单据", "回款记录")
+    rows = []
+    for i in range(600):
+        rows.append({"sheet": rnd.choice(names + ("参数", "Bank")), "row": rnd.randint(0, 40),
+                     "cell": rnd.choice(["", "A3", "B3", "A10", "AA3", "B12", None]), "code": rnd.choice("xyz"),
+                     "column": "", "value": str(i), "problem": "", "severity": "error", "field": ""})
+    frame = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+    order = {name: i for i, name in enumerate(names)}
+    want = frame.assign(_o=frame["sheet"].map(order).fillna(99)).sort_values(["_o", "row", "cell"], kind="stable")
+    want = want.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)
+    got = _in_order(frame, names)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(got) < len(frame) and np.all(np.diff(got["sheet"].map(order).fillna(99)) >= 0)

@@ -56,3 +56,23 @@ def test_tax_ids_agree_with_stdnum():
     assert got.index.equals(tax.index)
     assert got.tolist() == want
     assert 100 < sum(want) < len(want) - 100
+
+
+def test_phones_agree_with_phonenumbers_on_unusual_forms_and_repeats():
+    # fixed lines with area codes and extensions, +86, spaces and dashes, full-width and mixed
+    # digits (a mobile with a full-width digit takes the metadata path), repeated values
+    rnd = random.Random(11)
+    odd = ["0571-88886666", "0571 8888 6666", "(0571)88886666", "0571-88886666-123", "0571-88886666 ext. 12",
+           "010-12345678", "01012345678", "+86 10 1234 5678", "+86-571-8888-6666", "+8613812345678",
+           "0086 138 1234 5678", "86 13812345678", "13８12345678", "１３８１２３４５６７８", "138 1234 5678",
+           "138-1234-5678", "400-800-1234", "95588", "12345678", "0755-1234567", "021-1234", "+1 202 555 0101",
+           "028-60940293", "0757-85363773", "0371-81058635", "17012345678", "14512345678", "19212345678"]
+    for _ in range(300):
+        area = rnd.choice(["10", "20", "21", "571", "574", "755", "28", "29", "371", "999", "0", "1"])
+        local = "".join(rnd.choice("0123456789") for _ in range(rnd.choice([6, 7, 8, 9])))
+        odd.append(rnd.choice(["0{a}-{n}", "0{a}{n}", "+86 {a} {n}", "0{a} {n}", "0{a}-{n}-8"]).format(a=area, n=local))
+    phones = pd.Series(odd + odd[:40], index=range(100, 100 + len(odd) + 40))
+    got = phones_valid(phones)
+    assert got.index.equals(phones.index)
+    assert got.tolist() == [_check_phone(p) for p in phones]
+    assert 0 < sum(got) < len(got)

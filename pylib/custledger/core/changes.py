@@ -51,20 +51,51 @@ def _text(series: pd.Series, kind: str) -> pd.Series:
 
 def customer_text(customers: pd.DataFrame, kinds: dict) -> pd.DataFrame:
     """Typed Customers frame -> text frame indexed by customer_id, one column per field in
-    ``kinds`` (field key -> schema kind), in that order."""
+    ``kinds`` (field key -> schema kind), in that order.
+
+    Each column's text is ``_text``'s; the columns load gives (text that is ``str`` throughout,
+    naive datetime64 dates) are converted together, one strip and one date conversion for all of
+    them (a pandas call costs ~0.1 ms whatever its length: per column that was most of the step)."""
+    n = len(customers)
     ids = _text(customers["customer_id"], "id") if "customer_id" in customers else pd.Series(dtype=object)
-    cols = {k: (_text(customers[k], kind) if k in customers else pd.Series("", index=customers.index, dtype=object))
-            for k, kind in kinds.items() if k != "customer_id"}
-    frame = pd.DataFrame(cols, index=customers.index)
-    frame.index = pd.Index(ids.to_numpy(), name="customer_id")
-    frame = frame[frame.index != ""]
-    return frame[~frame.index.duplicated(keep="first")]
+    fields = [k for k in kinds if k != "customer_id"]
+    out = np.empty((len(fields), n), dtype=object)
+    texts, dates = [], []   # (row of out, values) converted together below
+    for j, k in enumerate(fields):
+        kind = kinds[k]
+        if k not in customers:
+            out[j] = ""
+            continue
+        s = customers[k]
+        if kind == "date" and isinstance(s.dtype, np.dtype) and s.dtype.kind == "M":
+            dates.append((j, s.to_numpy()))
+        elif kind not in ("date", "money", "price") and s.dtype == object and n \
+                and pd.api.types.infer_dtype(s.to_numpy(), skipna=False) == "string":
+            texts.append((j, s.to_numpy()))
+        else:
+            out[j] = _text(s, kind).to_numpy(dtype=object)
+    if texts:   # _text's str.strip, over every such column at once
+        stripped = pd.Series(np.concatenate([v for _, v in texts]), dtype=object).str.strip().to_numpy(dtype=object)
+        for i, (j, _) in enumerate(texts):
+            out[j] = stripped[i * n:(i + 1) * n]
+    if dates:   # _text's day text, over every such column at once
+        day = np.concatenate([v.astype("datetime64[D]") for _, v in dates])
+        text = np.datetime_as_string(day, unit="D").astype(object)
+        text[np.isnat(day)] = ""
+        for i, (j, _) in enumerate(dates):
+            out[j] = text[i * n:(i + 1) * n]
+    id_arr = ids.to_numpy(dtype=object)
+    keep = (id_arr != "") & ~pd.Index(id_arr).duplicated(keep="first")   # blank ids ignored, first row counts
+    return pd.DataFrame(out.T[keep], index=pd.Index(id_arr, name="customer_id")[keep],
+                        columns=fields, dtype=object)
 
 
 # A cell holds at most 32,767 characters (UTF-16 units: a character outside the BMP counts
 # twice), and a writer cuts a longer text short. A customer's JSON longer than one cell (a
 # 32,767-character name alone is) continues on the next rows, same customer_id.
 SNAPSHOT_CHUNK = 16_000
+# json.dumps(..., ensure_ascii=False, sort_keys=True), its encoder made once (dumps makes one per call)
+_SNAPSHOT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
 def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
@@ -75,7 +106,7 @@ def encode_snapshot(text: pd.DataFrame) -> pd.DataFrame:
     columns = [text[k].tolist() for k in keys]   # one list per field: no dict per row from pandas
     ids, fields = [], []
     for cid, values in zip(text.index, zip(*columns) if columns else ((),) * len(text)):
-        blob = json.dumps({k: v for k, v in zip(keys, values) if v != ""}, ensure_ascii=False, sort_keys=True)
+        blob = _SNAPSHOT_JSON.encode({k: v for k, v in zip(keys, values) if v != ""})
         for at in range(0, max(len(blob), 1), SNAPSHOT_CHUNK):
             ids.append(cid)
             fields.append(blob[at:at + SNAPSHOT_CHUNK])

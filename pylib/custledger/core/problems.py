@@ -113,6 +113,25 @@ def problems_frame(*, sheet, row, column, value, code, lang: str, severity="erro
     scalar (the same for all) or a sequence. ``params`` is a mapping of message parameters (each
     a scalar or a sequence), or a sequence of mappings, one per problem. The text of each
     problem is made here, from messages.json in ``lang`` (what ``Problem.text`` gives)."""
+    return frame_of([problem_columns(sheet=sheet, row=row, column=column, value=value, code=code, lang=lang,
+                                     severity=severity, params=params, cell=cell, field=field)])
+
+
+def frame_of(parts: Sequence[dict]) -> pd.DataFrame:
+    """One Problems frame from several ``problem_columns`` results, in order: the frame made
+    once (what concatenating a ``problems_frame`` of each gives)."""
+    if len(parts) == 1:
+        cols = parts[0]
+    else:
+        cols = {k: np.concatenate([p[k] for p in parts]) if k == "row" else [x for p in parts for x in p[k]]
+                for k in PROBLEM_COLUMNS}
+    return pd.DataFrame(cols, columns=PROBLEM_COLUMNS)
+
+
+def problem_columns(*, sheet, row, column, value, code, lang: str, severity="error",
+                    params: Mapping | Sequence[Mapping] | None = None, cell="", field="") -> dict:
+    """``problems_frame``'s columns (PROBLEM_COLUMNS -> a list each, ``row`` an int64 array),
+    before they become a frame: many checks' problems make one frame (``frame_of``)."""
     rows = pd.Series(row).fillna(0).astype("int64").to_numpy()
     n = len(rows)
     codes, columns, values = _each(code, n), _each(column, n), _each(value, n)
@@ -130,10 +149,8 @@ def problems_frame(*, sheet, row, column, value, code, lang: str, severity="erro
     for c, col, v, kw in zip(codes, columns, values, per):
         entry = table[c]  # one look-up per problem: str.format is the whole cost of a text
         texts.append(entry.get(lang, entry["en"]).format(column=col, value=v, **kw))
-    return pd.DataFrame({
-        "sheet": _each(sheet, n), "row": rows, "column": columns, "value": values, "problem": texts,
-        "severity": _each(severity, n), "cell": _each(cell, n), "field": _each(field, n), "code": codes,
-    }, columns=PROBLEM_COLUMNS)
+    return {"sheet": _each(sheet, n), "row": rows, "column": columns, "value": values, "problem": texts,
+            "severity": _each(severity, n), "cell": _each(cell, n), "field": _each(field, n), "code": codes}
 
 
 def problem_rows(problems: Iterable[Problem], lang: str) -> pd.DataFrame:

@@ -43,7 +43,7 @@ from .money import format_cents
 from .names import normalize_name
 from .parse import LIST_SPLIT, split_list  # noqa: F401  (split_list: re-exported)
 from .payers import resolve_payers
-from .problems import PROBLEM_COLUMNS, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS: re-exported)
+from .problems import PROBLEM_COLUMNS, frame_of, problem_columns, problem_rows, problems_frame  # noqa: F401  (PROBLEM_COLUMNS, problems_frame: re-exported)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -64,12 +64,13 @@ class Validation:
 
 
 class _Collector:
-    """Problems of many rows at once (core/problems.problems_frame), and per sheet the frame
-    indexes of the rows with an error (left out of every computation)."""
+    """Problems of many rows at once (core/problems.problem_columns; one frame for all of them
+    at the end), and per sheet the frame indexes of the rows with an error (left out of every
+    computation)."""
 
     def __init__(self, lang: str):
         self.lang = lang
-        self.frames: list[pd.DataFrame] = []
+        self.frames: list[dict] = []   # core/problems.problem_columns of each add
         self.errors: dict[str, set] = {}
         self.blanks: dict[tuple, pd.Series] = {}   # (sheet key, field) -> _blank of the typed column
 
@@ -81,10 +82,14 @@ class _Collector:
             found = self.blanks[(ts.key, key)] = _blank(ts.frame[key])
         return found
 
-    def add(self, ts: TypedSheet, mask: pd.Series, field: str, code: str, severity: str,
+    def add(self, ts: TypedSheet, mask: pd.Series | np.ndarray, field: str, code: str, severity: str,
             values=None, **params) -> None:
         if ts.name is None:
             return
+        if isinstance(mask, np.ndarray):   # a numpy mask over the frame's rows (bool)
+            if not mask.any():
+                return  # found nothing: not even a Series is made
+            mask = pd.Series(mask, index=ts.frame.index)
         if mask.dtype == bool or isinstance(mask.dtype, pd.BooleanDtype):
             if not mask.to_numpy(dtype=bool, na_value=False).any():
                 return  # the usual case, a check that found nothing: no further pandas calls
@@ -102,17 +107,16 @@ class _Collector:
         params = {k: [_show(x) for x in v.loc[idx]] if isinstance(v, pd.Series) else v for k, v in params.items()}
         rows = ts.frame.loc[idx, "_row"].astype("int64")
         letter = ts.letters.get(field, "A")
-        frame = problems_frame(sheet=ts.name, row=rows.to_numpy(), column=column, value=shown, code=code,
-                               severity=severity, params=params, cell=[f"{letter}{r}" for r in rows],
-                               field=field, lang=self.lang)
-        self.frames.append(frame)
+        self.frames.append(problem_columns(sheet=ts.name, row=rows.to_numpy(), column=column, value=shown, code=code,
+                                           severity=severity, params=params, cell=[f"{letter}{r}" for r in rows],
+                                           field=field, lang=self.lang))
         if severity == "error":
             self.errors.setdefault(ts.key, set()).update(idx.tolist())
 
     def frame(self) -> pd.DataFrame:
         if not self.frames:
             return problem_rows([], self.lang)
-        return pd.concat(self.frames, ignore_index=True)
+        return frame_of(self.frames)   # one frame for every check's problems
 
 
 def _show(v) -> str:
@@ -138,6 +142,23 @@ def _blank(s: pd.Series) -> pd.Series:
     return s.isna()
 
 
+def _date_bounds(p: dict, as_of: pd.Timestamp) -> tuple[np.datetime64, np.datetime64]:
+    """The plausible range of a date field: its x-plausible, else 1990-01-01 .. as_of + 5 years."""
+    lo, hi = p.get("x-plausible", ["1990-01-01", "+5y"])
+    high = as_of if hi == "as_of" else as_of + pd.DateOffset(years=5)
+    return pd.Timestamp(lo).to_datetime64(), high.to_datetime64()
+
+
+def _numbers(col: pd.Series) -> np.ndarray | None:
+    """A numeric column as float64 with NaN where blank, for comparisons with a schema bound
+    (NaN compares False, as <NA> counts as no problem); None for another dtype. Exact for every
+    amount (cents below core/parse.MAX_CENTS < 2**53); a larger whole number rounds, but never
+    across a bound of the schema (all far below 2**53)."""
+    if isinstance(col.dtype, pd.Int64Dtype) or col.dtype in ("int64", "float64"):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
+    return None
+
+
 def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
     spec = sheet(ts.key)
     f_df = ts.frame
@@ -145,37 +166,42 @@ def _field_checks(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp) -> None:
         return  # no rows, nothing to find (an optional sheet the workbook does not have)
     # the text columns a required or maxLength check reads: as text in one call for all of them
     # (blank = _blank's rule; a length as str.len counts it)
-    texts = [f.key for f in spec.fields if f_df[f.key].dtype == object
+    objects = {k for k, d in f_df.dtypes.items() if d == "object"}   # the columns of object dtype
+    texts = [f.key for f in spec.fields if f.key in objects
              and ("maxLength" in f.spec or (f.required and f.key in ts.letters))]
     if texts:
-        cells = pd.concat([f_df[k].fillna("") for k in texts], ignore_index=True).astype(str)
+        cells = pd.Series(np.concatenate([f_df[k].to_numpy() for k in texts]), dtype=object).fillna("").astype(str)
         shape = (len(texts), len(f_df))
         length = dict(zip(texts, cells.str.len().to_numpy().reshape(shape)))
         for k, empty in zip(texts, (cells.str.strip() == "").to_numpy(bool).reshape(shape)):
             c.blanks[(ts.key, k)] = pd.Series(empty, index=f_df.index, name=k)   # what _blank gives
     for f in spec.fields:
-        col = f_df[f.key]
         p = f.spec
         if f.required and f.key in ts.letters:
             c.add(ts, c.blank(ts, f.key), f.key, "required", "error")
-        if "maxLength" in p and col.dtype == object:
-            c.add(ts, pd.Series(length[f.key] > p["maxLength"], index=f_df.index), f.key, "too_long", "error",
-                  limit=p["maxLength"])
+        if "maxLength" in p and f.key in objects:
+            c.add(ts, length[f.key] > p["maxLength"], f.key, "too_long", "error", limit=p["maxLength"])
         numeric = f.kind in ("money", "int", "number", "price")
-        if numeric:
+        if numeric and ("minimum" in p or "maximum" in p or "exclusiveMinimum" in p):
+            col = f_df[f.key]
             scale = 100 if f.kind == "money" else 1
+            x = _numbers(col)
+            v = col if x is None else x   # another dtype: pandas compares it
             if "minimum" in p:
-                c.add(ts, col < p["minimum"] * scale, f.key, "below_min", "error", limit=p["minimum"])
+                c.add(ts, v < p["minimum"] * scale, f.key, "below_min", "error", limit=p["minimum"])
             if "maximum" in p:
-                c.add(ts, col > p["maximum"] * scale, f.key, "above_max", "error", limit=p["maximum"])
+                c.add(ts, v > p["maximum"] * scale, f.key, "above_max", "error", limit=p["maximum"])
             if "exclusiveMinimum" in p:
-                c.add(ts, col <= p["exclusiveMinimum"] * scale, f.key, "not_positive", "error",
+                c.add(ts, v <= p["exclusiveMinimum"] * scale, f.key, "not_positive", "error",
                       values=_money_text(col) if f.kind == "money" else None)
         if f.kind == "date":
-            lo, hi = p.get("x-plausible", ["1990-01-01", "+5y"])
-            low = pd.Timestamp(lo)
-            high = as_of if hi == "as_of" else as_of + pd.DateOffset(years=5)
-            c.add(ts, (col < low) | (col > high), f.key, "implausible_date", "warning")
+            col = f_df[f.key]
+            low, high = _date_bounds(p, as_of)
+            if col.dtype == "datetime64[ns]":   # what load gives: compared in numpy (NaT compares False)
+                day = col.to_numpy()
+                c.add(ts, (day < low) | (day > high), f.key, "implausible_date", "warning")
+            else:
+                c.add(ts, (col < low) | (col > high), f.key, "implausible_date", "warning")
 
 
 def _duplicates(c: _Collector, ts: TypedSheet, key: str) -> None:
@@ -202,80 +228,75 @@ def _check_phone(text: str) -> bool:
 # parse() keeps it whole as a national number, so is_valid_number is "matches the general
 # pattern and one of the number types" of the CN metadata, checked here for a whole column.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
+_PLAIN_MOBILE_RE = re.compile(_PLAIN_MOBILE)
 _TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
           "uan", "voicemail")  # the likely ones first
 
 
-def _matches(s: pd.Series, desc) -> pd.Series:
-    """phonenumbers' _is_number_matching_desc over a column of national numbers."""
+def _matches_one(text: str, desc) -> bool:
+    """phonenumbers' _is_number_matching_desc for one national number: the type's lengths, and
+    its pattern matching the whole number."""
     if desc is None or desc.national_number_pattern is None:
-        return pd.Series(False, index=s.index)
-    ok = s.str.fullmatch(desc.national_number_pattern)
-    if desc.possible_length:
-        ok &= s.str.len().isin(desc.possible_length)
-    return ok
+        return False
+    if desc.possible_length and len(text) not in desc.possible_length:
+        return False
+    return re.fullmatch(desc.national_number_pattern, text) is not None
 
 
 def phones_valid(phones: pd.Series) -> pd.Series:
     """Per value: a valid phone number of China (phonenumbers, region CN), as ``_check_phone``;
-    plain 11-digit mobile numbers are checked column-wise with the CN metadata, others one by one."""
+    plain 11-digit mobile numbers are checked with the CN metadata (the general pattern and one
+    of the number types), others by phonenumbers one by one. Each distinct number once, in a
+    plain loop: a few hundred regex matches cost less than the pandas calls around them."""
     from phonenumbers import PhoneMetadata
 
-    u = pd.Series(pd.unique(phones.astype(str)), dtype=object)
-    plain = u.str.fullmatch(_PLAIN_MOBILE).fillna(False).astype(bool)
-    ok = pd.Series(False, index=u.index)
-    if plain.any():
-        md = PhoneMetadata.metadata_for_region("CN")
-        assert md is not None  # phonenumbers ships CN's metadata
-        nums = u[plain].astype(str)
-        known = pd.Series(False, index=nums.index)
-        for t in _TYPES:  # a number matching any type is known: stop once every one is
-            desc = getattr(md, t, None)
-            if desc is not None and desc.possible_length and 11 not in desc.possible_length:
-                continue  # no 11-digit number is of this type
-            known |= _matches(nums, desc)
-            if known.all():
-                break
-        ok[plain] = _matches(nums, md.general_desc) & known
-    if not plain.all():
-        ok[~plain] = [_check_phone(t) for t in u[~plain]]
-    return phones.astype(str).map(dict(zip(u, ok)))
+    s = phones.astype(str)
+    md = None
+    verdict = {}
+    for t in pd.unique(s):
+        if isinstance(t, str) and _PLAIN_MOBILE_RE.fullmatch(t):
+            if md is None:
+                md = PhoneMetadata.metadata_for_region("CN")
+                assert md is not None  # phonenumbers ships CN's metadata
+                types = [d for d in (getattr(md, k, None) for k in _TYPES)   # no 11-digit number is of the others
+                         if d is not None and not (d.possible_length and 11 not in d.possible_length)]
+            verdict[t] = _matches_one(t, md.general_desc) and any(_matches_one(t, d) for d in types)
+        else:
+            verdict[t] = _check_phone(t)
+    return s.map(verdict)
 
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
 
 
-def _uscc_valid(codes: pd.Series) -> pd.Series:
+def _uscc_valid(codes: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """stdnum.cn.uscc.is_valid for codes that are 18 ASCII letters/digits (check digit computed
-    for the whole column); None where the code has other characters (checked one by one)."""
-    plain = codes.str.fullmatch(r"[0-9A-Z]{18}").fillna(False).astype(bool)
-    out = pd.Series(None, index=codes.index, dtype=object)
+    for the whole column): (which codes are such, their verdict; False elsewhere). The others
+    are checked one by one."""
+    plain = codes.str.fullmatch(r"[0-9A-Z]{18}").to_numpy(bool, na_value=False)
+    ok = np.zeros(len(codes), bool)
     if plain.any():
-        raw = np.frombuffer("".join(codes[plain]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        raw = np.frombuffer("".join(codes.to_numpy(dtype=object)[plain]).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         table = np.full(256, -1, dtype=np.int64)
         for i, ch in enumerate(_USCC_ALPHABET):
             table[ord(ch)] = i
         idx = table[raw]
         digits8 = (raw[:, :8] >= ord("0")) & (raw[:, :8] <= ord("9"))
         check = (31 - (idx[:, :17] * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
-        ok = digits8.all(axis=1) & (idx[:, 8:] >= 0).all(axis=1) & (idx[:, 17] == check)
-        out[plain] = ok
-    return out
+        ok[plain] = digits8.all(axis=1) & (idx[:, 8:] >= 0).all(axis=1) & (idx[:, 17] == check)
+    return plain, ok
 
 
 def tax_ids_valid(tax: pd.Series, kinds: pd.Series) -> pd.Series:
     """Per row, ``_check_tax_id``: a valid unified social credit code, or for an individual a
     valid resident ID number; the check digits of plain codes computed column-wise."""
-    t = tax.astype(str).str.strip().str.upper()
-    fast = _uscc_valid(t)
-    out = pd.Series(False, index=tax.index)
-    known = fast.notna()
-    out[known] = fast[known].astype(bool)
-    rest = ~known | (~out & (kinds == "individual"))   # other characters, or an individual's ID number
+    known, out = _uscc_valid(tax.astype(str).str.strip().str.upper())
+    # other characters, or an individual's ID number
+    rest = ~known | (~out & (kinds.to_numpy(dtype=object) == "individual"))
     if rest.any():
         out[rest] = [_check_tax_id(x, k) for x, k in zip(tax[rest], kinds[rest])]
-    return out
+    return pd.Series(out, index=tax.index)
 
 
 def _map_unique(s: pd.Series, fn) -> pd.Series:
@@ -321,21 +342,21 @@ def _customers(c: _Collector, ts: TypedSheet, as_of: pd.Timestamp, stale_days: i
     _kind_checks(c, ts)
     # likely duplicates: a later row sharing a tax id, phone or normalized name with an earlier one
     lang = c.lang
-    first_id = ~df["customer_id"].duplicated(keep="first")   # a repeated id is _duplicates' error
+    first_id = ~df["customer_id"].duplicated(keep="first").to_numpy()   # a repeated id is _duplicates' error
     for field, keyfn, what in (("tax_id", lambda s: s.str.upper().str.strip(), "dup_what_tax_id"),
                                ("phone", lambda s: s.str.replace(r"\D", "", regex=True), "dup_what_phone"),
                                ("name", lambda s: _map_unique(s, normalize_name), "dup_what_name")):
         key = keyfn(df[field].fillna("").astype(str))
-        present = key != ""
-        dup = key.duplicated(keep="first") & present & first_id
+        present = (key != "").to_numpy(bool)
+        dup = key.duplicated(keep="first").to_numpy() & present & first_id
         if dup.any():
             first = df[present].assign(_k=key[present]).drop_duplicates("_k").set_index("_k")
             c.add(ts, dup, field, "dup_customer", "warning", other=key.map(first["_row"]),
                   other_id=key.map(first["customer_id"]), what=msg(what, lang))
     stamp = df["updated"].fillna(df["created"])
     age = (as_of - stamp).dt.days
-    c.add(ts, age > stale_days, "updated" if "updated" in ts.letters else "created", "stale_profile", "warning",
-          values=stamp, days=age.astype("Int64"))
+    c.add(ts, (age > stale_days).to_numpy(), "updated" if "updated" in ts.letters else "created", "stale_profile",
+          "warning", values=stamp, days=lambda idx: age.loc[idx].astype("Int64"))
 
 
 def _fill_invoice_amounts(df: pd.DataFrame) -> pd.Series:
@@ -372,9 +393,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
           "due_before_date", "error", date=df["date"])
     # a credit note's ref_doc: invoices of the same customer; credit not above the invoice
     refs = df["ref_doc"].fillna("").astype(str)
-    first = ~df["doc_no"].duplicated(keep="first") & ~is_credit   # a repeated number is an error row
-    owner = dict(zip(df.loc[first, "doc_no"], df.loc[first, "customer_id"]))
-    amt = dict(zip(df.loc[first, "doc_no"], amount[first]))
+    first = (~df["doc_no"].duplicated(keep="first") & ~is_credit).to_numpy(bool)   # a repeated number is an error row
+    docs = df["doc_no"].to_numpy(dtype=object)[first]
+    owner = dict(zip(docs, df["customer_id"].to_numpy(dtype=object)[first]))
+    amt = dict(zip(docs, amount.array[first]))
     has_ref = is_credit & (refs.str.strip() != "")
     if has_ref.any():
         wrong = _foreign_tokens(refs, df["customer_id"], owner, has_ref)
@@ -385,9 +407,10 @@ def _invoices(c: _Collector, ts: TypedSheet, cust_ids: set, all_ids: set) -> pd.
             total = sum(int(amt[t]) for t in good if pd.notna(amt.get(t)))
             if good and pd.notna(cents) and abs(int(cents)) > total:
                 over[i], limit[i], ref_one[i] = True, format_cents(total, thousands=False), ",".join(good)
-        c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
-              "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
-              limit=pd.Series(limit).reindex(df.index))
+        if over:
+            c.add(ts, pd.Series(over, dtype=bool).reindex(df.index, fill_value=False), "amount", "credit_exceeds",
+                  "warning", values=_money_text(amount.abs()), ref=pd.Series(ref_one).reindex(df.index),
+                  limit=pd.Series(limit).reindex(df.index))
     return df
 
 
@@ -455,10 +478,11 @@ def validate(loaded: LoadedBook) -> Validation:
     inv_clean = inv.drop(index=list(_error_index(c, "invoices")))   # final: the rules below find no invoice error
     rec = _receipts(c, sheets["receipts"], customers, cust_ids, inv_clean)
     it = sheets["interactions"]
-    c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
-          "unknown_customer", "error")
+    if len(it.frame):   # an empty sheet (or none) has nothing to find
+        c.add(it, ~c.blank(it, "customer_id") & ~it.frame["customer_id"].isin(cust_ids), "customer_id",
+              "unknown_customer", "error")
     cf = sheets.get("confirmations")
-    if cf is not None:  # period format: parse.py (x-kind month); required fields: _field_checks
+    if cf is not None and len(cf.frame):  # period format: parse.py (x-kind month); required fields: _field_checks
         c.add(cf, ~c.blank(cf, "customer_id") & ~cf.frame["customer_id"].isin(cust_ids), "customer_id",
               "unknown_customer", "error")
     _payers(c, sheets.get("payers"), all_ids)
@@ -479,17 +503,28 @@ def validate(loaded: LoadedBook) -> Validation:
         unread = set(zip(reading["sheet"], reading["cell"]))
         at_unread = pd.Series(list(zip(allp["sheet"], allp["cell"])), index=allp.index, dtype=object).isin(unread)
         allp = allp[~(allp["code"].isin(["required", "amount_missing"]) & at_unread)]
-    order = {name: i for i, name in enumerate(loaded.sheet_names)}
-    allp = allp.assign(_o=allp["sheet"].map(order).fillna(99)).sort_values(["_o", "row", "cell"], kind="stable")
-    allp = allp.drop(columns="_o").drop_duplicates(["sheet", "cell", "code"]).reset_index(drop=True)
-    allp["row"] = allp["row"].astype("int64")
-    return Validation(ledger=ledger, problems=allp, loaded=loaded)
+    return Validation(ledger=ledger, problems=_in_order(allp, loaded.sheet_names), loaded=loaded)
+
+
+def _in_order(problems: pd.DataFrame, sheet_names) -> pd.DataFrame:
+    """Problems by sheet (the workbook's order; a sheet it does not have last), then row, then
+    cell, each tie kept in the order found; of the problems with the same sheet, cell and code
+    the first. One stable sort on integer keys (np.lexsort, what a multi-column sort_values
+    does after factorizing each column)."""
+    order = {name: i for i, name in enumerate(sheet_names)}
+    sheet_at = np.array([order.get(s, 99) for s in problems["sheet"].tolist()])
+    cells, _ = pd.factorize(problems["cell"], sort=True)
+    cells = np.where(cells < 0, len(problems), cells)   # a missing cell last (sort_values' na_position)
+    out = problems.take(np.lexsort((cells, problems["row"].to_numpy(), sheet_at)))
+    out = out[~out.duplicated(["sheet", "cell", "code"]).to_numpy()].reset_index(drop=True)
+    out["row"] = out["row"].astype("int64")
+    return out
 
 
 def _payers(c: _Collector, ts: TypedSheet | None, all_ids: set) -> None:
     """A Payers row naming no customer of Customers is a warning (bank matching ignores it:
     core/bank.py learns only rows of known customers); a blank one is the required check's."""
-    if ts is not None:
+    if ts is not None and len(ts.frame):
         cid = ts.frame["customer_id"]
         c.add(ts, ~c.blank(ts, "customer_id") & ~cid.isin(all_ids), "customer_id", "payer_unknown_customer", "warning")
 
