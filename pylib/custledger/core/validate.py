@@ -226,7 +226,7 @@ def _check_phone(text: str) -> bool:
 
 # An 11-digit number 13x..19x (not 11x/12x/179x, which CN parsing may read as a carrier prefix):
 # parse() keeps it whole as a national number, so is_valid_number is "matches the general
-# pattern and one of the number types" of the CN metadata, checked here for a whole column.
+# pattern and one of the number types" of the CN metadata, checked here without parsing.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
 _PLAIN_MOBILE_RE = re.compile(_PLAIN_MOBILE)
 _TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
