@@ -52,7 +52,8 @@ def _fail(exc: BaseException) -> None:
 
         traceback.print_exception(exc)
     if isinstance(exc, LedgerError):
-        echo(exc.message(_lang()), err=True)
+        # the language asked for (CUSTLEDGER_LANG), else the workbook's once the run knew it
+        echo(exc.message(os.environ.get("CUSTLEDGER_LANG") or exc.lang or _lang()), err=True)
     else:
         first = str(exc).splitlines()[0] if str(exc) else ""
         echo(f"custledger: {type(exc).__name__}: {first}", err=True)

@@ -15,6 +15,9 @@ class LedgerError(Exception):
         super().__init__(code)
         self.code = code
         self.params = params
+        # the workbook's language, set by a run that stops once it knows it (ops/pipeline.py):
+        # the way in says the one line in it unless the person asked for a language
+        self.lang: str | None = None
 
     def message(self, lang: str = "zh") -> str:
         from ..schema import msg

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..contract import Book, CellMark, RowAppend, SheetOut
+from ..core.errors import LedgerError
 from ..core.load import load
 from ..core.validate import Validation, validate
 
@@ -184,6 +185,10 @@ def _run(book, steps, as_of, progress, write, options) -> Report:
 
     try:
         return _steps_and_write(r, book, wanted, tick, write)
+    except LedgerError as exc:
+        if exc.lang is None:
+            exc.lang = r.lang  # a refusal met in the steps or the save is said in the workbook's language
+        raise
     finally:
         staging.discard(r)  # a run stopped before its save: no statement or letter put in place
 
