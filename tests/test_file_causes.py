@@ -197,3 +197,35 @@ def test_a_libreoffice_failure_is_worded_in_the_messages_language(tmp_path, monk
     assert en_words in en and said not in en and not HAN.search(en), en
     if outcome == "exit":
         assert said in str(err.value.__cause__)                        # CUSTLEDGER_DEBUG=1 shows it
+
+
+# ---- the ledger's own read (io/reader.py): calamine's and zipfile's words stay in the chain ----
+
+@pytest.mark.parametrize("damage", ["xml", "crc"])
+def test_a_damaged_sheet_is_worded_in_the_messages_language(tmp_path, damage):
+    import zipfile
+
+    from custledger.io.reader import read_book, sheet_parts
+    from test_security import rewrite, small_ledger
+
+    src = small_ledger(tmp_path / "ok.xlsx")
+    part = sheet_parts(src)["销售单据"]
+    bad = tmp_path / "bad.xlsx"
+    if damage == "xml":   # a sheet whose XML breaks off: calamine refuses it
+        rewrite(src, bad, {part: lambda b: b[:b.index(b"<sheetData>") + 40]})
+    else:                 # the sheet's bytes changed behind its checksum
+        with zipfile.ZipFile(src) as zin, zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info.filename, zin.read(info))
+        data = bytearray(bad.read_bytes())
+        at = data.index(b"<sheetData>", data.index(part.encode()))
+        data[at + 30] ^= 0x01
+        bad.write_bytes(bytes(data))
+    with pytest.raises(LedgerError) as err:
+        read_book(bad)
+    zh, en = err.value.message("zh"), err.value.message("en")
+    assert err.value.code in ("sheet_unreadable", "file_corrupt_detail"), err.value.code
+    assert "损坏" in zh and not ENGLISH_SYSTEM.search(zh), zh
+    assert not re.search(r"[A-Za-z]{3,}", zh.split(":", 1)[-1].replace("Excel", "")), zh   # no English but the name Excel
+    assert "damaged" in en and not ENGLISH_SYSTEM.search(en), en
+    assert err.value.__cause__ is not None, err.value.params   # what the reader met, for CUSTLEDGER_DEBUG=1

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 from ..core.parse import col_letter
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -96,7 +96,7 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
         reader = fastexcel.read_excel(str(path))
         names = tuple(reader.sheet_names)
     except Exception as exc:  # calamine refuses a damaged package
-        raise LedgerError("file_corrupt_detail", path=str(path), detail=str(exc).splitlines()[0][:200]) from None
+        raise LedgerError("file_corrupt_detail", path=str(path), detail=_damage(exc, "cause_damaged_package")) from exc
     sheets = {}
     parts = None
     for name in names:
@@ -106,10 +106,10 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
             try:
                 parts = sheet_parts(path)
             except Exception as exc:  # damaged workbook.xml or rels: unmeasured = unread
-                raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
+                raise LedgerError("sheet_unreadable", sheet=name, detail=_damage(exc, "cause_damaged_sheet")) from exc
         part = parts.get(name)
         if name in parts and part is None:
-            raise LedgerError("sheet_unreadable", sheet=name, detail="its relationship has no target")
+            raise LedgerError("sheet_unreadable", sheet=name, detail=LedgerError("cause_sheet_no_target"))
         if part is not None:
             check_sheet_extent(path, name, part=part)  # before calamine allocates the sheet's whole box
         try:
@@ -118,13 +118,13 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
             frame = batch.to_pandas()   # = sheet.to_pandas(); the batch is looked at before it (serial 60)
             cols = sheet.available_columns()
         except Exception as exc:
-            raise LedgerError("sheet_unreadable", sheet=name, detail=str(exc).splitlines()[0][:200]) from None
+            raise LedgerError("sheet_unreadable", sheet=name, detail=_damage(exc, "cause_damaged_sheet")) from exc
         col0 = cols[0].absolute_index if cols else 0
         frame.columns = range(frame.shape[1])
         try:
             row0 = first_value_row(path, name, part=part) if len(frame) and part is not None else 1
         except Exception as exc:  # a part zipfile finds damaged (CRC, header) where calamine did not
-            raise LedgerError("sheet_unreadable", sheet=name, detail=first_line(exc)) from None
+            raise LedgerError("sheet_unreadable", sheet=name, detail=_damage(exc, "cause_damaged_sheet")) from exc
         if _has_serial_59_text(batch):
             _mark_serial_60(path, name, frame, row0, col0, part=part)
         sheets[name] = RawSheet(name=name, frame=frame, row0=row0, col0=col0)
@@ -356,16 +356,18 @@ def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS
             if box is None or _area(box) > limit:
                 box = _box_exact(zf, part)
     except Exception as exc:  # damaged (CRC, bad XML in workbook.xml, missing part): unmeasured = unread
-        raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=first_line(exc)) from None
+        raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=_damage(exc, "cause_damaged_sheet")) from exc
     if box is not None and _area(box) > limit:
         r0, r1, c0, c1 = box
         ref = f"{col_letter(max(c0, 1) - 1)}{r0}:{col_letter(max(c1, 1) - 1)}{r1}"
         raise LedgerError("sheet_too_large", sheet=sheet_name, ref=ref, cells=f"{_area(box):,}", limit=f"{limit:,}")
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def _damage(exc: BaseException, code: str) -> LedgerError:
+    """Why a part could not be read, worded in the message's language: the system's reason for
+    an OSError (core/errors.file_cause), else ``code`` (a damaged package or sheet). What
+    calamine or zipfile said (English) stays in the exception chain (CUSTLEDGER_DEBUG=1)."""
+    return file_cause(exc) if isinstance(exc, OSError) else LedgerError(code)
 
 
 def _area(box) -> int:
