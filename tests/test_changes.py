@@ -157,3 +157,45 @@ def test_a_log_the_book_did_not_read_is_never_rewritten(ledger):
     ops.run(book, ["validate"])
     assert "changes" not in book.written and "snapshot" not in book.written
     assert isinstance(next(iter(raw.sheets.values())), RawSheet)
+
+
+def test_a_run_with_no_customer_changed_leaves_the_log_and_snapshot_as_they_are(ledger):
+    """The usual day (invoices and receipts typed, no card touched): neither sheet is rewritten,
+    their parts stay byte for byte; a changed card rewrites both, and so does a snapshot that
+    compares as unchanged but is not what this run would write (another order)."""
+    import zipfile
+
+    from custledger.io.reader import sheet_parts
+
+    class Book(FileBook):
+        def write(self, outs, *a, **k):
+            self.written = [o.key for o in outs]
+            return super().write(outs, *a, **k)
+
+    def parts():
+        names = sheet_parts(ledger)
+        with zipfile.ZipFile(ledger) as zf:
+            return {n: zf.read(names[n]) for n in ("变更记录", "_snapshot")}
+
+    ops.run(FileBook(ledger), ["validate"])          # the first run takes the snapshot
+    before = parts()
+    book = Book(ledger)
+    assert ops.run(book, ["validate"]).summary["changes"] == 0
+    assert "changes" not in book.written and "snapshot" not in book.written
+    assert parts() == before
+
+    wb = openpyxl.load_workbook(ledger)              # the same values, the snapshot's rows swapped
+    ws = wb["_snapshot"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    for i, row in enumerate(reversed(rows), start=2):
+        for j, v in enumerate(row, start=1):
+            ws.cell(i, j).value = v
+    wb.save(ledger)
+    book = Book(ledger)
+    assert ops.run(book, ["validate"]).summary["changes"] == 0
+    assert "snapshot" in book.written                # rewritten in this run's order
+
+    edit_customers(ledger, "张会计", {(2, "电话"): "13911112222"})
+    book = Book(ledger)
+    assert ops.run(book, ["validate"]).summary["changes"] == 1
+    assert "changes" in book.written and "snapshot" in book.written

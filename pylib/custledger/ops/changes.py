@@ -4,6 +4,8 @@ The previous run's values live in the very hidden sheet ``_snapshot`` (one row p
 customer_id and a JSON of its fields as text); this step compares Customers with it
 (core/changes.py), appends the new rows below the Changes rows read back from the workbook,
 and rewrites ``_snapshot`` with the current values. The first run only takes the snapshot.
+When the snapshot read back is exactly the one this run would write, no customer changed and
+neither sheet is rewritten (the workbook already holds both as they should be).
 
 ``when`` is the run's time (the run notices the change; the edit happened since the previous
 run). ``who`` is the workbook's last author as its document properties tell
@@ -85,8 +87,14 @@ def changes_step(run: Run) -> None:
     kinds = {f.key: f.kind for f in spec.fields}
     current = customer_text(loaded.sheets["customers"].frame, kinds)
     fields = [k for k in kinds if k != "customer_id"]
+    snapshot = encode_snapshot(current)
 
     prev_snap = generated_frame(raw, "snapshot")
+    if prev_snap is not None and sheet_present(raw, "changes")[1] and same_snapshot(prev_snap, snapshot):
+        # no customer changed since the last run (the usual day: invoices and receipts typed):
+        # the log and the snapshot in the workbook are already what this run would write
+        run.summary["changes"] = 0
+        return
     new = pd.DataFrame({c: pd.Series(dtype=object) for c in CHANGE_COLUMNS})
     if prev_snap is not None:
         previous = decode_snapshot(prev_snap, fields)
@@ -103,10 +111,21 @@ def changes_step(run: Run) -> None:
     else:
         log = new
     run.add(sheet_out("changes", log, run.lang, note=run.note()))
-    run.add(_hidden(sheet_out("snapshot", encode_snapshot(current), run.lang, table="")))
+    run.add(_hidden(sheet_out("snapshot", snapshot, run.lang, table="")))
     run.summary["changes"] = len(new)
     if len(new):
         run.notes.append(msg("changes_recorded", run.lang, count=len(new)))
+
+
+def same_snapshot(previous: pd.DataFrame, snapshot: pd.DataFrame) -> bool:
+    """The snapshot read back holds exactly the rows ``snapshot`` would write (same customers in
+    the same order, the same JSON text): then nothing changed and neither sheet is rewritten.
+    Any difference, even one that compares as no change (an order, an older encoding), is
+    written out as before."""
+    if len(previous) != len(snapshot) or not {"customer_id", "fields"} <= set(previous.columns):
+        return False
+    return (previous["customer_id"].tolist() == snapshot["customer_id"].tolist()
+            and previous["fields"].tolist() == snapshot["fields"].tolist())
 
 
 def _hidden(out):
