@@ -181,9 +181,8 @@ def _has_serial_59_text(batch) -> bool:
 
 
 def _mark_serial_60(path: Path, name: str, frame, row0: int, col0: int, part: str | None = None) -> None:
-    """Where calamine read a date-formatted serial 60 as 1900-02-28, put "1900-02-29" (in place)."""
-    if not len(frame) or not (frame == _SERIAL_59_TEXT).to_numpy().any():
-        return  # the usual case: no 1900-02-28 at all, nothing to look up
+    """Where calamine read a date-formatted serial 60 as 1900-02-28, put "1900-02-29" (in place).
+    Called only for a sheet that holds that text (_has_serial_59_text: the usual sheet has none)."""
     part = part or sheet_part(path, name)
     if part is None:
         return
