@@ -29,15 +29,20 @@ CHANGE_COLUMNS = ["when", "who", "customer_id", "field", "old", "new"]
 ADDED, REMOVED = "_added", "_removed"
 
 
+def _day_text(values: np.ndarray) -> np.ndarray:
+    """Naive datetime64 values -> "YYYY-MM-DD" (objects), "" where NaT: the day's text in one call."""
+    day = values.astype("datetime64[D]")
+    text = np.datetime_as_string(day, unit="D").astype(object)
+    text[np.isnat(day)] = ""
+    return text
+
+
 def _text(series: pd.Series, kind: str) -> pd.Series:
     """Canonical text of a typed column (blank = "")."""
     if kind == "date":
         s = pd.to_datetime(series, errors="coerce")
-        if isinstance(s.dtype, np.dtype):   # naive datetime64 (what load gives): the day's text in one call
-            day = s.to_numpy().astype("datetime64[D]")
-            text = np.datetime_as_string(day, unit="D").astype(object)
-            text[np.isnat(day)] = ""
-            return pd.Series(text, index=series.index, dtype=object)
+        if isinstance(s.dtype, np.dtype):   # naive datetime64 (what load gives)
+            return pd.Series(_day_text(s.to_numpy()), index=series.index, dtype=object)
         return pd.Series(np.where(s.isna(), "", s.dt.strftime("%Y-%m-%d")), index=series.index, dtype=object)
     if kind in ("money", "price"):  # integer cents -> units with two decimals, never via float
         return format_cents_series(series)
@@ -79,9 +84,7 @@ def customer_text(customers: pd.DataFrame, kinds: dict) -> pd.DataFrame:
         for i, (j, _) in enumerate(texts):
             out[j] = stripped[i * n:(i + 1) * n]
     if dates:   # _text's day text, over every such column at once
-        day = np.concatenate([v.astype("datetime64[D]") for _, v in dates])
-        text = np.datetime_as_string(day, unit="D").astype(object)
-        text[np.isnat(day)] = ""
+        text = _day_text(np.concatenate([v for _, v in dates]))
         for i, (j, _) in enumerate(dates):
             out[j] = text[i * n:(i + 1) * n]
     id_arr = ids.to_numpy(dtype=object)
