@@ -81,7 +81,8 @@ def changes_step(run: Run) -> None:
         return  # an adapter that does not read Changes/_snapshot back would lose the log
     loaded = run.validation.loaded
     raw = loaded.raw
-    if any(has and not read for has, read in (sheet_present(raw, "changes"), sheet_present(raw, "snapshot"))):
+    changes_sheet = sheet_present(raw, "changes")   # (the workbook has it, the book read it)
+    if any(has and not read for has, read in (changes_sheet, sheet_present(raw, "snapshot"))):
         return  # this book did not hand us the log: never rewrite what we could not read
     spec = sheet("customers")
     kinds = {f.key: f.kind for f in spec.fields}
@@ -90,7 +91,7 @@ def changes_step(run: Run) -> None:
     snapshot = encode_snapshot(current)
 
     prev_snap = generated_frame(raw, "snapshot")
-    if prev_snap is not None and sheet_present(raw, "changes")[1] and same_snapshot(prev_snap, snapshot):
+    if prev_snap is not None and changes_sheet[1] and same_snapshot(prev_snap, snapshot):
         # no customer changed since the last run (the usual day: invoices and receipts typed):
         # the log and the snapshot in the workbook are already what this run would write
         run.summary["changes"] = 0
