@@ -72,11 +72,60 @@ def _modules_after(code: str) -> set:
     return set(out.stdout.split())
 
 
-def test_jsonschema_is_imported_only_when_settings_have_values():
+def test_jsonschema_is_imported_only_when_a_value_needs_its_judgement():
     setup = ("import pandas as pd\nfrom custledger.core.settings import parse_settings\n"
              "from custledger.io.reader import RawSheet\n")
     empty = setup + "parse_settings(RawSheet('参数', pd.DataFrame([['参数', '值'], ['as_of', None]], dtype=object)))\n" \
                     "parse_settings(None)"
-    valued = setup + "parse_settings(RawSheet('参数', pd.DataFrame([['参数', '值'], ['default_terms', '45']], dtype=object)))"
+    plain = setup + ("parse_settings(RawSheet('参数', pd.DataFrame([['参数', '值'], ['default_terms', '45'], "
+                     "['company_name', '杭州启明工贸有限公司'], ['language', 'EN'], ['currency', 'USD']], dtype=object)))")
+    bad = setup + "parse_settings(RawSheet('参数', pd.DataFrame([['参数', '值'], ['default_terms', '4500']], dtype=object)))"
     assert "jsonschema" not in _modules_after(empty)
-    assert "jsonschema" in _modules_after(valued)
+    assert "jsonschema" not in _modules_after(plain)   # every value plainly inside its rule
+    assert "jsonschema" in _modules_after(bad)         # a value outside it: jsonschema says so
+
+
+def _candidates(rule: dict) -> list:
+    """Values around every bound of ``rule``: its default, each enum member in other cases, the
+    integers at and beside minimum and maximum, strings at and past maxLength, the pattern's
+    default with its separators, spaces and line ends changed, and values of the wrong type."""
+    out: list = [None, True, False, 0, 1, -1, 3.0, 2.5, "", " ", "\n", "0", "abc", "ABC", "CNY", "cny", "C N Y", "CNY\n",
+                 10 ** 30, -(10 ** 30), [], {}]
+    default = rule.get("default")
+    if default is not None:
+        out += [default, str(default), f" {default} ", f"{default}\n", str(default).replace(",", "，"),
+                str(default).replace(",", ";"), str(default) + ",", "," + str(default), str(default).replace("0.", ".")]
+    for e in rule.get("enum", []):
+        out += [e, e.upper(), e.title(), f" {e}", f"{e}\n"]
+    for b in (rule.get("minimum"), rule.get("maximum")):
+        if isinstance(b, int):
+            out += [b - 1, b, b + 1, float(b), str(b)]
+    if "maxLength" in rule:
+        n = rule["maxLength"]
+        out += ["甲" * n, "甲" * (n + 1), "a" * n, "a" * (n + 1), "😀" * n, "😀" * (n + 1)]
+    return out
+
+
+@pytest.mark.parametrize("key", [f.key for f in SPEC.fields])
+def test_the_quick_affirmation_never_passes_what_jsonschema_rejects(key):
+    """core/settings._surely_valid may only say "plainly fine" where jsonschema agrees; and it
+    does say so for the default of every key it can read (else it would save nothing)."""
+    spec = SPEC.field(key).spec
+    rule = {k: v for k, v in spec.items() if not k.startswith("x-") and k != "default"}
+    judge = jsonschema.Draft202012Validator(rule)
+    for value in _candidates(spec):
+        if settings_mod._surely_valid(rule, value):
+            assert judge.is_valid(value), (key, value)
+    kind = SPEC.field(key).kind
+    if set(rule) <= {"type", "enum", "minimum", "maximum", "maxLength", "pattern"} and kind not in ("date", "bool", "tier_param", "money", "int_list", "float_list"):  # those never reach _check
+        text = str(spec.get("default", ""))
+        if text.strip():
+            value = settings_mod.convert(key, text, check=False)
+            assert settings_mod._surely_valid(rule, value), (key, value)
+
+
+def test_a_keyword_the_quick_affirmation_does_not_read_goes_to_jsonschema():
+    assert not settings_mod._surely_valid({"type": "string", "format": "date"}, "2026-10-31")
+    assert not settings_mod._surely_valid({"type": "string", "minLength": 2}, "ab")
+    assert not settings_mod._surely_valid({"type": "integer"}, 3.0)   # jsonschema's integer, not plainly one
+    assert settings_mod._surely_valid({"type": "string", "pattern": "^[A-Z]{3}$"}, "USD")

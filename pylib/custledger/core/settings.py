@@ -6,6 +6,7 @@ A blank or missing key takes its default; an unknown key or an unreadable value 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -49,16 +50,50 @@ def _column_positions(frame: pd.DataFrame) -> tuple[int, int, int]:
 _VALIDATORS: dict = {}
 
 
+def _surely_valid(rule: dict, value) -> bool:
+    """True when ``value`` plainly meets a rule made only of the keywords Settings uses — type
+    (string or integer), enum of strings, minimum, maximum, maxLength, pattern — read with
+    jsonschema's own meaning of each (maxLength in code points, pattern by ``re.search``,
+    bounds inclusive). False means "not sure", never "invalid": jsonschema then judges, and
+    it alone says a value is wrong. Saves a run whose Settings are all fine the ~30 ms of
+    importing jsonschema (issue 12); a test holds this to jsonschema's verdicts."""
+    for word, arg in rule.items():
+        if word == "type":
+            ok = isinstance(value, str) if arg == "string" else (
+                arg == "integer" and isinstance(value, int) and not isinstance(value, bool))
+        elif word == "enum":
+            ok = isinstance(value, str) and value in arg
+        elif word in ("minimum", "maximum"):
+            ok = (isinstance(value, int) and not isinstance(value, bool) and isinstance(arg, int)
+                  and (value >= arg if word == "minimum" else value <= arg))
+        elif word == "maxLength":
+            ok = isinstance(value, str) and len(value) <= arg
+        elif word == "pattern":
+            ok = isinstance(value, str) and re.search(arg, value) is not None
+        else:
+            ok = False  # a keyword this does not read: jsonschema's to judge
+        if not ok:
+            return False
+    return True
+
+
+def _rule(key: str) -> dict:
+    """The key's property in settings.json as a rule on its own (annotations dropped)."""
+    return {k: v for k, v in SPEC.field(key).spec.items() if not k.startswith("x-") and k != "default"}
+
+
 def _check(key: str, value) -> None:
     """``value`` against the key's property in settings.json (type, enum, minimum, maximum,
     pattern, maxLength) with jsonschema: the schema states the bounds, nothing here repeats them.
-    jsonschema is imported on the first value checked, so a run whose Settings sheet has no
-    values (or no Settings sheet) never pays its import."""
+    A value _surely_valid affirms is not sent to jsonschema, which is imported only for the first
+    value it must judge: a run whose Settings are all plainly fine never pays its import."""
+    rule = _rule(key)
+    if _surely_valid(rule, value):
+        return
     validator = _VALIDATORS.get(key)
     if validator is None:
         from jsonschema import Draft202012Validator
 
-        rule = {k: v for k, v in SPEC.field(key).spec.items() if not k.startswith("x-") and k != "default"}
         validator = _VALIDATORS[key] = Draft202012Validator(rule)
     if not validator.is_valid(value):
         raise ValueError(value)
