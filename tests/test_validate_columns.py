@@ -76,3 +76,25 @@ def test_phones_agree_with_phonenumbers_on_unusual_forms_and_repeats():
     assert got.index.equals(phones.index)
     assert got.tolist() == [_check_phone(p) for p in phones]
     assert 0 < sum(got) < len(got)
+
+
+def test_plain_fixed_lines_agree_with_phonenumbers():
+    """0 + a two- or three-digit area code, a dash or not, then 5 to 8 digits: the form
+    core/validate reads with the CN metadata (_fixed_national) instead of parsing it, at every
+    length around the general and local-only lengths, with area codes of every first digit."""
+    from custledger.core.validate import _PLAIN_FIXED_RE
+
+    rnd = random.Random(5)
+    phones = []
+    for _ in range(3000):
+        area = str(rnd.randint(1, 9)) + "".join(rnd.choice("0123456789") for _ in range(rnd.choice([1, 2])))
+        local = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(5, 8)))
+        phones.append(f"0{area}{rnd.choice(['-', ''])}{local}")
+    phones += ["010-12345678", "021-88886666", "0571-8888666", "0755-12345", "0311-123456", "0120-1234567",
+               "0179-12345678", "0400-8001234", "0800-8001234", "0950-1234567", "0101-2345678"]
+    assert all(_PLAIN_FIXED_RE.fullmatch(p) for p in phones)   # every one takes the metadata path
+    s = pd.Series(phones)
+    got = phones_valid(s)
+    want = [_check_phone(p) for p in phones]
+    assert got.tolist() == want
+    assert 300 < sum(want) < len(want) - 300

@@ -229,6 +229,10 @@ def _check_phone(text: str) -> bool:
 # pattern and one of the number types" of the CN metadata, checked here without parsing.
 _PLAIN_MOBILE = r"1(?:[3-68-9]\d|7[0-8])\d{8}"
 _PLAIN_MOBILE_RE = re.compile(_PLAIN_MOBILE)
+# A fixed line as accountants type it, 0 + area code, a dash or not, then the local number
+# ("0571-88886666", "02188886666"): parse() strips the national prefix 0 when what is left has
+# one of the general lengths (the rule is checked below against the metadata, not assumed).
+_PLAIN_FIXED_RE = re.compile(r"0[1-9]\d{1,2}-?\d{5,8}")
 _TYPES = ("mobile", "fixed_line", "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager",
           "uan", "voicemail")  # the likely ones first
 
@@ -243,24 +247,49 @@ def _matches_one(text: str, desc) -> bool:
     return re.fullmatch(desc.national_number_pattern, text) is not None
 
 
+def _fixed_national(digits: str, md) -> str | None:
+    """The national number phonenumbers.parse(digits, "CN") keeps for a plain 0-prefixed number
+    (its _maybe_strip_national_prefix_carrier_code and length rule): the digits after a national
+    prefix that captures no carrier code, when the whole is not itself a viable number and what is
+    left has a general length that is not local-only. None when any of that does not hold: then
+    phonenumbers itself decides."""
+    m = re.match(md.national_prefix_for_parsing or "(?!)", digits)
+    general = md.general_desc
+    if m is None or m.end() == 0 or any(g is not None for g in m.groups()) or md.national_prefix_transform_rule:
+        return None
+    if re.fullmatch(general.national_number_pattern, digits) is not None:
+        return None
+    rest = digits[m.end():]
+    if len(rest) not in general.possible_length or len(rest) in (general.possible_length_local_only or ()):
+        return None
+    return rest
+
+
 def phones_valid(phones: pd.Series) -> pd.Series:
     """Per value: a valid phone number of China (phonenumbers, region CN), as ``_check_phone``;
-    plain 11-digit mobile numbers are checked with the CN metadata (the general pattern and one
-    of the number types), others by phonenumbers one by one. Each distinct number once, in a
-    plain loop: a few hundred regex matches cost less than the pandas calls around them."""
+    plain 11-digit mobile numbers and plain 0-prefixed fixed lines are checked with the CN
+    metadata (the general pattern and one of the number types), others by phonenumbers one by
+    one. Each distinct number once, in a plain loop: a few hundred regex matches cost less than
+    the pandas calls around them, and parse() per fixed line cost its patterns' compiling."""
     from phonenumbers import PhoneMetadata
 
     s = phones.astype(str)
     md = None
     verdict = {}
     for t in pd.unique(s):
-        if isinstance(t, str) and _PLAIN_MOBILE_RE.fullmatch(t):
-            if md is None:
-                md = PhoneMetadata.metadata_for_region("CN")
-                assert md is not None  # phonenumbers ships CN's metadata
-                types = [d for d in (getattr(md, k, None) for k in _TYPES)   # no 11-digit number is of the others
-                         if d is not None and not (d.possible_length and 11 not in d.possible_length)]
-            verdict[t] = _matches_one(t, md.general_desc) and any(_matches_one(t, d) for d in types)
+        plain = isinstance(t, str) and (_PLAIN_MOBILE_RE.fullmatch(t) or _PLAIN_FIXED_RE.fullmatch(t))
+        if plain and md is None:
+            md = PhoneMetadata.metadata_for_region("CN")
+            assert md is not None  # phonenumbers ships CN's metadata
+            types = [d for d in (getattr(md, k, None) for k in _TYPES) if d is not None]
+            mobile_types = [d for d in types if not (d.possible_length and 11 not in d.possible_length)]
+        national = None
+        if plain and t[0] == "1":
+            national, candidates = t, mobile_types   # no 11-digit number is of the others
+        elif plain:
+            national, candidates = _fixed_national(t.replace("-", ""), md), types
+        if national is not None:
+            verdict[t] = _matches_one(national, md.general_desc) and any(_matches_one(national, d) for d in candidates)
         else:
             verdict[t] = _check_phone(t)
     return s.map(verdict)
