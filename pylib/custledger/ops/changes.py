@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import getpass
 import zipfile
 from pathlib import Path
 
@@ -60,6 +59,8 @@ def who_ran(run: Run) -> str:
     author = workbook_author(getattr(run.book, "path", None))
     if author:
         return author
+    import getpass   # only a run that records a change asks (getpass brings termios)
+
     try:
         return getpass.getuser()
     except Exception:  # no user name in the environment (some services)
