@@ -117,11 +117,13 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _row(n: int, what: str, seconds: float, floor: float, note: str = "") -> None:
+def _row(n: int, what: str, seconds: float, floor: float, note: str = "", goal: bool = True) -> None:
+    """One line of the table; ``goal=False``: a figure printed beside the row's measure, which
+    the row's goal is not about (row 3's two separate runs)."""
     ratio = seconds / floor
-    mark = "✓" if ratio <= GOALS[n] else "✗"
+    mark = ("✓" if ratio <= GOALS[n] else "✗") if goal else "(no goal: for comparison)"
     print(f"  row {n}  {what:<44} {seconds:8.2f} s   floor {floor:8.2f} s   {ratio:5.2f}x   "
-          f"goal <= {GOALS[n]}x {mark}  {note}")
+          f"{'goal <= ' + str(GOALS[n]) + 'x ' if goal else ''}{mark}  {note}")
 
 
 def median_pair(repeat: int, floor_fn, op_fn) -> tuple[float, float]:
@@ -175,7 +177,7 @@ def run_suite(rows: list[int], repeat: int = 3, compile_first: bool = True) -> N
             shutil.copy(src, copy)
             two = wall(cli("reconcile", copy)) + wall(cli("aging", copy))
             _row(3, "aging = reconcile + aging in one run (formulas)", one, floor, f"load {load} -> {_load()}")
-            _row(3, "reconcile, then aging (two runs)", two, floor)
+            _row(3, "reconcile, then aging (two runs)", two, floor, goal=False)
         for n, name in ((4, "mid"), (5, "large")):
             if n in rows:
                 src = ledger(name)
