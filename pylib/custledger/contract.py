@@ -36,6 +36,9 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class SheetOut:
+    """A generated sheet to write: its headers, per-column formats and display values, in the
+    workbook's language; the same record goes to every writer (file, Excel, Lite)."""
+
     key: str                      # canonical generated-sheet key (problems, aging, ...)
     name: str                     # sheet name in the workbook's language
     headers: list                 # labels

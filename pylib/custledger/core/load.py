@@ -21,6 +21,9 @@ from .settings import read_settings
 
 @dataclass(frozen=True)
 class TypedSheet:
+    """One input sheet after parsing: canonical typed columns plus ``_row`` (the worksheet row of
+    each record), and where each field was found."""
+
     key: str                 # canonical sheet key (customers, invoices, ...)
     name: str | None         # sheet name in the workbook (None when absent)
     frame: pd.DataFrame      # canonical columns + _row
@@ -31,6 +34,9 @@ class TypedSheet:
 
 @dataclass(frozen=True)
 class LoadedBook:
+    """What load() read from a workbook: every data sheet typed, Settings, and the problems met
+    reading them."""
+
     sheets: dict             # key -> TypedSheet
     settings: Settings
     problems: list[Problem]  # met reading: Settings, headers, values that cannot be read

@@ -50,6 +50,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 @dataclass(frozen=True)
 class Validation:
+    """validate()'s result: the clean ledger (rows with errors left out) and every problem found."""
+
     ledger: Ledger               # clean, typed; rows with errors left out
     problems: pd.DataFrame       # PROBLEM_COLUMNS, sorted by sheet then row
     loaded: LoadedBook
@@ -288,7 +290,7 @@ def phones_valid(phones: pd.Series) -> pd.Series:
             national, candidates = t, mobile_types   # no 11-digit number is of the others
         elif plain:
             national, candidates = _fixed_national(t.replace("-", ""), md), types
-        if national is not None:
+        if national is not None and md is not None:
             verdict[t] = _matches_one(national, md.general_desc) and any(_matches_one(national, d) for d in candidates)
         else:
             verdict[t] = _check_phone(t)

@@ -123,6 +123,9 @@ PROTECT_OPTIONS = {"select_locked_cells": True, "select_unlocked_cells": True, "
 
 @dataclass(frozen=True)
 class PatchReport:
+    """What patch_workbook did: sheets replaced and added, marks written and cleared, parts
+    copied, rewritten and removed, bytes and seconds."""
+
     sheets_replaced: tuple[str, ...]
     sheets_added: tuple[str, ...]
     marks_written: int          # marked cells (several marks on one cell count once)

@@ -138,6 +138,8 @@ def mark_dxf(severity: str) -> Element:
 
 @dataclass
 class CellNote:
+    """The one mark a cell gets: the worst severity of its problems, their messages joined."""
+
     severity: str
     message: str
 
@@ -197,6 +199,9 @@ def _legacy_rid(chunk: Chunk) -> str | None:
 # -- comments part ---------------------------------------------------------------------------
 @dataclass
 class _Comments:
+    """A comments part split into what is kept as written and the comments (one per cell), so
+    custledger's own can be dropped and new ones added without reserializing the rest."""
+
     head: str                      # declaration + root start tag
     prefix: str
     authors: list[str]             # unescaped names

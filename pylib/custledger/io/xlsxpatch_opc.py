@@ -217,6 +217,8 @@ def insert_in_order(chunks: list[Chunk], new: Chunk, order: list[str]) -> None:
 # -- relationships ----------------------------------------------------------------------------
 @dataclass
 class Rel:
+    """One relationship of a .rels part (target as written; ``external``: outside the package)."""
+
     id: str
     type: str
     target: str

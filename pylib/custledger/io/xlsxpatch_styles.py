@@ -92,6 +92,9 @@ def serialize(el: Element, prefix: str) -> str:
 
 @dataclass
 class _Collection:
+    """One list of styles.xml (fonts, fills, borders, xfs...) with an index by canonical form:
+    an equal element already there is reused, a new one appended."""
+
     items: list[Element]
     index: dict[Canon, int] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)

@@ -59,7 +59,7 @@ def who_ran(run: Run) -> str:
     author = workbook_author(getattr(run.book, "path", None))
     if author:
         return author
-    import getpass   # only a run that records a change asks (getpass brings termios)
+    import getpass  # only a run that records a change asks (getpass brings termios)
 
     try:
         return getpass.getuser()

@@ -81,6 +81,10 @@ class Run:
 
 @dataclass(frozen=True)
 class Report:
+    """What a run tells its caller: the exit code (0 done; 1 done, but the ledger has errors or
+    a step was held back), the summary counts, notes in the workbook's language, files written,
+    the saved target and its backup."""
+
     exit_code: int
     summary: dict
     notes: list

@@ -28,6 +28,8 @@ MARK = ".custledger-staging-"
 
 @dataclass(frozen=True)
 class Staging:
+    """Files of a run that belong in ``folder``, written in ``temp`` until the save commits."""
+
     folder: Path   # where the files belong
     temp: Path     # where they are written until the save commits
 

@@ -44,6 +44,9 @@ def _load(name: str) -> dict:
 
 @dataclass(frozen=True)
 class Field:
+    """One column of an input sheet as its JSON Schema property states it (kind, labels,
+    aliases, required); the schema file is the single source of truth."""
+
     key: str
     kind: str
     labels: dict            # {"zh": ..., "en": ...}
@@ -73,6 +76,9 @@ class Field:
 
 @dataclass(frozen=True)
 class SheetSpec:
+    """One input sheet as its JSON Schema file states it: names, aliases, fields in template
+    order, the unique columns."""
+
     key: str
     names: dict             # {"zh": ..., "en": ...}
     aliases: tuple
