@@ -155,7 +155,10 @@ def test_full_disk_while_writing_the_temp_file(ledger, monkeypatch):
         ops.run(FileBook(ledger), ["validate"])
     text = err.value.message("zh")
     assert err.value.code == "save_failed" and "原文件未改动" in text and "\n" not in text
-    assert os.strerror(errno.ENOSPC) in text
+    # the reason in the workbook's language, not the system's English; that stays chained
+    assert "磁盘空间已满" in text and os.strerror(errno.ENOSPC) not in text
+    assert "the disk is full" in err.value.message("en")
+    assert isinstance(err.value.__cause__, OSError) and err.value.__cause__.errno == errno.ENOSPC
     assert digest(ledger) == before and temps(ledger.parent) == []
 
 

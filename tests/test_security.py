@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -73,6 +74,8 @@ def test_zip_bomb_by_ratio_refused_before_reading(ledger, tmp_path):
     with pytest.raises(LedgerError) as err:
         FileBook(bomb).read()
     assert err.value.code == "file_unsafe" and "expands" in err.value.message("en")
+    zh = err.value.message("zh")   # said in Chinese, not with the zip reader's English inside
+    assert "压缩炸弹" in zh and "xl/media/zeros.xml" in zh and not re.search(r"expands|limit|entry", zh), zh
     refused_in_one_line(cli("validate", bomb), "refused as unsafe", "expands")
     problems = read_bank_file(bomb).problems
     assert problems and "unsafe" in problems[0]["problem"]
@@ -89,6 +92,8 @@ def test_zip_bomb_declaring_gigabytes_refused(ledger, tmp_path):
     with pytest.raises(LedgerError) as err:
         read_book(bomb)
     assert err.value.code == "file_unsafe"
+    zh = err.value.message("zh")
+    assert "解压后" in zh and not re.search(r"expands|uncompressed|declares|limit", zh), zh
 
 
 # ---- XML entities ----------------------------------------------------------------------------

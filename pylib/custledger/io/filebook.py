@@ -8,12 +8,14 @@ to be cleared, and saves once: backup, atomic rename, nothing else in the packag
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract import BookDefaults, SheetOut
-from ..core.errors import LedgerError
+from ..core.errors import LedgerError, file_cause
 from ..core.load import CHANGE_LOG, READ_BACK, sheet_reader
 from . import safe
 from .reader import RawBook, check_ledger_file, read_book
@@ -97,7 +99,7 @@ class FileBook(BookDefaults):
             raise
         except UnsafePackageError as exc:
             _remove(tmp)
-            raise LedgerError("save_failed", detail=str(exc).splitlines()[0][:300]) from exc
+            raise LedgerError("save_failed", detail=exc.reason()) from exc
         except XlsxPatchError as exc:
             # a structure this writer cannot keep or change safely: the ledger stays as it is and
             # the results go to a workbook of their own beside it (DESIGN.md, Reliability)
@@ -105,12 +107,16 @@ class FileBook(BookDefaults):
             alt = target.with_name(f"{target.stem}.custledger-results.xlsx")
             write_standalone(alt, outs, big)
             from ..schema import msg
-            note = msg("would_drop_parts", self.lang, path=self.path.name, parts=str(exc).splitlines()[0][:200],
-                       out=alt.name)
+            why = exc.reason()
+            if os.environ.get("CUSTLEDGER_DEBUG"):  # the writer's own (English) reason, for support
+                print(f"custledger: {exc}", file=sys.stderr)
+            note = msg("would_drop_parts", self.lang, path=self.path.name, parts=why.message(self.lang), out=alt.name)
             return WriteInfo(target=alt, backup=None, sheets=tuple(o.name for o in outs), marks=0, note=note)
         except Exception as exc:  # the original is untouched: say why in one line
             _remove(tmp)
-            raise LedgerError("save_failed", detail=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}") from exc
+            # the reason in the message's language (a full disk, no permission...); the exception
+            # itself, English, stays chained: CUSTLEDGER_DEBUG=1 shows it
+            raise LedgerError("save_failed", detail=file_cause(exc)) from exc
         except BaseException:  # interrupted (Ctrl+C, SIGTERM): the original is untouched, no temp left
             _remove(tmp)
             raise

@@ -248,7 +248,7 @@ def check_package(path: Path) -> None:
     try:
         zf = open_source(path, ZipLimits())
     except UnsafePackageError as exc:
-        raise LedgerError("file_unsafe", path=str(path), detail=str(exc).replace(f"{path}: ", "")) from None
+        raise LedgerError("file_unsafe", path=str(path), detail=exc.reason()) from exc
     except (XlsxPatchError, OSError, zipfile.BadZipFile):
         raise LedgerError("file_corrupt", path=str(path)) from None
     with zf:

@@ -170,9 +170,9 @@ def check_package(path: Path, read_parts: bool = True) -> None:
     with zipfile.ZipFile(path) as zf:
         bad = zf.testzip() if read_parts else None
         if bad is not None:
-            raise LedgerError("save_failed", detail=f"damaged part {bad}")
+            raise LedgerError("save_failed", detail=LedgerError("cause_written_part_damaged", part=bad))
         if "xl/workbook.xml" not in zf.namelist():
-            raise LedgerError("save_failed", detail="no workbook part")
+            raise LedgerError("save_failed", detail=LedgerError("cause_written_no_workbook"))
 
 
 def commit(tmp: Path, target: Path, original: Path | None, keep: int, read_back: bool = False) -> Path | None:

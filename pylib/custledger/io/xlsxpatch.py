@@ -475,7 +475,7 @@ class _Patcher:
         root = parse_xml(self.read(self.wb_part), self.wb_part)
         if root.tag != f"{{{MAIN_NS}}}workbook":
             raise XlsxPatchError(f"{self.wb_part}: not a transitional SpreadsheetML workbook "
-                                 "(strict OOXML is not supported; save as .xlsx from Excel)")
+                                 "(strict OOXML is not supported; save as .xlsx from Excel)", "unsupported_strict")
         rels = {r.id: r for r in self.wb_rels}
         out = []
         for el in root.iter(f"{{{MAIN_NS}}}sheet"):
@@ -507,7 +507,8 @@ class _Patcher:
             assert gpart is not None
             old = self.sheet_by_name(name)
             if old is not None and old.part is None:
-                raise XlsxPatchError(f"sheet {old.name!r} exists and is not a worksheet; cannot replace it")
+                raise XlsxPatchError(f"sheet {old.name!r} exists and is not a worksheet; cannot replace it",
+                                     "unsupported_not_worksheet", sheet=old.name)
             dst_part = old.part if old is not None else self.names.fresh("xl/worksheets/sheet.xml")
             out.append(_GenSheet(name, gpart, dst_part, old, el.get("state") or (old.state if old else None)))  # type: ignore[arg-type]
         return out

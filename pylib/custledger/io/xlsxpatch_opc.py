@@ -41,7 +41,8 @@ def parse_xml(data: bytes, what: str) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise UnsafePackageError(f"{what}: refused XML ({exc.__class__.__name__})") from exc
+        raise UnsafePackageError(f"{what}: refused XML ({exc.__class__.__name__})", "unsafe_refused_xml",
+                                 part=what) from exc
     except SafeET.ParseError as exc:
         raise XlsxPatchError(f"{what}: malformed XML ({exc})") from exc
 

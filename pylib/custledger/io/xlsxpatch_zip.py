@@ -54,7 +54,7 @@ def check_part_name(name: str) -> None:
         or (len(name) > 1 and name[1] == ":")
         or any(seg == ".." for seg in name.split("/"))
     ):
-        raise UnsafePackageError(f"unsafe zip entry name {name!r}")
+        raise UnsafePackageError(f"unsafe zip entry name {name!r}", "unsafe_entry_name", name=repr(name))
 
 
 def open_source(path: Path, limits: ZipLimits) -> zipfile.ZipFile:
@@ -69,29 +69,32 @@ def open_source(path: Path, limits: ZipLimits) -> zipfile.ZipFile:
     try:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:
-            raise UnsafePackageError(f"{path}: {len(infos)} zip entries (limit {limits.max_entries})")
+            raise UnsafePackageError(f"{path}: {len(infos)} zip entries (limit {limits.max_entries})",
+                                     "unsafe_too_many_entries", count=f"{len(infos):,}", limit=f"{limits.max_entries:,}")
         seen: set[str] = set()
         total = 0
         for info in infos:
             check_part_name(info.filename)
             key = info.filename.lower()
             if key in seen:
-                raise UnsafePackageError(f"{path}: duplicate zip entry {info.filename!r}")
+                raise UnsafePackageError(f"{path}: duplicate zip entry {info.filename!r}", "unsafe_duplicate_entry",
+                                         name=info.filename)
             seen.add(key)
             if info.flag_bits & 0x1:
-                raise UnsafePackageError(f"{path}: encrypted zip entry {info.filename!r}")
+                raise UnsafePackageError(f"{path}: encrypted zip entry {info.filename!r}", "unsafe_encrypted_entry",
+                                         name=info.filename)
             total += info.file_size
             if info.file_size > limits.ratio_floor_bytes and (
                 info.file_size > limits.max_ratio * max(info.compress_size, 1)
             ):
+                ratio = f"{info.file_size / max(info.compress_size, 1):,.0f}"
                 raise UnsafePackageError(
-                    f"{path}: entry {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}x "
-                    f"(limit {limits.max_ratio:.0f}x)"
-                )
+                    f"{path}: entry {info.filename!r} expands {ratio}x (limit {limits.max_ratio:,.0f}x)",
+                    "unsafe_entry_expands", name=info.filename, ratio=ratio, limit=f"{limits.max_ratio:,.0f}")
         if total > limits.max_total_bytes:
             raise UnsafePackageError(
-                f"{path}: declares {total} bytes uncompressed (limit {limits.max_total_bytes})"
-            )
+                f"{path}: declares {total} bytes uncompressed (limit {limits.max_total_bytes})",
+                "unsafe_declares_bytes", total=f"{total:,}", limit=f"{limits.max_total_bytes:,}")
     except BaseException:
         zf.close()
         raise
@@ -185,7 +188,7 @@ class RawZipWriter:
                      crc: int, csize: int, usize: int, version: int, offset: int,
                      external_attr: int) -> None:
         if max(csize, usize, offset) >= _MAX32:
-            raise XlsxPatchError("workbook too large for this writer (entry or offset past 4 GiB)")
+            raise XlsxPatchError("workbook too large for this writer (entry or offset past 4 GiB)", "unsupported_too_large")
         self._central.append(
             struct.pack("<IHHHHHHIIIHHHHHII", _CENTRAL_SIG, 20, version, flags, method,
                         time_date[0], time_date[1], crc, csize, usize, len(name), 0, 0, 0, 0,
@@ -231,7 +234,7 @@ class RawZipWriter:
         self._fh.write(out)
         csize += len(out)
         if max(usize, csize) >= _MAX32:
-            raise XlsxPatchError(f"part {name!r} too large for this writer (past 4 GiB)")
+            raise XlsxPatchError(f"part {name!r} too large for this writer (past 4 GiB)", "unsupported_too_large")
         end = self._fh.tell()
         self._fh.seek(offset + 14)
         self._fh.write(struct.pack("<III", crc, csize, usize))
@@ -249,7 +252,7 @@ class RawZipWriter:
             self._fh.write(rec)
         size = self._fh.tell() - start
         if len(self._central) >= 0xFFFF or start >= _MAX32:
-            raise XlsxPatchError("workbook too large for this writer (zip64 needed)")
+            raise XlsxPatchError("workbook too large for this writer (zip64 needed)", "unsupported_too_large")
         self._fh.write(struct.pack("<IHHHHIIH", _EOCD_SIG, 0, 0, len(self._central),
                                    len(self._central), size, start, 0))
         self.bytes_written = self._fh.tell()
