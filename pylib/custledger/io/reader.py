@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.errors import LedgerError, file_cause
 from ..core.parse import col_letter
+from .xlsxpatch_sheets import TailWatch, forget_tails, remember_tail
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -90,6 +91,7 @@ def read_book(path: Path, want: Callable[[str], bool] = lambda name: True, check
     caller has just run check_ledger_file on this very file (io/filebook.FileBook does)."""
     import fastexcel
 
+    forget_tails()   # what an earlier read noted of its sheets (the save's tails): only this book's
     if not checked:
         check_ledger_file(path)
     try:
@@ -351,9 +353,15 @@ def check_sheet_extent(path: Path, sheet_name: str, limit: int = MAX_SHEET_CELLS
         if part is None:
             return
         with zipfile.ZipFile(path) as zf:
-            box = _box_fast(zf, part)
+            # the save of this run needs where sheetData ends: noted on this pass (TailWatch)
+            seen = TailWatch(_chunks(zf, part))
+            box = _box_fast(zf, part, seen)
             if box is None or _area(box) > limit:
-                box = _box_exact(zf, part)
+                seen = TailWatch(_chunks(zf, part))
+                box = _box_exact(zf, part, seen)
+            found = seen.found()
+            if found is not None:
+                remember_tail(path, zf.getinfo(part), found)
     except Exception as exc:  # damaged (CRC, bad XML in workbook.xml, missing part): unmeasured = unread
         raise LedgerError("sheet_unreadable", sheet=sheet_name, detail=_damage(exc, "cause_damaged_sheet")) from exc
     if box is not None and _area(box) > limit:
@@ -397,7 +405,7 @@ _WS = (9, 10, 13, 32)
 _BIG = 1 << 40  # a reference past what calamine can hold: forces the box over any limit
 
 
-def _box_fast(zf: zipfile.ZipFile, part: str):
+def _box_fast(zf: zipfile.ZipFile, part: str, chunks: Iterable[bytes] | None = None):
     """(min row, max row, min col, max col), 1-based, of every cell and row reference; None
     when this pass is not sure (then the exact pass decides). It reads references only where
     writers put them, first in the tag: ``<c r="B7"``, ``<row r="7"``; any other form of a
@@ -406,7 +414,7 @@ def _box_fast(zf: zipfile.ZipFile, part: str):
 
     lo_r = lo_c = _BIG
     hi_r = hi_c = 0
-    for buf in _chunks(zf, part):
+    for buf in (_chunks(zf, part) if chunks is None else chunks):
         if re.search(rb":(?:c|row)[\s/>]", buf):
             return None  # namespace-prefixed elements
         a = np.frombuffer(buf, dtype=np.uint8)
@@ -485,14 +493,14 @@ _TAG_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c|v|is)(?=[\s/>])([^>]*
 _R_ATTR_RE = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])\s*([A-Za-z]*)(\d*)\s*\1""")
 
 
-def _box_exact(zf: zipfile.ZipFile, part: str):
+def _box_exact(zf: zipfile.ZipFile, part: str, chunks: Iterable[bytes] | None = None):
     """The box of the cells holding a value (<v> or <is>), positions as calamine derives them:
     a row or cell without ``r`` follows the previous one."""
     lo_r = lo_c = _BIG
     hi_r = hi_c = 0
     row = col = 0
     cell = None  # (row, col) of the open <c> not yet known to hold a value
-    for buf in _chunks(zf, part):
+    for buf in (_chunks(zf, part) if chunks is None else chunks):
         for m in _TAG_RE.finditer(buf):
             close, name, attrs, empty = m.groups()
             if close:

@@ -92,6 +92,7 @@ from custledger.io.xlsxpatch_opc import (
 from custledger.io.xlsxpatch_sheets import (
     GeneratedSheetRewriter,
     find_tail,
+    known_tail,
     renumber_vml,
     root_tag,
     shared_strings,
@@ -420,6 +421,17 @@ class _Patcher:
         yield from iter_chunks(self.z, part)
         self.crc_read.add(part)
 
+    def _known_tail(self, part: str) -> tuple[int, bytes] | None:
+        """find_tail's answer for a source part as the read of this file noted it (its CRC was
+        checked by that read, so the part counts as read: crc_read), or None."""
+        try:
+            known = known_tail(self.z.filename, self.z.getinfo(part))
+        except KeyError:
+            return None
+        if known is not None:
+            self.crc_read.add(part)
+        return known
+
     def has(self, part: str) -> bool:
         return part.lower() in self.lower
 
@@ -715,7 +727,13 @@ class _Patcher:
             assert sheet is not None and sheet.part is not None
             part = sheet.part
             scan = self.scans.get(part)
-            head_len, tail = (scan.head_len, scan.tail) if scan else find_tail(self.whole(part))
+            known = None if scan else self._known_tail(part)
+            if scan:
+                head_len, tail = scan.head_len, scan.tail
+            elif known:
+                head_len, tail = known
+            else:
+                head_len, tail = find_tail(self.whole(part))
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
             r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,
