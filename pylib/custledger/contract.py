@@ -54,6 +54,8 @@ class SheetOut:
     # (xlsxwriter's constant_memory mode drops writes to earlier rows).
     draw: Callable[..., Any] | None = None
     protect: bool = True          # False: an input sheet created on first use (Payers) stays editable
+    hidden: bool = False          # very hidden (_snapshot: the program's memory, not for people); a
+                                  # writer that cannot hide a sheet writes it as it is
 
 
 @dataclass(frozen=True)

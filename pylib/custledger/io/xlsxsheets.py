@@ -103,6 +103,8 @@ def write_sheet_out(wb, out: SheetOut, fmts: Formats, protect: bool = False, con
         ws.autofilter(0, 0, max(len(out.data), 1), ncols - 1)
     if protect and out.protect:
         ws.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_cells": True})
+    if out.hidden:
+        ws.very_hidden()
     return ws
 
 

@@ -113,7 +113,8 @@ def changes_step(run: Run) -> None:
     else:
         log = new
     run.add(sheet_out("changes", log, run.lang, note=run.note()))
-    run.add(_hidden(sheet_out("snapshot", snapshot, run.lang, table="")))
+    # very hidden; a tabular sheet like the others, so that its rows are written column-wise
+    run.add(dataclasses.replace(sheet_out("snapshot", snapshot, run.lang, table=""), hidden=True))
     run.summary["changes"] = len(new)
     if len(new):
         run.notes.append(msg("changes_recorded", run.lang, count=len(new)))
@@ -128,21 +129,3 @@ def same_snapshot(previous: pd.DataFrame, snapshot: pd.DataFrame) -> bool:
         return False
     return (previous["customer_id"].tolist() == snapshot["customer_id"].tolist()
             and previous["fields"].tolist() == snapshot["fields"].tolist())
-
-
-def _hidden(out):
-    """The snapshot sheet, drawn as a plain header + rows and made very hidden (file writer);
-    writers that cannot draw write the tabular fallback."""
-
-    def draw(wb, ws, fmts):
-        for j, h in enumerate(out.headers):
-            ws.write_string(0, j, str(h))
-        cols = [out.data[j].tolist() for j in range(len(out.headers))]
-        for i in range(len(out.data)):
-            for j, col in enumerate(cols):
-                v = col[i]
-                if isinstance(v, str) and v:
-                    ws.write_string(i + 1, j, v)
-        ws.very_hidden()
-
-    return dataclasses.replace(out, draw=draw)
