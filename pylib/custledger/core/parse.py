@@ -64,6 +64,7 @@ def col_index(letters: str) -> int:
 
 # a unit or note in brackets after a header: 金额(元), 数量（件）, Amount [CNY], 电话【手机】
 _UNIT = re.compile(r"\s*[(\[（【][^()\[\]（）【】]*[)\]）】]\s*$")
+_UNIT_CLOSE = ")]）】"   # what a text _UNIT matches in ends with, once stripped
 # what schema.norm_header drops, and inside a header brackets, slashes and 、 too:
 # 收(付)方名称 = 收/付方名称 = 收付方名称 (one pattern: a bank file keys every cell of every row)
 _HEADER_DROP = re.compile(r"[\s_\-.·:：*()（）\[\]【】/\\、]+")
@@ -85,8 +86,10 @@ def header_field(cell, index: dict) -> str | None:
     text = unicodedata.normalize("NFKC", str(cell)).strip()
     if not text:
         return None
-    found = index.get(header_key(text))
-    if found is None:
+    # header_key of text already in NFKC (NFKC again would change nothing): a header row is
+    # looked for among the first rows of every sheet, so this runs for hundreds of cells
+    found = index.get(_HEADER_DROP.sub("", text.lower()))
+    if found is None and text[-1] in _UNIT_CLOSE:   # only a text ending in a bracket has a unit
         stripped = _UNIT.sub("", text)
         if stripped and stripped != text:
             found = index.get(header_key(stripped))
