@@ -46,3 +46,19 @@ def test_header_field_agrees_with_the_rule():
     for cell in cells:
         assert header_field(cell, index) == _by_the_rule(cell, index), repr(cell)
     assert sum(header_field(c, index) is not None for c in cells) > 1000   # headers were among them
+
+
+def test_an_absent_sheet_is_the_empty_frame_parse_would_give():
+    """core/parse.empty_frame (an absent optional sheet) has the columns and dtypes that
+    empty_typed gives each field, and _row."""
+    import pandas as pd
+
+    from custledger.core.parse import empty_frame, empty_typed
+
+    for key in ("interactions", "payers", "confirmations", "customers", "invoices", "receipts"):
+        spec = sheet(key)
+        want = pd.DataFrame({f.key: empty_typed(f, 0, pd.RangeIndex(0)) for f in spec.fields})
+        want["_row"] = pd.Series(dtype="int64")
+        got = empty_frame(spec)
+        pd.testing.assert_frame_equal(got, want)
+        assert list(got.dtypes) == list(want.dtypes) and got.index.equals(want.index)

@@ -162,9 +162,6 @@ def generated_frame(book, key: str) -> pd.DataFrame | None:
 
 
 def _empty(key: str) -> TypedSheet:
-    from .parse import empty_typed
+    from .parse import empty_frame
 
-    spec = sheet(key)
-    frame = pd.DataFrame({f.key: empty_typed(f, 0, pd.RangeIndex(0)) for f in spec.fields})
-    frame["_row"] = pd.Series(dtype="int64")
-    return TypedSheet(key, None, frame, None, {})
+    return TypedSheet(key, None, empty_frame(sheet(key)), None, {})

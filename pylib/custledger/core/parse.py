@@ -560,6 +560,24 @@ def empty_typed(f: Field, n: int, index) -> pd.Series:
     return pd.Series([default] * n, index=index, dtype=object)
 
 
+def empty_frame(spec: SheetSpec) -> pd.DataFrame:
+    """A typed frame of no rows: the spec's columns in the dtypes ``empty_typed`` gives them, and
+    ``_row``; built from empty arrays (a Series per column cost ~0.7 ms a sheet, and a ledger
+    without Payers, Interactions or Confirmations builds three)."""
+    cols: dict = {}
+    for f in spec.fields:
+        if f.kind == "date":
+            cols[f.key] = np.empty(0, "datetime64[ns]")
+        elif f.kind in ("money", "int"):
+            cols[f.key] = pd.array([], dtype="Int64")
+        elif f.kind in ("number", "price"):
+            cols[f.key] = np.empty(0, "float64")
+        else:
+            cols[f.key] = np.empty(0, object)
+    cols["_row"] = np.empty(0, "int64")
+    return pd.DataFrame(cols)
+
+
 def problem(sheet, row, column, value, code, severity, lang, cell="", field="", **params) -> Problem:
     """A Problem record (core/problems.py; its text is made in the workbook's language later)."""
     return Problem(sheet, row, column, "" if value is None else str(value), code, severity, params, cell, field)
