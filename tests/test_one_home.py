@@ -106,3 +106,18 @@ def test_no_module_imports_another_modules_private_names():
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("custledger")):
                 offenders += [f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name.startswith("_")]
     assert offenders == []
+
+
+def test_cents_as_text_of_a_whole_column_is_format_cents_of_each():
+    import random
+
+    import pandas as pd
+
+    from custledger.core import money
+    rng = random.Random(1)
+    values = [rng.choice([0, 5, -5, 99, -99, 100, -100, 101, -101, 10**15 - 1, -(10**15 - 1),
+                          rng.randint(-10**12, 10**12)]) for _ in range(3000)]
+    series = pd.Series(values + [None] * 7, dtype="Int64").sample(frac=1, random_state=3)
+    got = money.format_cents_series(series)
+    assert got.index.equals(series.index) and got.dtype == object
+    assert list(got) == ["" if v is pd.NA else money.format_cents(v, thousands=False) for v in series]

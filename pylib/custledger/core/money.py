@@ -87,12 +87,14 @@ def format_cents(cents: int | None, thousands: bool = True) -> str:
 def format_cents_series(series: pd.Series) -> pd.Series:
     """format_cents(c, thousands=False) for a whole column at once (blank -> ""), never via float."""
     cents = pd.to_numeric(series, errors="coerce")
-    out = pd.Series("", index=series.index, dtype=object)
-    ok = cents.notna()
-    c = cents[ok].astype("int64")
-    a = c.abs()
-    out[ok] = pd.Series(np.where(c < 0, "-", ""), index=c.index) + (a // 100).astype(str) + "." + (a % 100).astype(str).str.zfill(2)
-    return out
+    ok = cents.notna().to_numpy(bool)
+    out = np.full(len(series), "", dtype=object)
+    if ok.any():
+        # Python ints (exact at any size), one f-string each: the string operations of pandas
+        # cost ~0.2 ms a call whatever the length, and this took eight of them
+        out[ok] = [f"-{-c // 100}.{-c % 100:02d}" if c < 0 else f"{c // 100}.{c % 100:02d}"
+                   for c in cents[ok].astype("int64").tolist()]
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def cents_to_float(series: pd.Series) -> pd.Series:
