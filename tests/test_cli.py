@@ -173,7 +173,7 @@ def test_a_part_the_writer_cannot_replace_sends_results_elsewhere(ledger):
     assert alt.name in res.stdout and "无法保留" in res.stdout
     # why, in the workbook's language (the writer's English reason is not quoted)
     said = "".join(res.stdout.split())   # the summary wraps long lines
-    assert "工作表校验结果不是普通工作表" in said and "worksheet" not in said, res.stdout
+    assert "工作表“校验结果”不是普通工作表" in said and "worksheet" not in said, res.stdout
 
 
 def test_read_only_ledger_refused_even_for_root(ledger, monkeypatch):
