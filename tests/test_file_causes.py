@@ -229,3 +229,21 @@ def test_a_damaged_sheet_is_worded_in_the_messages_language(tmp_path, damage):
     assert not re.search(r"[A-Za-z]{3,}", zh.split(":", 1)[-1].replace("Excel", "")), zh   # no English but the name Excel
     assert "damaged" in en and not ENGLISH_SYSTEM.search(en), en
     assert err.value.__cause__ is not None, err.value.params   # what the reader met, for CUSTLEDGER_DEBUG=1
+
+
+def test_an_os_error_that_reaches_the_command_line_is_worded(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from custledger import cli, ops
+
+    def denied(*a, **k):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / "x.xlsx"))
+
+    ledger = tmp_path / "台账.xlsx"
+    ledger.write_bytes(b"PK")
+    monkeypatch.setattr(ops, "run", denied)
+    monkeypatch.setenv("CUSTLEDGER_LANG", "zh")
+    monkeypatch.delenv("CUSTLEDGER_DEBUG", raising=False)
+    res = CliRunner().invoke(cli.app, ["validate", str(ledger)])
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert res.exit_code == 2 and "没有权限" in err and not ENGLISH_SYSTEM.search(err), err

@@ -73,3 +73,22 @@ def test_excel_route_logs_the_cause_only_with_debug(tmp_path, monkeypatch, debug
     assert log.exists() is debug
     if debug:
         assert "RuntimeError: disk on fire" in log.read_text(encoding="utf-8")
+
+
+def test_an_unexpected_error_in_an_excel_button_is_worded_and_logged(tmp_path, monkeypatch):
+    """A bug reaching an Excel button: the message box says so in the workbook's language, with
+    the exception's class and the log's path; the exception's (English) text is in the log."""
+    from custledger import xl
+    monkeypatch.setattr(xl.tempfile, "gettempdir", lambda: str(tmp_path))
+    try:
+        {}["amount"]
+    except KeyError as exc:
+        text = xl.failure_text(exc, "zh")
+    log = tmp_path / xl.LOG_NAME
+    assert text.startswith("custledger 未能完成:程序内部出错(KeyError)") and str(log) in text, text
+    assert "'amount'" in log.read_text(encoding="utf-8") and "'amount'" not in text
+    try:
+        raise PermissionError(13, "Permission denied", "x.xlsx")
+    except PermissionError as exc:
+        text = xl.failure_text(exc, "zh")
+    assert "Permission denied" not in text and "custledger 未能完成" in text, text

@@ -101,7 +101,10 @@ def test_a_failure_on_office_scripts_is_a_sheet_and_leaves_nothing_half_done(led
     apply_actions(actions, ledger, out, "Microsoft Office Scripts", allowed=allowed, throws=throws)
     wb = openpyxl.load_workbook(out)
     sheet = wb[msg("xl_message_sheet", "zh")]
-    assert "ValueError: something odd" in sheet["A2"].value and wb.active.title == sheet.title
+    # said in the workbook's language, by the exception's class; its own text is in the log
+    assert "程序内部出错(ValueError)" in sheet["A2"].value and wb.active.title == sheet.title
+    assert "something odd" not in sheet["A2"].value
+    assert "something odd" in (tmp_path / xl.LOG_NAME).read_text(encoding="utf-8")
     assert displayed(wb["客户档案"]) == displayed(openpyxl.load_workbook(ledger)["客户档案"])
     # a second message replaces the first on the same sheet
     book = remote_book(out, "Microsoft Office Scripts")

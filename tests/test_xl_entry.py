@@ -114,8 +114,9 @@ def test_failures_are_one_line_not_a_traceback(ledger, tmp_path, monkeypatch):
     book = remote_book(ledger)
     assert xl.reconcile(book) is None
     (text,) = _alerts(book)
-    assert "ValueError: something odd" in text and "second line" not in text
-    assert "Traceback" in (tmp_path / xl.LOG_NAME).read_text(encoding="utf-8")
+    assert "程序内部出错(ValueError)" in text and "something odd" not in text and "\n" not in text
+    logged = (tmp_path / xl.LOG_NAME).read_text(encoding="utf-8")
+    assert "Traceback" in logged and "something odd" in logged and str(tmp_path / xl.LOG_NAME) in text
 
 
 def test_validate_button_equals_cli(ledger, tmp_path):

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .cli_decl import Argument, Commands, Exit, Option, echo
-from .core.errors import LedgerError
+from .core.errors import LedgerError, file_cause
 from .report_text import plain_summary
 
 commands = Commands(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -54,6 +54,8 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, LedgerError):
         # the language asked for (CUSTLEDGER_LANG), else the workbook's once the run knew it
         echo(exc.message(os.environ.get("CUSTLEDGER_LANG") or exc.lang or _lang()), err=True)
+    elif isinstance(exc, OSError):   # a file or the network: the system's reason, worded
+        echo(f"custledger: {file_cause(exc).message(_lang())}", err=True)
     else:
         first = str(exc).splitlines()[0] if str(exc) else ""
         echo(f"custledger: {type(exc).__name__}: {first}", err=True)

@@ -30,7 +30,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from .core.errors import LedgerError
+from .core.errors import LedgerError, file_cause
 from .operations import OPERATIONS
 from .schema import msg, norm_header, sheet
 
@@ -349,8 +349,14 @@ def failure_text(exc: BaseException, lang: str) -> str:
     if isinstance(exc, ImportError):
         return msg("xl_missing_module", lang, module=exc.name or str(exc))
     log = _log(exc)
-    first = str(exc).splitlines()[0][:200] if str(exc) else ""
-    return msg("xl_failed", lang, detail=f"{type(exc).__name__}: {first}", log=str(log or ""))
+    if isinstance(exc, OSError):   # a file or the network: the system's reason, in this language
+        detail = file_cause(exc).message(lang)
+    elif log is not None:   # a bug: said as one, by the exception's class; its text is in the log
+        detail = msg("xl_internal_error", lang, kind=type(exc).__name__)
+    else:   # no log could be written: the exception's own first line is all that is left of it
+        first = str(exc).splitlines()[0][:200] if str(exc) else ""
+        detail = f"{type(exc).__name__}: {first}"
+    return msg("xl_failed", lang, detail=detail, log=str(log or ""))
 
 
 def _queued(book):
