@@ -75,7 +75,12 @@ def header_key(text) -> str:
     underscores, hyphens, dots, colons and * ignored), brackets, slashes and 、 dropped too."""
     if text is None:
         return ""
-    return _HEADER_DROP.sub("", unicodedata.normalize("NFKC", str(text)).lower())
+    return _key_of_nfkc(unicodedata.normalize("NFKC", str(text)))
+
+
+def _key_of_nfkc(text: str) -> str:
+    """header_key of a text already in NFKC (NFKC again would change nothing)."""
+    return _HEADER_DROP.sub("", text.lower())
 
 
 def header_field(cell, index: dict) -> str | None:
@@ -86,13 +91,13 @@ def header_field(cell, index: dict) -> str | None:
     text = unicodedata.normalize("NFKC", str(cell)).strip()
     if not text:
         return None
-    # header_key of text already in NFKC (NFKC again would change nothing): a header row is
-    # looked for among the first rows of every sheet, so this runs for hundreds of cells
-    found = index.get(_HEADER_DROP.sub("", text.lower()))
+    # one NFKC per cell: a header row is looked for among the first rows of every sheet, so this
+    # runs for hundreds of cells
+    found = index.get(_key_of_nfkc(text))
     if found is None and text[-1] in _UNIT_CLOSE:   # only a text ending in a bracket has a unit
         stripped = _UNIT.sub("", text)
         if stripped and stripped != text:
-            found = index.get(header_key(stripped))
+            found = index.get(_key_of_nfkc(stripped))
     return found
 
 
