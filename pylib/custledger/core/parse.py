@@ -97,7 +97,7 @@ def header_field(cell, index: dict) -> str | None:
     if found is None and text[-1] in _UNIT_CLOSE:   # only a text ending in a bracket has a unit
         stripped = _UNIT.sub("", text)
         if stripped and stripped != text:
-            found = index.get(_key_of_nfkc(stripped))
+            found = index.get(header_key(stripped))
     return found
 
 

@@ -727,13 +727,10 @@ class _Patcher:
             assert sheet is not None and sheet.part is not None
             part = sheet.part
             scan = self.scans.get(part)
-            known = None if scan else self._known_tail(part)
             if scan:
                 head_len, tail = scan.head_len, scan.tail
-            elif known:
-                head_len, tail = known
             else:
-                head_len, tail = find_tail(self.whole(part))
+                head_len, tail = self._known_tail(part) or find_tail(self.whole(part))
             root = root_tag(next(iter_chunks(self.z, part, 1 << 16)))
             r_prefix = ns_prefix_for(root.decode("utf-8", "replace"), R_NS)
             plan = plan_sheet(part, tail, self.rels_of(part), self.read, cell_notes, dxf_ids,

@@ -92,7 +92,10 @@ class TailWatch:
 
     def _keep(self, data: bytes) -> None:
         self._size += len(data)
-        self._tail = [] if self._size > self.MAX_TAIL else [*self._tail, data]
+        if self._size > self.MAX_TAIL:
+            self._tail.clear()   # too long to keep: found() says None
+        else:
+            self._tail.append(data)
 
     def found(self) -> tuple[int, bytes] | None:
         if not self._ended or self._head < 0 or self._size > self.MAX_TAIL:
