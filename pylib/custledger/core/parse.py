@@ -554,13 +554,15 @@ def _column_of(t: pd.Series, blank: np.ndarray, f: Field) -> tuple[pd.Series, pd
     return _text_of(t, blank), _mask(np.zeros(len(t), bool), t)
 
 
+# the dtype of a typed column by its kind (text and the rest: object); with what a blank is
+_KIND_DTYPE = {"date": ("datetime64[ns]", pd.NaT), "money": ("Int64", pd.NA), "int": ("Int64", pd.NA),
+               "number": ("float64", np.nan), "price": ("float64", np.nan)}
+
+
 def empty_typed(f: Field, n: int, index) -> pd.Series:
-    if f.kind == "date":
-        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-    if f.kind in ("money", "int"):
-        return pd.Series(pd.NA, index=index, dtype="Int64")
-    if f.kind in ("number", "price"):
-        return pd.Series(np.nan, index=index, dtype="float64")
+    if f.kind in _KIND_DTYPE:
+        dtype, blank = _KIND_DTYPE[f.kind]
+        return pd.Series(blank, index=index, dtype=dtype)
     default = f.spec.get("default", "")
     return pd.Series([default] * n, index=index, dtype=object)
 
@@ -571,14 +573,8 @@ def empty_frame(spec: SheetSpec) -> pd.DataFrame:
     without Payers, Interactions or Confirmations builds three)."""
     cols: dict = {}
     for f in spec.fields:
-        if f.kind == "date":
-            cols[f.key] = np.empty(0, "datetime64[ns]")
-        elif f.kind in ("money", "int"):
-            cols[f.key] = pd.array([], dtype="Int64")
-        elif f.kind in ("number", "price"):
-            cols[f.key] = np.empty(0, "float64")
-        else:
-            cols[f.key] = np.empty(0, object)
+        dtype = _KIND_DTYPE.get(f.kind, (object, None))[0]
+        cols[f.key] = pd.array([], dtype=dtype) if dtype == "Int64" else np.empty(0, dtype)
     cols["_row"] = np.empty(0, "int64")
     return pd.DataFrame(cols)
 
